@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up, formatting, lints, unit, app and render tests.
+# Render tests run on Mesa's software Vulkan driver; the window test runs under Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked -- --test-threads=2

@@ -1,0 +1,174 @@
+//! encore: a virtual concert renderer.
+//!
+//! The binary (`src/main.rs`) only parses the command line; this library builds the Bevy app
+//! from one plugin per feature folder and declares the order of the frame in [`AppSystems`].
+//! See `docs/design.md` for the data flow.
+
+pub mod capture;
+pub mod clock;
+pub mod graphics;
+
+mod camera;
+mod stage;
+mod ui;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::path::PathBuf;
+
+use bevy::{
+    app::ScheduleRunnerPlugin,
+    log::LogPlugin,
+    prelude::*,
+    render::{RenderPlugin, pipelined_rendering::PipelinedRenderingPlugin},
+    time::TimeUpdateStrategy,
+    window::{ExitCondition, WindowResolution},
+    winit::WinitPlugin,
+};
+use bevy_egui::{EguiGlobalSettings, EguiPlugin};
+
+/// The window size `encore play` opens with.
+pub const WINDOW_SIZE: UVec2 = UVec2::new(1280, 720);
+
+/// How one run of the player is set up: everything the command line can change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayOptions {
+    /// Render offscreen into an image instead of opening a window.
+    pub headless: bool,
+    /// Stop after this many frames (after warm-up). `None` plays until the window closes.
+    pub frames: Option<u64>,
+    /// Size of the offscreen image, or of the window.
+    pub size: UVec2,
+    /// Save the last frame as a PNG here before exiting.
+    pub screenshot: Option<PathBuf>,
+    /// Frames per second of the fixed time step used when rendering offscreen.
+    pub fps: u32,
+}
+
+impl Default for PlayOptions {
+    fn default() -> Self {
+        Self {
+            headless: false,
+            frames: None,
+            size: WINDOW_SIZE,
+            screenshot: None,
+            fps: 30,
+        }
+    }
+}
+
+/// The order of one frame's work, declared once for the whole app.
+///
+/// Every feature plugin puts its `Update` systems in one of these sets; they run in the order
+/// listed, so what the camera sees is always the pose and light of the same instant.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AppSystems {
+    /// Advance the concert clock (real time in the window, lockstep when rendering offscreen).
+    Clock,
+    /// Pose the performers for the current beat.
+    Choreography,
+    /// Place the show camera. Runs before transform propagation, like everything in `Update`.
+    Camera,
+    /// Drive stage lights and effects from the beat.
+    Lights,
+    /// Count frames, take screenshots and decide when an offscreen run is done.
+    Capture,
+}
+
+/// Adds the encore feature plugins and the frame order to an app that already has Bevy's
+/// rendering plugins (or, in tests, `MinimalPlugins` and the assets the features use).
+pub fn plugin(app: &mut App) {
+    app.configure_sets(
+        Update,
+        (
+            AppSystems::Clock,
+            AppSystems::Choreography,
+            AppSystems::Camera,
+            AppSystems::Lights,
+            AppSystems::Capture,
+        )
+            .chain(),
+    );
+    app.init_resource::<graphics::RenderProfile>();
+    app.add_plugins((
+        clock::plugin,
+        stage::plugin,
+        camera::plugin,
+        capture::plugin,
+    ));
+}
+
+/// Builds the full player app for `options`, window or offscreen.
+///
+/// Call [`graphics::preflight`] first: Bevy panics on a missing display or Vulkan driver, and
+/// the preflight turns those into one-line errors instead.
+pub fn build_app(options: &PlayOptions) -> App {
+    let mut app = App::new();
+    let render_plugin = RenderPlugin {
+        // Offscreen frames and screenshots must be complete from the first counted frame,
+        // and exiting while a pipeline compiles in the background can crash llvmpipe (Bevy
+        // #20195). An open-ended window keeps compiling in the background so it never stalls.
+        synchronous_pipeline_compilation: options.headless || options.frames.is_some(),
+        ..default()
+    };
+    let log_plugin = LogPlugin {
+        // Bevy logs the adapter itself at info; `graphics` logs it once with what we chose.
+        filter: format!("{},bevy_render::renderer=warn", LogPlugin::default().filter),
+        ..default()
+    };
+    let defaults = DefaultPlugins.set(render_plugin).set(log_plugin);
+    if options.headless {
+        app.add_plugins(
+            defaults
+                .set(WindowPlugin {
+                    primary_window: None,
+                    exit_condition: ExitCondition::DontExit,
+                    ..default()
+                })
+                .disable::<WinitPlugin>()
+                // Keep each frame's simulation and render together, so frame N is frame N.
+                .disable::<PipelinedRenderingPlugin>(),
+        );
+        app.add_plugins(ScheduleRunnerPlugin::run_loop(std::time::Duration::ZERO));
+        app.insert_resource(TimeUpdateStrategy::ManualDuration(
+            std::time::Duration::from_secs_f64(1.0 / f64::from(options.fps.max(1))),
+        ));
+    } else {
+        app.add_plugins(defaults.set(WindowPlugin {
+            primary_window: Some(Window {
+                title: "encore".into(),
+                resolution: WindowResolution::new(options.size.x, options.size.y),
+                ..default()
+            }),
+            ..default()
+        }));
+    }
+    app.add_plugins(EguiPlugin::default());
+    // The show camera owns the egui context, in the window and offscreen alike, so the
+    // overlay lands in screenshots and recordings.
+    app.insert_resource(EguiGlobalSettings {
+        auto_create_primary_context: false,
+        ..default()
+    });
+    app.insert_resource(capture::CaptureSettings::from_options(options));
+    app.add_plugins((plugin, graphics::plugin, ui::plugin));
+    app
+}
+
+/// Runs the player until it finishes, returning an error a user can act on.
+pub fn run_play(options: &PlayOptions) -> anyhow::Result<()> {
+    graphics::preflight(options.headless)?;
+    let mut app = build_app(options);
+    // `App::run` hands the world to the runner, so failures come back through this shared slot.
+    let failure = capture::CaptureFailure::default();
+    app.insert_resource(failure.clone());
+    match app.run() {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => {
+            Err(anyhow::anyhow!(failure.take().unwrap_or_else(|| format!(
+                "encore stopped with exit code {code}"
+            ))))
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! End-to-end checks of the `encore` binary: offscreen renders on software Vulkan, the real
+//! window under Xvfb, and the one-line errors for machines that cannot render.
+//!
+//! Everything runs the binary cargo built for the tests, so CI links Bevy only once more.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use image::RgbImage;
+
+const ENCORE: &str = env!("CARGO_BIN_EXE_encore");
+
+fn out_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("app-tests");
+    std::fs::create_dir_all(&dir).expect("cargo's test temp dir is writable");
+    dir
+}
+
+fn run(args: &[&str], envs: &[(&str, &str)], removed: &[&str]) -> Output {
+    let mut command = Command::new(ENCORE);
+    command.args(args).env("RUST_BACKTRACE", "0");
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    for key in removed {
+        command.env_remove(key);
+    }
+    command.output().expect("the encore binary starts")
+}
+
+fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "encore failed with {:?}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn render_headless(name: &str, frames: &str) -> (PathBuf, RgbImage) {
+    let path = out_dir().join(name);
+    let _ = std::fs::remove_file(&path);
+    let output = run(
+        &[
+            "play",
+            "--headless",
+            "--frames",
+            frames,
+            "--size",
+            "640x360",
+            "--screenshot",
+            path.to_str().expect("temp paths are UTF-8"),
+        ],
+        &[],
+        &[],
+    );
+    assert_success(&output);
+    let image = image::open(&path)
+        .unwrap_or_else(|error| panic!("{} is a PNG: {error}", path.display()))
+        .to_rgb8();
+    (path, image)
+}
+
+/// Share of pixels in a rectangle for which `test` holds.
+fn share(
+    image: &RgbImage,
+    x: std::ops::Range<u32>,
+    y: std::ops::Range<u32>,
+    test: impl Fn([i32; 3]) -> bool,
+) -> f64 {
+    let mut hits = 0;
+    let mut total = 0;
+    for py in y {
+        for px in x.clone() {
+            total += 1;
+            if test(image.get_pixel(px, py).0.map(i32::from)) {
+                hits += 1;
+            }
+        }
+    }
+    f64::from(hits) / f64::from(total)
+}
+
+fn close_to(pixel: [i32; 3], target: [i32; 3], tolerance: i32) -> bool {
+    pixel
+        .iter()
+        .zip(target)
+        .all(|(a, b)| (a - b).abs() <= tolerance)
+}
+
+#[test]
+fn headless_render_shows_a_lit_stage_with_the_panel() {
+    let (_, image) = render_headless("stage.png", "1");
+    assert_eq!(image.dimensions(), (640, 360));
+
+    // Not a single colour: a real scene has many distinct colours.
+    let mut colours: Vec<[u8; 3]> = image.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(
+        colours.len() > 500,
+        "only {} distinct colours",
+        colours.len()
+    );
+
+    // The centre performer (lilac outfit) stands in the middle of the frame.
+    let lilac = share(&image, 300..340, 160..230, |[r, g, b]| {
+        b > 90 && r > 60 && b > g + 30 && r > g
+    });
+    assert!(
+        lilac > 0.3,
+        "lilac figure covers {lilac:.2} of the centre region"
+    );
+    // The pink member stands to the left of centre, the gold one to the right.
+    let pink = share(&image, 120..300, 150..260, |[r, g, b]| {
+        r > 120 && r > g + 60 && b > g
+    });
+    assert!(
+        pink > 0.02,
+        "pink figure covers {pink:.3} of the left region"
+    );
+    let gold = share(&image, 340..520, 150..260, |[r, g, b]| {
+        r > 120 && g > 80 && r > b + 60
+    });
+    assert!(
+        gold > 0.02,
+        "gold figure covers {gold:.3} of the right region"
+    );
+
+    // The egui panel sits at the top-left corner (12 px in) with its dark violet fill.
+    let panel = share(&image, 16..40, 16..24, |p| close_to(p, [22, 16, 38], 12));
+    assert!(panel > 0.8, "panel fill covers {panel:.2} of its corner");
+    let outside = share(&image, 4..10, 4..10, |p| close_to(p, [22, 16, 38], 4));
+    assert!(outside < 0.5, "the panel starts at its offset");
+}
+
+#[test]
+fn the_same_frame_renders_to_the_same_bytes() {
+    let (first_path, first) = render_headless("twice-a.png", "20");
+    let (second_path, second) = render_headless("twice-b.png", "20");
+    assert!(first == second, "two renders of frame 19 differ");
+    assert_eq!(
+        std::fs::read(first_path).unwrap(),
+        std::fs::read(second_path).unwrap()
+    );
+    // And time moves: frame 0 is a different picture.
+    let (_, frame_zero) = render_headless("twice-c.png", "1");
+    assert!(frame_zero != first, "frame 19 should differ from frame 0");
+}
+
+#[test]
+fn window_renders_under_xvfb() {
+    let path = out_dir().join("window.png");
+    let _ = std::fs::remove_file(&path);
+    let output = Command::new("xvfb-run")
+        .args([
+            "-a",
+            "-s",
+            "-screen 0 1280x720x24",
+            ENCORE,
+            "play",
+            "--frames",
+            "10",
+        ])
+        .arg("--screenshot")
+        .arg(&path)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("xvfb-run is installed by scripts/setup.sh");
+    assert_success(&output);
+    let image = image::open(&path)
+        .expect("the window screenshot is a PNG")
+        .to_rgb8();
+    assert_eq!(image.dimensions(), (1280, 720));
+    let lit = share(&image, 0..1280, 0..720, |[r, g, b]| r + g + b > 120);
+    assert!(lit > 0.05, "only {lit:.3} of the window is lit");
+}
+
+#[test]
+fn without_a_display_play_explains_in_one_line() {
+    let output = run(&["play"], &[], &["DISPLAY", "WAYLAND_DISPLAY"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("xvfb-run") && stderr.contains("--headless"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn without_vulkan_play_names_the_package() {
+    let missing = "/nonexistent/icd.json";
+    let output = run(
+        &["play", "--headless", "--frames", "1"],
+        &[("VK_ICD_FILENAMES", missing), ("VK_DRIVER_FILES", missing)],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("mesa-vulkan-drivers"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [&["--help"][..], &["play", "--help"]] {
+        let output = run(args, &[], &[]);
+        assert_success(&output);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("Usage"), "{stdout}");
+    }
+    let output = run(&["play", "--headless", "--size", "big"], &[], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("WIDTHxHEIGHT"));
+}
