@@ -7,13 +7,39 @@ use bevy::{
 };
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
-use crate::clock::{ConcertClock, Lockstep};
+use crate::{
+    capture::CaptureProgress,
+    clock::{ConcertClock, Lockstep},
+};
 
 pub(crate) fn plugin(app: &mut App) {
     if !app.is_plugin_added::<FrameTimeDiagnosticsPlugin>() {
         app.add_plugins(FrameTimeDiagnosticsPlugin::default());
     }
-    app.add_systems(EguiPrimaryContextPass, show_panel_ui);
+    app.add_systems(
+        EguiPrimaryContextPass,
+        (warm_font_atlas.run_if(is_warming_up), show_panel_ui).chain(),
+    );
+}
+
+/// Characters laid out once during warm-up so their glyphs are in egui's font atlas before
+/// frame 0: a glyph first used in a frame only reaches the GPU texture a frame later, which
+/// would leave a hole in that frame's text (seen as a missing digit in recordings).
+const WARM_GLYPHS: &str = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+
+fn is_warming_up(progress: Option<Res<CaptureProgress>>) -> bool {
+    matches!(progress.as_deref(), Some(CaptureProgress::WarmingUp(_)))
+}
+
+fn warm_font_atlas(mut contexts: EguiContexts) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let fonts: Vec<egui::FontId> = ctx.global_style().text_styles.values().cloned().collect();
+    ctx.fonts_mut(|view| {
+        for font in fonts {
+            view.layout_no_wrap(WARM_GLYPHS.to_owned(), font, egui::Color32::WHITE);
+        }
+    });
+    Ok(())
 }
 
 /// Fill of the show panel: an opaque dark violet, so text stays readable over stage lights.
