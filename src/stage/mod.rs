@@ -78,28 +78,20 @@ fn spawn_stage(
     commands.spawn((
         Name::new("Stage rim"),
         Mesh3d(meshes.add(Torus::new(6.95, 7.05).mesh().major_resolution(128))),
-        MeshMaterial3d(materials.add(StandardMaterial {
-            base_color: Color::BLACK,
-            emissive: LinearRgba::rgb(4.0, 0.8, 2.4),
-            ..default()
-        })),
+        MeshMaterial3d(materials.add(glowing(Color::srgb(1.0, 0.5, 0.82)))),
         Transform::from_xyz(0.0, 0.0, 0.0),
     ));
     commands.spawn((
         Name::new("Arena floor"),
         Mesh3d(meshes.add(Plane3d::default().mesh().size(60.0, 60.0))),
-        MeshMaterial3d(materials.add(Color::srgb(0.02, 0.02, 0.03))),
+        MeshMaterial3d(materials.add(glowing(Color::srgb(0.012, 0.012, 0.02)))),
         Transform::from_xyz(0.0, -0.5, 0.0),
     ));
     commands.spawn((
         Name::new("LED wall"),
         LedWall,
         Mesh3d(meshes.add(Cuboid::new(13.0, 5.5, 0.2))),
-        MeshMaterial3d(materials.add(StandardMaterial {
-            base_color: Color::BLACK,
-            emissive: LinearRgba::rgb(0.4, 0.1, 0.6),
-            ..default()
-        })),
+        MeshMaterial3d(materials.add(glowing(Color::srgb(0.4, 0.1, 0.6)))),
         Transform::from_xyz(0.0, 3.0, -5.5),
     ));
     spawn_truss(&mut commands, &mut meshes, &mut materials);
@@ -142,6 +134,16 @@ fn spawn_stage(
             },
             Transform::from_xyz(side * 5.5, 7.0, -1.0).looking_at(Vec3::ZERO, Vec3::Y),
         ));
+    }
+}
+
+/// A surface that shows its own colour whatever the lights do: LED panels, light strips and
+/// the dark arena floor. Unlit shading also costs a fraction of PBR on a software rasterizer.
+fn glowing(colour: Color) -> StandardMaterial {
+    StandardMaterial {
+        base_color: colour,
+        unlit: true,
+        ..default()
     }
 }
 
@@ -272,10 +274,10 @@ fn pulse_led_wall(
     // Bright on the beat, decaying through it, with the hue drifting per bar.
     let beat_glow = 1.0 - clock.beat_phase() as f32;
     let bar_hue = (clock.beats() as f32 / 4.0).floor() * 47.0 % 360.0;
-    let colour = LinearRgba::from(Color::hsl(260.0 + bar_hue, 0.8, 0.5));
+    let colour = Color::hsl(260.0 + bar_hue, 0.8, 0.15 + 0.4 * beat_glow * beat_glow);
     for handle in &walls {
         if let Some(mut material) = materials.get_mut(&handle.0) {
-            material.emissive = colour * (0.3 + 1.2 * beat_glow * beat_glow);
+            material.base_color = colour;
         }
     }
 }
