@@ -53,7 +53,7 @@ struct SweepingLight {
     side: f32,
 }
 
-/// The emissive LED wall behind the performers.
+/// The LED wall behind the performers.
 #[derive(Component, Debug)]
 struct LedWall;
 
@@ -79,7 +79,7 @@ fn spawn_stage(
         Name::new("Stage rim"),
         Mesh3d(meshes.add(Torus::new(6.95, 7.05).mesh().major_resolution(128))),
         MeshMaterial3d(materials.add(glowing(Color::srgb(1.0, 0.5, 0.82)))),
-        Transform::from_xyz(0.0, 0.0, 0.0),
+        Transform::default(),
     ));
     commands.spawn((
         Name::new("Arena floor"),
