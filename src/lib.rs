@@ -4,12 +4,14 @@
 //! from one plugin per feature folder and declares the order of the frame in [`AppSystems`].
 //! See `docs/design.md` for the data flow.
 
+pub mod bench;
 pub mod capture;
 pub mod clock;
 pub mod graphics;
+pub mod setlist;
 
 mod camera;
-mod stage;
+pub(crate) mod stage;
 mod ui;
 
 #[cfg(test)]
@@ -34,6 +36,8 @@ pub const WINDOW_SIZE: UVec2 = UVec2::new(1280, 720);
 /// How one run of the player is set up: everything the command line can change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlayOptions {
+    /// The setlist file to play and watch; the built-in demo when `None`.
+    pub setlist: Option<PathBuf>,
     /// Render offscreen into an image instead of opening a window.
     pub headless: bool,
     /// Stop after this many frames (after warm-up). `None` plays until the window closes.
@@ -44,16 +48,20 @@ pub struct PlayOptions {
     pub screenshot: Option<PathBuf>,
     /// Frames per second of the fixed time step used when rendering offscreen.
     pub fps: u32,
+    /// Concert time to start at, seconds.
+    pub start: f64,
 }
 
 impl Default for PlayOptions {
     fn default() -> Self {
         Self {
+            setlist: None,
             headless: false,
             frames: None,
             size: WINDOW_SIZE,
             screenshot: None,
             fps: 30,
+            start: 0.0,
         }
     }
 }
@@ -64,8 +72,12 @@ impl Default for PlayOptions {
 /// listed, so what the camera sees is always the pose and light of the same instant.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AppSystems {
-    /// Advance the concert clock (real time in the window, lockstep when rendering offscreen).
+    /// Notice a saved setlist and apply it (or show why it cannot be).
+    Reload,
+    /// Apply transport actions, advance the concert clock (real time in the window, lockstep when rendering offscreen).
     Clock,
+    /// Fire the cues the playhead crossed.
+    Cues,
     /// Pose the performers for the current beat.
     Choreography,
     /// Place the show camera. Runs before transform propagation, like everything in `Update`.
@@ -82,7 +94,9 @@ pub fn plugin(app: &mut App) {
     app.configure_sets(
         Update,
         (
+            AppSystems::Reload,
             AppSystems::Clock,
+            AppSystems::Cues,
             AppSystems::Choreography,
             AppSystems::Camera,
             AppSystems::Lights,
@@ -93,18 +107,36 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<graphics::RenderProfile>();
     app.add_plugins((
         clock::plugin,
+        setlist::plugin,
         stage::plugin,
         camera::plugin,
         capture::plugin,
     ));
 }
 
-/// Builds the full player app for `options`, window or offscreen.
+/// Builds the full player app for `options`, window or offscreen, playing `setlist` (and
+/// watching its file when there is one).
 ///
 /// Call [`graphics::preflight`] first: Bevy panics on a missing display or Vulkan driver, and
 /// the preflight turns those into one-line errors instead.
-pub fn build_app(options: &PlayOptions) -> App {
+pub fn build_app(
+    options: &PlayOptions,
+    setlist: setlist::Setlist,
+    file: Option<setlist::SetlistFile>,
+) -> App {
     let mut app = App::new();
+    let title = format!("{} · encore", setlist.title);
+    let mut clock = clock::ConcertClock::default();
+    if options.start > 0.0 {
+        // Starting later is a seek: the states at that time apply, the events before it
+        // stay unfired.
+        clock.seek(options.start.min(setlist.duration()));
+    }
+    app.insert_resource(clock);
+    app.insert_resource(setlist);
+    if let Some(file) = file {
+        app.insert_resource(file);
+    }
     let render_plugin = RenderPlugin {
         // Offscreen frames and screenshots must be complete from the first counted frame,
         // and exiting while a pipeline compiles in the background can crash llvmpipe (Bevy
@@ -137,7 +169,7 @@ pub fn build_app(options: &PlayOptions) -> App {
     } else {
         app.add_plugins(defaults.set(WindowPlugin {
             primary_window: Some(Window {
-                title: "encore".into(),
+                title,
                 resolution: WindowResolution::new(options.size.x, options.size.y),
                 ..default()
             }),
@@ -158,8 +190,24 @@ pub fn build_app(options: &PlayOptions) -> App {
 
 /// Runs the player until it finishes, returning an error a user can act on.
 pub fn run_play(options: &PlayOptions) -> anyhow::Result<()> {
+    let (setlist, file) = match &options.setlist {
+        Some(path) => {
+            let (setlist, report) = setlist::check_file(path);
+            let Some(setlist) = setlist else {
+                anyhow::bail!(
+                    "{report}\nfix the setlist and run again (`encore check` lists the problems)"
+                );
+            };
+            if !report.diagnostics.is_empty() {
+                eprintln!("{report}");
+            }
+            let file = setlist::SetlistFile::new(path.clone(), report.source);
+            (setlist, Some(file))
+        }
+        None => (setlist::Setlist::built_in(), None),
+    };
     graphics::preflight(options.headless)?;
-    let mut app = build_app(options);
+    let mut app = build_app(options, setlist, file);
     // `App::run` hands the world to the runner, so failures come back through this shared slot.
     let failure = capture::CaptureFailure::default();
     app.insert_resource(failure.clone());

@@ -18,11 +18,35 @@ struct Cli {
 enum Command {
     /// Play a concert in a window, or render it offscreen with --headless.
     Play(PlayArgs),
+    /// Check a setlist and list every problem, like a compiler. Exit code 1 on errors.
+    Check {
+        /// The setlist (RON).
+        setlist: PathBuf,
+    },
+    /// Measure how fast parts of encore run and print the figures.
+    Bench {
+        #[command(subcommand)]
+        target: BenchTarget,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchTarget {
+    /// Parse and check a generated setlist of many songs.
+    Setlist {
+        /// Songs in the generated setlist.
+        #[arg(long, default_value_t = 500)]
+        songs: usize,
+        /// Timed runs (after one warm-up run).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+        runs: u32,
+    },
 }
 
 #[derive(Debug, Args)]
 struct PlayArgs {
-    /// Setlist to play (RON). Without one, the built-in stage plays.
+    /// Setlist to play (RON); saving it while it plays applies the changes. Without one, the
+    /// built-in demo concert plays.
     setlist: Option<PathBuf>,
     /// Render offscreen with a fixed time step: no window or display needed.
     #[arg(long)]
@@ -36,9 +60,31 @@ struct PlayArgs {
     /// Save the last frame to this PNG file (needs --frames).
     #[arg(long, value_name = "OUT.png", requires = "frames")]
     screenshot: Option<PathBuf>,
+    /// Concert time to start at: seconds (`95.5`) or minutes:seconds (`1:35.5`).
+    #[arg(long, value_name = "TIME", value_parser = parse_start, default_value = "0")]
+    start: f64,
     /// Frames per second of the fixed time step used offscreen.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
     fps: u32,
+}
+
+/// Parses `95.5` or `1:35.5` into seconds.
+fn parse_start(text: &str) -> Result<f64, String> {
+    let invalid =
+        || format!("`{text}` is not a time; write seconds (95.5) or minutes:seconds (1:35.5)");
+    let seconds = match text.split_once(':') {
+        Some((minutes, seconds)) => {
+            let minutes: u32 = minutes.trim().parse().map_err(|_| invalid())?;
+            let seconds: f64 = seconds.trim().parse().map_err(|_| invalid())?;
+            f64::from(minutes) * 60.0 + seconds
+        }
+        None => text.trim().parse().map_err(|_| invalid())?,
+    };
+    if seconds.is_finite() && seconds >= 0.0 {
+        Ok(seconds)
+    } else {
+        Err(invalid())
+    }
 }
 
 /// Parses `1280x720` into a size, with a message that shows the expected form.
@@ -59,6 +105,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Play(args) => play(args),
+        Command::Check { setlist } => return check(&setlist),
+        Command::Bench { target } => match target {
+            BenchTarget::Setlist { songs, runs } => {
+                encore::bench::setlist(songs, runs);
+                Ok(())
+            }
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -70,23 +123,35 @@ fn main() -> ExitCode {
 }
 
 fn play(args: PlayArgs) -> anyhow::Result<()> {
-    if let Some(setlist) = &args.setlist {
-        anyhow::bail!(
-            "{}: setlists are not supported by this build yet; run `encore play` without a \
-             file to see the built-in stage",
-            setlist.display()
-        );
-    }
     let frames = match (args.headless, args.frames) {
         // Offscreen runs always end; one second of frames unless told otherwise.
         (true, None) => Some(u64::from(args.fps)),
         (_, frames) => frames,
     };
     encore::run_play(&PlayOptions {
+        setlist: args.setlist,
         headless: args.headless,
         frames,
         size: args.size,
         screenshot: args.screenshot,
         fps: args.fps,
+        start: args.start,
     })
+}
+
+/// `encore check`: the report on stdout, exit code 1 when there are errors.
+fn check(path: &std::path::Path) -> ExitCode {
+    let (setlist, report) = encore::setlist::check_file(path);
+    if !report.diagnostics.is_empty() {
+        println!("{report}");
+    }
+    match setlist {
+        Some(setlist) => {
+            if report.diagnostics.is_empty() {
+                println!("{}", encore::setlist::describe(path, &setlist));
+            }
+            ExitCode::SUCCESS
+        }
+        None => ExitCode::FAILURE,
+    }
 }

@@ -1,5 +1,5 @@
-//! The show camera: where the audience's eye is. It drifts slowly in front of the stage so
-//! the built-in scene never looks frozen; the director issue replaces the path with shots.
+//! The show camera: where the audience's eye is. It frames the shot the setlist cues for the
+//! moment (cutting on the cue), and drifts slowly in front of the stage where none is cued.
 
 use bevy::{
     camera::{RenderTarget, ShadowLodOrigin},
@@ -7,11 +7,17 @@ use bevy::{
 };
 use bevy_egui::PrimaryEguiContext;
 
-use crate::{AppSystems, capture::OffscreenTarget, clock::ConcertClock, graphics::RenderProfile};
+use crate::{
+    AppSystems,
+    capture::OffscreenTarget,
+    clock::ConcertClock,
+    graphics::RenderProfile,
+    setlist::{Setlist, raw::Shot},
+};
 
 pub(crate) fn plugin(app: &mut App) {
     app.add_systems(Startup, spawn_show_camera);
-    app.add_systems(Update, drift_show_camera.in_set(AppSystems::Camera));
+    app.add_systems(Update, frame_show_camera.in_set(AppSystems::Camera));
 }
 
 /// The camera the show is seen (and recorded) through. It also carries the egui overlay.
@@ -41,12 +47,56 @@ fn spawn_show_camera(
     }
 }
 
-fn drift_show_camera(
+fn frame_show_camera(
     clock: Res<ConcertClock>,
+    setlist: Res<Setlist>,
     mut cameras: Query<&mut Transform, With<ShowCamera>>,
 ) {
+    let shot = setlist.shot_at(clock.seconds);
     for mut transform in &mut cameras {
-        *transform = world_from_show_camera(clock.seconds);
+        *transform = world_from_shot(shot, &setlist, clock.seconds);
+    }
+}
+
+/// Where the camera is for `shot` at `seconds`; each framing drifts a little so a held shot
+/// stays alive.
+fn world_from_shot(shot: Option<&Shot>, setlist: &Setlist, seconds: f64) -> Transform {
+    let drift = (seconds as f32 * 0.4).sin();
+    let head = |id: &str| {
+        setlist
+            .idol(id)
+            .map(|(_, idol)| Vec3::new(idol.home.x, idol.height * 0.92, idol.home.y))
+    };
+    let looking =
+        |eye: Vec3, focus: Vec3| Transform::from_translation(eye).looking_at(focus, Vec3::Y);
+    match shot {
+        None | Some(Shot::Wide) => world_from_show_camera(seconds),
+        Some(Shot::Medium) => looking(Vec3::new(2.5 * drift, 2.3, 7.0), Vec3::new(0.0, 1.2, 0.3)),
+        Some(Shot::CloseUp(id)) => match head(id) {
+            Some(head) => looking(
+                head + Vec3::new(0.25 * drift, 0.05, 1.6),
+                head - Vec3::Y * 0.1,
+            ),
+            None => world_from_show_camera(seconds),
+        },
+        Some(Shot::TwoShot(a, b)) => match (head(a), head(b)) {
+            (Some(a), Some(b)) => {
+                let middle = (a + b) / 2.0;
+                let distance = 2.2 + a.distance(b) * 1.1;
+                looking(
+                    middle + Vec3::new(0.3 * drift, 0.1, distance),
+                    middle - Vec3::Y * 0.3,
+                )
+            }
+            _ => world_from_show_camera(seconds),
+        },
+        Some(Shot::Overhead) => {
+            looking(Vec3::new(0.5 * drift, 13.0, 3.0), Vec3::new(0.0, 0.0, 0.3))
+        }
+        Some(Shot::LowAngle) => {
+            looking(Vec3::new(1.5 * drift, 0.35, 4.5), Vec3::new(0.0, 1.7, 0.0))
+        }
+        Some(Shot::Crowd) => looking(Vec3::new(2.0 * drift, 1.6, 17.0), Vec3::new(0.0, 1.8, 0.0)),
     }
 }
 
@@ -60,6 +110,18 @@ fn world_from_show_camera(seconds: f64) -> Transform {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn close_ups_look_at_the_idol_from_the_front() {
+        let setlist = Setlist::built_in();
+        let (_, mira) = setlist.idol("mira").expect("the demo has mira");
+        let head = Vec3::new(mira.home.x, mira.height * 0.92, mira.home.y);
+        let transform = world_from_shot(Some(&Shot::CloseUp("mira".into())), &setlist, 3.0);
+        let to_head = (head - transform.translation).normalize();
+        assert!(transform.forward().dot(to_head) > 0.99);
+        assert!(transform.translation.distance(head) < 3.0);
+        assert!(transform.translation.z > head.z, "in front of her");
+    }
 
     #[test]
     fn camera_keeps_the_stage_in_front() {

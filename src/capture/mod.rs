@@ -45,6 +45,8 @@ pub struct CaptureSettings {
     pub frames: Option<u64>,
     /// Save the last frame here as a PNG.
     pub screenshot: Option<PathBuf>,
+    /// Concert seconds of frame 0.
+    pub start: f64,
 }
 
 impl CaptureSettings {
@@ -56,6 +58,7 @@ impl CaptureSettings {
             fps: options.fps,
             frames: options.frames,
             screenshot: options.screenshot.clone(),
+            start: options.start,
         }
     }
 }
@@ -133,6 +136,7 @@ fn prepare_capture(
         commands.insert_resource(Lockstep {
             fps: settings.fps.max(1),
             frame: 0,
+            start: settings.start,
         });
     }
 }
@@ -237,6 +241,7 @@ mod tests {
             fps: 30,
             frames: Some(5),
             screenshot: None,
+            start: 0.0,
         });
         let updates = run_until_exit(&mut app, 50).expect("the run ends by itself");
         assert_eq!(updates, WARMUP_FRAMES as usize + 1 + 5 - 1);

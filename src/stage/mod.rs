@@ -5,7 +5,12 @@ use std::f32::consts::{FRAC_PI_2, TAU};
 
 use bevy::prelude::*;
 
-use crate::{AppSystems, clock::ConcertClock, graphics::RenderProfile};
+use crate::{
+    AppSystems,
+    clock::ConcertClock,
+    graphics::RenderProfile,
+    setlist::{CueAction, CueFired, Setlist, model::Idol, raw::Look, validate::parse_colour},
+};
 
 pub(crate) fn plugin(app: &mut App) {
     app.insert_resource(ClearColor(NIGHT_SKY));
@@ -14,37 +19,37 @@ pub(crate) fn plugin(app: &mut App) {
         brightness: 90.0,
         ..default()
     });
+    app.init_resource::<StageFlash>();
     app.add_systems(Startup, spawn_stage);
-    app.add_systems(Update, bounce_performers.in_set(AppSystems::Choreography));
     app.add_systems(
         Update,
-        (sweep_colour_lights, pulse_led_wall).in_set(AppSystems::Lights),
+        (sync_performers, bounce_performers)
+            .chain()
+            .in_set(AppSystems::Choreography),
+    );
+    app.add_systems(
+        Update,
+        (flash_on_effects, sweep_colour_lights, pulse_led_wall)
+            .chain()
+            .in_set(AppSystems::Lights),
     );
 }
 
 /// Behind the stage: a deep blue night, so lit figures stand out.
 const NIGHT_SKY: Color = Color::srgb(0.015, 0.012, 0.04);
 
-/// The fandom colours of the five built-in performers, left to right.
-pub const MEMBER_COLOURS: [Color; 5] = [
-    Color::srgb(1.0, 0.35, 0.65),
-    Color::srgb(0.3, 0.7, 1.0),
-    Color::srgb(0.72, 0.5, 1.0),
-    Color::srgb(0.35, 0.95, 0.7),
-    Color::srgb(1.0, 0.8, 0.3),
-];
-
-/// Where the performers stand, in metres from the stage centre (x to the audience's right).
-const PERFORMER_SPACING: f32 = 1.6;
-
-/// One of the figures on the built-in stage.
+/// One idol on stage (a stand-in figure until the procedural idols land).
 #[derive(Component, Debug, Clone, Copy)]
 pub struct Performer {
-    /// Position in the line, 0 at the audience's left.
+    /// Index in the setlist's cast.
     pub index: usize,
     /// Where she stands when not moving.
     pub home: Vec3,
 }
+
+/// A brief brightening of the LED wall when an effect cue fires: 1 at the cue, fading to 0.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
+pub struct StageFlash(pub f32);
 
 /// A coloured stage light that sweeps across the stage on the beat.
 #[derive(Component, Debug, Clone, Copy)]
@@ -95,7 +100,6 @@ fn spawn_stage(
         Transform::from_xyz(0.0, 3.0, -5.5),
     ));
     spawn_truss(&mut commands, &mut meshes, &mut materials);
-    spawn_performers(&mut commands, &mut meshes, &mut materials);
 
     commands.spawn((
         Name::new("Key light"),
@@ -111,11 +115,6 @@ fn spawn_stage(
         Transform::from_xyz(0.0, 9.0, 10.0).looking_at(Vec3::new(0.0, 1.0, 0.0), Vec3::Y),
     ));
     for side in [-1.0, 1.0] {
-        let colour = if side < 0.0 {
-            MEMBER_COLOURS[0]
-        } else {
-            MEMBER_COLOURS[1]
-        };
         commands.spawn((
             Name::new(if side < 0.0 {
                 "Left colour light"
@@ -124,8 +123,7 @@ fn spawn_stage(
             }),
             SweepingLight { side },
             SpotLight {
-                color: colour,
-                intensity: 3_000_000.0,
+                intensity: COLOUR_LIGHT_INTENSITY,
                 range: 30.0,
                 outer_angle: 0.45,
                 inner_angle: 0.2,
@@ -175,11 +173,21 @@ fn spawn_truss(
     ));
 }
 
-fn spawn_performers(
-    commands: &mut Commands,
-    meshes: &mut Assets<Mesh>,
-    materials: &mut Assets<StandardMaterial>,
+/// Respawns the figures when the cast changes (at start and on a reload).
+fn sync_performers(
+    mut commands: Commands,
+    setlist: Res<Setlist>,
+    mut shown_cast: Local<Option<Vec<Idol>>>,
+    performers: Query<Entity, With<Performer>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
+    if shown_cast.as_ref() == Some(&setlist.cast) {
+        return;
+    }
+    for entity in &performers {
+        commands.entity(entity).despawn();
+    }
     let body = meshes.add(Capsule3d::new(0.22, 0.9));
     let head = meshes.add(Sphere::new(0.17).mesh().uv(24, 16));
     let hair = meshes.add(Sphere::new(0.185).mesh().uv(24, 16));
@@ -193,50 +201,48 @@ fn spawn_performers(
         perceptual_roughness: 0.4,
         ..default()
     });
-    for (index, colour) in MEMBER_COLOURS.into_iter().enumerate() {
-        let home = performer_home(index);
+    for (index, idol) in setlist.cast.iter().enumerate() {
+        let home = Vec3::new(idol.home.x, 0.0, idol.home.y);
         let outfit = materials.add(StandardMaterial {
-            base_color: colour,
+            base_color: idol.colour,
             perceptual_roughness: 0.35,
             ..default()
         });
+        // The stand-in is modelled 1.7 m tall; scale it to her height.
+        let scale = idol.height / 1.7;
         commands.spawn((
-            Name::new(format!("Performer {}", index + 1)),
+            Name::new(format!("Performer {}", idol.name)),
             Performer { index, home },
             Transform::from_translation(home),
             Visibility::default(),
-            children![
-                (
-                    Name::new("Body"),
-                    Mesh3d(body.clone()),
-                    MeshMaterial3d(outfit),
-                    Transform::from_xyz(0.0, 0.67, 0.0),
-                ),
-                (
-                    Name::new("Head"),
-                    Mesh3d(head.clone()),
-                    MeshMaterial3d(skin.clone()),
-                    Transform::from_xyz(0.0, 1.5, 0.02),
-                ),
-                (
-                    Name::new("Hair"),
-                    Mesh3d(hair.clone()),
-                    MeshMaterial3d(hair_colour.clone()),
-                    Transform::from_xyz(0.0, 1.55, -0.03),
-                ),
-            ],
+            children![(
+                Name::new("Figure"),
+                Transform::from_scale(Vec3::splat(scale)),
+                Visibility::default(),
+                children![
+                    (
+                        Name::new("Body"),
+                        Mesh3d(body.clone()),
+                        MeshMaterial3d(outfit),
+                        Transform::from_xyz(0.0, 0.67, 0.0),
+                    ),
+                    (
+                        Name::new("Head"),
+                        Mesh3d(head.clone()),
+                        MeshMaterial3d(skin.clone()),
+                        Transform::from_xyz(0.0, 1.5, 0.02),
+                    ),
+                    (
+                        Name::new("Hair"),
+                        Mesh3d(hair.clone()),
+                        MeshMaterial3d(hair_colour.clone()),
+                        Transform::from_xyz(0.0, 1.55, -0.03),
+                    ),
+                ],
+            )],
         ));
     }
-}
-
-/// Home mark of performer `index`: a shallow arc facing the audience (+z).
-pub fn performer_home(index: usize) -> Vec3 {
-    let offset = index as f32 - (MEMBER_COLOURS.len() as f32 - 1.0) / 2.0;
-    Vec3::new(
-        offset * PERFORMER_SPACING,
-        0.0,
-        0.6 - 0.25 * offset * offset,
-    )
+    *shown_cast = Some(setlist.cast.clone());
 }
 
 /// A bounce on every beat and a sway over two beats, offset per performer like a wave.
@@ -254,27 +260,115 @@ fn bounce_performers(
     }
 }
 
+/// Full brightness of a colour spot.
+const COLOUR_LIGHT_INTENSITY: f32 = 3_000_000.0;
+
+/// Colours of the left and right spots for a light look, and how bright they are (0 to 1).
+fn look_colours(look: &Look, setlist: &Setlist, clock: &ConcertClock) -> ([Color; 2], f32) {
+    let member = |index: usize| {
+        setlist
+            .cast
+            .get(index % setlist.cast.len().max(1))
+            .map_or(Color::WHITE, |idol| idol.colour)
+    };
+    match look {
+        Look::Warm => (
+            [Color::srgb(1.0, 0.72, 0.4), Color::srgb(1.0, 0.9, 0.75)],
+            1.0,
+        ),
+        Look::Cool => (
+            [Color::srgb(0.3, 0.45, 1.0), Color::srgb(0.65, 0.4, 1.0)],
+            1.0,
+        ),
+        Look::Member(id) => {
+            let colour = setlist
+                .idol(id)
+                .map_or(Color::WHITE, |(_, idol)| idol.colour);
+            ([colour, colour], 1.0)
+        }
+        Look::Colour(hex) => {
+            let colour = parse_colour(hex).unwrap_or(Color::WHITE);
+            ([colour, colour], 1.0)
+        }
+        Look::Rainbow => {
+            // Member colours, moving on by one every bar.
+            let bar = clock.bars().floor().max(0.0) as usize;
+            ([member(bar), member(bar + 1)], 1.0)
+        }
+        Look::Strobe => {
+            let on = clock.beat_phase() < 0.25;
+            ([Color::WHITE, Color::WHITE], if on { 1.0 } else { 0.05 })
+        }
+        Look::Blackout => ([Color::BLACK, Color::BLACK], 0.0),
+    }
+}
+
+/// Colours and brightness of the spots at the clock's time: the cued look, faded in over
+/// the previous one; before any cue, member colours.
+fn light_state(setlist: &Setlist, clock: &ConcertClock) -> ([Color; 2], f32) {
+    let Some(state) = setlist.light_at(clock.seconds) else {
+        return look_colours(&Look::Rainbow, setlist, clock);
+    };
+    let (to, to_level) = look_colours(state.look, setlist, clock);
+    let Some(previous) = state.previous else {
+        return (to, to_level);
+    };
+    let (from, from_level) = look_colours(previous, setlist, clock);
+    let blend = state.blend as f32;
+    let mix = |a: Color, b: Color| Color::from(a.to_linear().mix(&b.to_linear(), blend));
+    (
+        [mix(from[0], to[0]), mix(from[1], to[1])],
+        from_level + (to_level - from_level) * blend,
+    )
+}
+
+fn flash_on_effects(
+    time: Res<Time>,
+    mut fired: MessageReader<CueFired>,
+    mut flash: ResMut<StageFlash>,
+) {
+    flash.0 = (flash.0 - time.delta_secs() * 1.5).max(0.0);
+    if fired
+        .read()
+        .any(|CueFired(cue)| matches!(cue.action, CueAction::Effect(_)))
+    {
+        flash.0 = 1.0;
+    }
+}
+
 fn sweep_colour_lights(
     clock: Res<ConcertClock>,
-    mut lights: Query<(&SweepingLight, &mut Transform)>,
+    setlist: Res<Setlist>,
+    mut lights: Query<(&SweepingLight, &mut Transform, &mut SpotLight)>,
 ) {
-    // One sweep across the stage every four beats (a bar of 4/4).
-    let angle = (clock.beats() as f32 / 4.0 * TAU).sin();
-    for (light, mut transform) in &mut lights {
+    // One sweep across the stage every bar.
+    let angle = (clock.bars() as f32 * TAU).sin();
+    let (colours, level) = light_state(&setlist, &clock);
+    for (light, mut transform, mut spot) in &mut lights {
         let target = Vec3::new(-light.side * angle * 3.5, 0.0, 0.5 + angle.abs());
         transform.look_at(target, Vec3::Y);
+        spot.color = colours[usize::from(light.side > 0.0)];
+        spot.intensity = COLOUR_LIGHT_INTENSITY * level;
     }
 }
 
 fn pulse_led_wall(
     clock: Res<ConcertClock>,
+    setlist: Res<Setlist>,
+    flash: Res<StageFlash>,
     walls: Query<&MeshMaterial3d<StandardMaterial>, With<LedWall>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
-    // Bright on the beat, decaying through it, with the hue drifting per bar.
+    // Bright on the beat, decaying through it, tinted by the light look; effects flash it.
     let beat_glow = 1.0 - clock.beat_phase() as f32;
-    let bar_hue = (clock.beats() as f32 / 4.0).floor() * 47.0 % 360.0;
-    let colour = Color::hsl(260.0 + bar_hue, 0.8, 0.15 + 0.4 * beat_glow * beat_glow);
+    let (colours, level) = light_state(&setlist, &clock);
+    let tint = Hsla::from(colours[0]);
+    let lightness = (0.12 + 0.35 * beat_glow * beat_glow) * (0.35 + 0.65 * level);
+    let colour = Color::hsl(
+        tint.hue,
+        tint.saturation.max(0.5),
+        (lightness + 0.5 * flash.0).min(0.95),
+    );
     for handle in &walls {
         if let Some(mut material) = materials.get_mut(&handle.0) {
             material.base_color = colour;
@@ -285,25 +379,34 @@ fn pulse_led_wall(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing;
+    use crate::{setlist::Setlist, testing};
 
     #[test]
-    fn spawns_five_named_performers_on_their_marks() {
+    fn spawns_the_cast_on_their_marks_and_respawns_on_change() {
         let mut app = testing::app();
         testing::step(&mut app, 1);
-        let world = app.world_mut();
-        let mut performers: Vec<_> = world
-            .query::<(&Name, &Performer)>()
-            .iter(world)
-            .map(|(name, performer)| (name.to_string(), performer.home))
-            .collect();
-        performers.sort_by(|a, b| a.0.cmp(&b.0));
-        assert_eq!(performers.len(), 5);
-        assert_eq!(performers[0].0, "Performer 1");
-        // Left to right, never overlapping.
-        for pair in performers.windows(2) {
-            assert!(pair[1].1.x - pair[0].1.x >= PERFORMER_SPACING - 1e-4);
+        let performers = |app: &mut App| {
+            let world = app.world_mut();
+            let mut performers: Vec<_> = world
+                .query::<(&Name, &Performer)>()
+                .iter(world)
+                .map(|(name, performer)| (performer.index, name.to_string(), performer.home))
+                .collect();
+            performers.sort_by_key(|performer| performer.0);
+            performers
+        };
+        let shown = performers(&mut app);
+        assert_eq!(shown.len(), 5);
+        assert_eq!(shown[0].1, "Performer Hana");
+        // Left to right, never closer than a metre.
+        for pair in shown.windows(2) {
+            assert!(pair[1].2.x - pair[0].2.x >= 1.0, "{pair:?}");
         }
+
+        app.world_mut().resource_mut::<Setlist>().cast.truncate(2);
+        testing::step(&mut app, 1);
+        let names: Vec<String> = performers(&mut app).into_iter().map(|p| p.1).collect();
+        assert_eq!(names, ["Performer Hana", "Performer Yuna"]);
     }
 
     #[test]
@@ -322,9 +425,16 @@ mod tests {
                 .map(|(p, t)| t.translation.y - p.home.y)
                 .expect("performer 0 was spawned")
         };
-        // At 120 bpm a beat lasts 0.5 s: down on the beat, up between beats.
-        let on_beat = height_at(&mut app, 1.0);
-        let between = height_at(&mut app, 1.25);
+        // Down on the beat, up between beats, on the first song's grid.
+        let setlist = app.world().resource::<Setlist>().clone();
+        let on_beat = setlist
+            .seconds_at(0, 2, 1.0)
+            .expect("the demo has a first song");
+        let between = setlist
+            .seconds_at(0, 2, 1.5)
+            .expect("the demo has a first song");
+        let on_beat = height_at(&mut app, on_beat);
+        let between = height_at(&mut app, between);
         assert!(on_beat < 0.01, "{on_beat}");
         assert!(between > 0.1, "{between}");
     }

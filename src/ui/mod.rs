@@ -1,4 +1,7 @@
-//! The egui overlay: the show panel with what is playing and how it is being rendered.
+//! The egui overlay: the show panel (what is playing, and how it is rendered), the transport
+//! bar in the window, and the panel listing a setlist save that could not be applied.
+
+mod transport;
 
 use bevy::{
     diagnostic::{DiagnosticsStore, FrameTimeDiagnosticsPlugin},
@@ -10,16 +13,38 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use crate::{
     capture::CaptureProgress,
     clock::{ConcertClock, Lockstep},
+    setlist::{CueAction, CueFired, ItemKind, Setlist, SetlistProblems},
+    stage::StageFlash,
 };
 
 pub(crate) fn plugin(app: &mut App) {
     if !app.is_plugin_added::<FrameTimeDiagnosticsPlugin>() {
         app.add_plugins(FrameTimeDiagnosticsPlugin::default());
     }
+    app.init_resource::<LastEffect>();
+    app.add_systems(Update, remember_effects.after(crate::AppSystems::Cues));
     app.add_systems(
         EguiPrimaryContextPass,
-        (warm_font_atlas.run_if(is_warming_up), show_panel_ui).chain(),
+        (
+            warm_font_atlas.run_if(is_warming_up),
+            show_panel_ui,
+            setlist_problems_ui,
+        )
+            .chain(),
     );
+    app.add_plugins(transport::plugin);
+}
+
+/// The last effect cue that fired, for the panel.
+#[derive(Resource, Debug, Default)]
+struct LastEffect(Option<String>);
+
+fn remember_effects(mut fired: MessageReader<CueFired>, mut last: ResMut<LastEffect>) {
+    for CueFired(cue) in fired.read() {
+        if let CueAction::Effect(effect) = &cue.action {
+            last.0 = Some(format!("{effect:?}"));
+        }
+    }
 }
 
 /// Characters laid out once during warm-up so their glyphs are in egui's font atlas before
@@ -48,9 +73,13 @@ pub const PANEL_FILL: egui::Color32 = egui::Color32::from_rgb(22, 16, 38);
 /// Where the show panel's top-left corner sits, in logical pixels from the window's corner.
 pub const PANEL_OFFSET: egui::Vec2 = egui::vec2(12.0, 12.0);
 
+#[expect(clippy::too_many_arguments, reason = "a UI system reads what it shows")]
 fn show_panel_ui(
     mut contexts: EguiContexts,
     clock: Res<ConcertClock>,
+    setlist: Res<Setlist>,
+    flash: Res<StageFlash>,
+    effect: Res<LastEffect>,
     lockstep: Option<Res<Lockstep>>,
     adapter: Option<Res<RenderAdapterInfo>>,
     diagnostics: Res<DiagnosticsStore>,
@@ -69,17 +98,31 @@ fn show_panel_ui(
         // Frame 0 of a recording must already show the panel.
         .fade_in(false)
         .show(ctx, |ui| {
-            ui.heading("encore");
-            ui.label("Built-in stage");
+            ui.heading(&setlist.title);
+            ui.label(now_playing(&setlist, clock.seconds));
             ui.separator();
-            let beats = clock.beats();
+            let position = setlist.position_at(clock.seconds);
+            let section = position
+                .section
+                .map(|index| {
+                    let item = &setlist.items[position.item];
+                    format!("{:?}  ", item.sections[index].kind)
+                })
+                .unwrap_or_default();
             ui.monospace(format!(
-                "{}  bar {}:{}  {:.0} bpm",
-                format_clock(clock.seconds),
-                (beats / 4.0).floor() as u64 + 1,
-                (beats.rem_euclid(4.0)).floor() as u64 + 1,
-                clock.bpm,
+                "{section}bar {}:{}  {:.0} bpm",
+                position.bar, position.beat, clock.bpm,
             ));
+            ui.monospace(format!(
+                "{} / {}",
+                format_clock(clock.seconds),
+                format_clock(setlist.duration())
+            ));
+            if flash.0 > 0.0
+                && let Some(effect) = &effect.0
+            {
+                ui.colored_label(egui::Color32::from_rgb(255, 214, 110), format!("{effect}!"));
+            }
             let rate = match lockstep {
                 // Offscreen frames must be identical run to run: no measured figures here.
                 Some(lockstep) => format!("offscreen, {} fps lockstep", lockstep.fps),
@@ -92,6 +135,75 @@ fn show_panel_ui(
             if let Some(adapter) = adapter {
                 ui.small(adapter.name.clone());
             }
+        });
+    Ok(())
+}
+
+/// "Song 2/3 · Neon Heartbeat" for the item under the playhead.
+fn now_playing(setlist: &Setlist, seconds: f64) -> String {
+    let index = setlist.item_index_at(seconds);
+    let Some(item) = setlist.items.get(index) else {
+        return String::new();
+    };
+    let songs = setlist
+        .items
+        .iter()
+        .filter(|item| item.kind == ItemKind::Song);
+    let label = match item.kind {
+        ItemKind::Song => {
+            let number = songs
+                .clone()
+                .take_while(|song| song.start < item.start)
+                .count()
+                + 1;
+            let encore = if item.encore { "Encore " } else { "" };
+            format!("{encore}Song {number}/{}", songs.count())
+        }
+        kind => kind.label().to_owned(),
+    };
+    match item.kind {
+        ItemKind::Song => format!("{label} · {}", item.display_title()),
+        _ => item.display_title().to_owned(),
+    }
+}
+
+/// Border of the problems panel: an alarm red that reads on any stage colour.
+const PROBLEM_RED: egui::Color32 = egui::Color32::from_rgb(255, 92, 92);
+
+/// The errors of a setlist save that was not applied, until a good save clears them.
+fn setlist_problems_ui(mut contexts: EguiContexts, problems: Res<SetlistProblems>) -> Result {
+    if problems.lines.is_empty() {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    let frame = egui::Frame::window(&ctx.global_style())
+        .fill(egui::Color32::from_rgb(40, 12, 18))
+        .stroke(egui::Stroke::new(2.0, PROBLEM_RED))
+        .corner_radius(6.0)
+        .inner_margin(10.0);
+    egui::Window::new("setlist problems")
+        .anchor(egui::Align2::RIGHT_TOP, egui::vec2(-12.0, 12.0))
+        .frame(frame)
+        .resizable(false)
+        .collapsible(false)
+        .title_bar(false)
+        .fade_in(false)
+        .max_width(560.0)
+        .show(ctx, |ui| {
+            ui.colored_label(
+                PROBLEM_RED,
+                "Setlist not applied: the last good version plays on",
+            );
+            for line in problems.lines.iter().take(8) {
+                ui.add(egui::Label::new(egui::RichText::new(line).monospace()).wrap());
+            }
+            if problems.lines.len() > 8 {
+                ui.small(format!(
+                    "and {} more; `encore check` lists them all",
+                    problems.lines.len() - 8
+                ));
+            }
+            ui.small("Fix the file and save: this panel clears itself.");
         });
     Ok(())
 }

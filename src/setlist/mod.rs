@@ -1,0 +1,447 @@
+//! The setlist: the RON document that describes a concert. It is read and checked into the
+//! [`Setlist`] resource before the show starts, watched while it plays (a valid save replaces
+//! it and keeps the playhead; an invalid one keeps the last good setlist and shows the
+//! errors), and drives the clock's beat grid, the transport and the cues.
+//!
+//! - `time`: seconds or musical positions, resolved through a song's beat grid.
+//! - `raw`: serde types mirroring the file.
+//! - `locate`, `diagnostics`: where problems are, printed like a compiler.
+//! - `validate`: raw to [`Setlist`], collecting every problem at once.
+//! - `model`: the checked setlist and its time queries.
+//! - `cues`: firing cues exactly once as the playhead moves.
+
+pub mod cues;
+pub mod diagnostics;
+pub mod locate;
+pub mod model;
+pub mod raw;
+pub mod time;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+use bevy::prelude::*;
+
+pub use self::{
+    diagnostics::Report,
+    model::{Cue, CueAction, Item, ItemKind, Setlist, ShowPosition},
+    validate::{check, check_file},
+};
+use crate::{
+    AppSystems,
+    clock::{ConcertClock, TransportAction, advance_concert_clock},
+};
+
+pub(crate) fn plugin(app: &mut App) {
+    if !app.world().contains_resource::<Setlist>() {
+        app.insert_resource(Setlist::built_in());
+    }
+    app.init_resource::<SetlistProblems>();
+    app.init_resource::<FiredCues>();
+    app.add_message::<CueFired>();
+    app.add_message::<TransportAction>();
+    app.add_systems(
+        Update,
+        (
+            watch_setlist_file
+                .run_if(resource_exists::<SetlistFile>)
+                .in_set(AppSystems::Reload),
+            (
+                apply_transport.before(advance_concert_clock),
+                follow_setlist_grid.after(advance_concert_clock),
+            )
+                .in_set(AppSystems::Clock),
+            fire_cues.in_set(AppSystems::Cues),
+        ),
+    );
+}
+
+/// The demo concert compiled into the binary: what `encore play` shows without a file.
+pub const BUILT_IN_SOURCE: &str = include_str!("../../scenes/demo.ron");
+
+impl Setlist {
+    /// The built-in demo concert.
+    pub fn built_in() -> Self {
+        let (setlist, report) = check(Path::new("scenes/demo.ron"), BUILT_IN_SOURCE);
+        // `built_in_demo_is_valid` checks this file on every test run.
+        setlist.unwrap_or_else(|| panic!("the built-in demo setlist is invalid:\n{report}"))
+    }
+}
+
+/// One line about a checked setlist, for `encore check`.
+pub fn describe(path: &Path, setlist: &Setlist) -> String {
+    let songs = setlist
+        .items
+        .iter()
+        .filter(|item| item.kind == ItemKind::Song)
+        .count();
+    format!(
+        "{}: ok: \"{}\", {} idols, {} items ({songs} songs), {} cues, {}",
+        path.display(),
+        setlist.title,
+        setlist.cast.len(),
+        setlist.items.len(),
+        setlist.cues.len(),
+        crate::ui::format_clock(setlist.duration()),
+    )
+}
+
+/// A valid setlist of `songs` songs in the demo's style (with an MC after every fifth), for
+/// benchmarks and tests.
+pub fn generated_setlist(songs: usize) -> String {
+    use std::fmt::Write;
+    let ids = ["hana", "yuna", "mira", "seo", "jiwoo"];
+    let mut text = String::from("Concert(\n  title: \"Generated\",\n  seed: 7,\n  cast: [\n");
+    for (index, id) in ids.iter().enumerate() {
+        let _ = writeln!(
+            text,
+            "    (id: \"{id}\", name: \"{id}\", colour: \"#{:02x}80c0\"),",
+            index * 50
+        );
+    }
+    text.push_str("  ],\n  program: [\n");
+    for song in 0..songs {
+        let lead = ids[song % ids.len()];
+        let _ = write!(
+            text,
+            "    Song(title: \"Song {song}\", bpm: {}, length: \"bar 33\",\n      \
+             sections: [(kind: Intro, bars: (1, 4), formation: Line), \
+             (kind: Verse, bars: (5, 12), formation: V), \
+             (kind: Chorus, bars: (13, 24), formation: Diamond), \
+             (kind: Outro, bars: (25, 32), formation: CenterSolo(\"{lead}\"))],\n      \
+             lines: [(bars: (5, 8), idols: [\"{lead}\"]), (bars: (13, 24), idols: [\"hana\", \"yuna\"])],\n      \
+             dance: [(bars: (1, 32), move: StepTouch, canon: 0.5)],\n      \
+             camera: [(at: \"bar 1\", shot: Wide), (at: \"bar 5\", shot: CloseUp(\"{lead}\")), \
+             (at: \"bar 13\", shot: Medium, until: \"bar 25\")],\n      \
+             lights: [(at: 0.0, look: Warm), (at: \"13:1\", look: Member(\"{lead}\"), fade: 0.0)],\n      \
+             effects: [(at: \"bar 13\", effect: Confetti)],\n      \
+             chat: [(at: 2.5, from: \"fan{song}\", text: \"song {song}!\")],\n    ),\n",
+            100 + song % 60,
+        );
+        if song % 5 == 4 {
+            text.push_str("    Talk(title: \"MC\", seconds: 30, speakers: [\"hana\"]),\n");
+        }
+    }
+    text.push_str("  ],\n)\n");
+    text
+}
+
+/// The file the setlist was read from, watched for changes while the show plays.
+#[derive(Resource, Debug, Clone)]
+pub struct SetlistFile {
+    /// Path as the user gave it.
+    pub path: PathBuf,
+    /// The text last read (valid or not), to notice saves.
+    last_text: String,
+    /// When to look at the file next.
+    poll: Timer,
+}
+
+/// How often the setlist file is looked at, seconds. Reading a few kilobytes four times a
+/// second costs nothing and catches every kind of save (in place, atomic rename, network
+/// drive), which file-change notifications do not.
+const POLL_SECONDS: f32 = 0.25;
+
+impl SetlistFile {
+    /// Watches `path`, whose current text is `text`.
+    pub fn new(path: PathBuf, text: String) -> Self {
+        Self {
+            path,
+            last_text: text,
+            poll: Timer::from_seconds(POLL_SECONDS, TimerMode::Repeating),
+        }
+    }
+}
+
+/// The problems of the last save that could not be applied; empty while the file is good.
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
+pub struct SetlistProblems {
+    /// `file:line:col: error: message` lines.
+    pub lines: Vec<String>,
+}
+
+/// A cue the playhead just crossed in playback.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub struct CueFired(pub Cue);
+
+/// The cursor that decides which cues fire.
+#[derive(Resource, Debug, Default)]
+struct FiredCues(cues::CueCursor);
+
+fn watch_setlist_file(
+    time: Res<Time<Real>>,
+    mut file: ResMut<SetlistFile>,
+    mut setlist: ResMut<Setlist>,
+    mut problems: ResMut<SetlistProblems>,
+    mut clock: ResMut<ConcertClock>,
+) {
+    if !file.poll.tick(time.delta()).just_finished() {
+        return;
+    }
+    let Ok(text) = std::fs::read_to_string(&file.path) else {
+        // Editors briefly remove the file while saving; the next poll sees the new one.
+        return;
+    };
+    if text == file.last_text {
+        return;
+    }
+    file.last_text = text.clone();
+    let (checked, report) = check(&file.path, &text);
+    match checked {
+        Some(new) => {
+            let seconds = new.carry_playhead(&setlist, clock.seconds);
+            clock.seek(seconds);
+            *setlist = new;
+            problems.lines.clear();
+            if report.diagnostics.is_empty() {
+                info!("{}: reloaded", file.path.display());
+            } else {
+                warn!("{}: reloaded\n{report}", file.path.display());
+            }
+        }
+        None => {
+            problems.lines = report
+                .short_lines()
+                .into_iter()
+                .filter(|line| line.contains(": error: "))
+                .collect();
+            warn!(
+                "{}: not applied, the last good version keeps playing\n{report}",
+                file.path.display()
+            );
+        }
+    }
+}
+
+fn apply_transport(
+    mut actions: MessageReader<TransportAction>,
+    setlist: Res<Setlist>,
+    mut clock: ResMut<ConcertClock>,
+) {
+    for action in actions.read() {
+        action.apply(&mut clock, &setlist);
+    }
+}
+
+/// Sets the clock's beat grid to the item under the playhead, and stops at the end.
+fn follow_setlist_grid(setlist: Res<Setlist>, mut clock: ResMut<ConcertClock>) {
+    let end = setlist.duration();
+    if clock.seconds >= end && clock.playing && end > 0.0 {
+        clock.seconds = end;
+        clock.playing = false;
+    }
+    let item = &setlist.items[setlist.item_index_at(clock.seconds)];
+    clock.bpm = item.grid.bpm;
+    clock.beats_per_bar = item.grid.beats_per_bar;
+    clock.beat_origin = item.start;
+}
+
+fn fire_cues(
+    setlist: Res<Setlist>,
+    mut clock: ResMut<ConcertClock>,
+    mut cursor: ResMut<FiredCues>,
+    mut fired: MessageWriter<CueFired>,
+) {
+    if clock.take_jump() {
+        cursor.0.seek(clock.seconds);
+        return;
+    }
+    for index in cursor.0.play(&setlist.cues, clock.seconds) {
+        trace!("cue at {:.3} s fired", setlist.cues[index].at);
+        fired.write(CueFired(setlist.cues[index].clone()));
+    }
+}
+
+impl TransportAction {
+    /// Applies the action to the clock, using the setlist's items for previous/next.
+    pub fn apply(self, clock: &mut ConcertClock, setlist: &Setlist) {
+        let end = setlist.duration();
+        match self {
+            Self::TogglePlay => {
+                if !clock.playing && clock.seconds >= end {
+                    clock.seek(0.0);
+                }
+                clock.playing = !clock.playing;
+            }
+            Self::SeekBy(delta) => clock.seek((clock.seconds + delta).clamp(0.0, end)),
+            Self::SeekTo(seconds) => clock.seek(seconds.clamp(0.0, end)),
+            Self::Restart => clock.seek(0.0),
+            Self::Previous => {
+                let index = setlist.item_index_at(clock.seconds);
+                let start = setlist.items[index].start;
+                // Like a music player: back to the start of this item, or to the previous
+                // one when already near the start.
+                let target = if clock.seconds - start > 2.0 || index == 0 {
+                    start
+                } else {
+                    setlist.items[index - 1].start
+                };
+                clock.seek(target);
+            }
+            Self::Next => {
+                let index = setlist.item_index_at(clock.seconds);
+                let target = setlist.items.get(index + 1).map_or(end, |item| item.start);
+                clock.seek(target);
+            }
+            Self::SetSpeed(speed) => clock.speed = speed.clamp(0.25, 2.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    fn show(title: &str, first_song_bars: u32) -> String {
+        format!(
+            r##"Concert(title: "{title}", cast: [(id: "a", name: "A", colour: "#ff0000")],
+                program: [
+                    Song(title: "One", bpm: 120, length: "bar {first_song_bars}"),
+                    Song(title: "Two", bpm: 90, length: 60.0),
+                ])"##
+        )
+    }
+
+    #[test]
+    fn saving_the_file_applies_it_and_a_broken_save_keeps_the_last_good_one() {
+        let folder = std::env::temp_dir().join(format!("encore-reload-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).expect("temp dir is writable");
+        let path = folder.join("show.ron");
+        std::fs::write(&path, show("First", 9)).expect("temp file is writable");
+        let (setlist, report) = check_file(&path);
+        let mut app = testing::app();
+        app.insert_resource(setlist.expect("the test show is valid"));
+        app.insert_resource(SetlistFile::new(path.clone(), report.source));
+        testing::step(&mut app, 2);
+        // Into the second song: 16 s of song one, then 3 s.
+        app.world_mut().write_message(TransportAction::SeekTo(19.0));
+        testing::step(&mut app, 1);
+        let clock = |app: &App| app.world().resource::<ConcertClock>().seconds;
+        assert!((clock(&app) - 19.0).abs() < 0.05, "{}", clock(&app));
+
+        // Song one grows by 8 bars: the playhead stays 3 s into song two.
+        std::fs::write(&path, show("Second", 17)).expect("temp file is writable");
+        testing::step(&mut app, 20);
+        let setlist = app.world().resource::<Setlist>();
+        assert_eq!(setlist.title, "Second");
+        let position = setlist.position_at(clock(&app));
+        assert_eq!(position.item, 1);
+        assert!((position.item_seconds - 3.0).abs() < 0.4, "{position:?}");
+        assert!(app.world().resource::<SetlistProblems>().lines.is_empty());
+
+        // A broken save: the show goes on with "Second", the panel lists the problem.
+        std::fs::write(&path, show("Third", 17).replace("bpm: 90", "bpm: 0")).expect("writable");
+        testing::step(&mut app, 20);
+        assert_eq!(app.world().resource::<Setlist>().title, "Second");
+        let problems = &app.world().resource::<SetlistProblems>().lines;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("show.ron:4:") && problems[0].contains("bpm 0 is not a tempo"),
+            "{problems:?}"
+        );
+
+        // Fixed: applied, and the panel clears itself.
+        std::fs::write(&path, show("Third", 17)).expect("writable");
+        testing::step(&mut app, 20);
+        assert_eq!(app.world().resource::<Setlist>().title, "Third");
+        assert!(app.world().resource::<SetlistProblems>().lines.is_empty());
+        let _ = std::fs::remove_dir_all(&folder);
+    }
+
+    #[test]
+    fn transport_moves_between_items() {
+        let setlist = Setlist::built_in();
+        let mut clock = ConcertClock::default();
+        let second = setlist.items[1].start;
+        TransportAction::Next.apply(&mut clock, &setlist);
+        assert_eq!(clock.seconds, second);
+        assert!(clock.take_jump(), "a jump fires no cues");
+        // Near the start of an item, Previous goes to the item before...
+        clock.seconds = second + 1.0;
+        TransportAction::Previous.apply(&mut clock, &setlist);
+        assert_eq!(clock.seconds, 0.0);
+        // ...further in, to the start of this one.
+        clock.seconds = second + 10.0;
+        TransportAction::Previous.apply(&mut clock, &setlist);
+        assert_eq!(clock.seconds, second);
+        TransportAction::SeekBy(-500.0).apply(&mut clock, &setlist);
+        assert_eq!(clock.seconds, 0.0);
+        TransportAction::SeekBy(5.0).apply(&mut clock, &setlist);
+        assert_eq!(clock.seconds, 5.0);
+        TransportAction::SetSpeed(9.0).apply(&mut clock, &setlist);
+        assert_eq!(clock.speed, 2.0);
+        // Play at the end starts over.
+        clock.seconds = setlist.duration();
+        clock.playing = false;
+        TransportAction::TogglePlay.apply(&mut clock, &setlist);
+        assert!(clock.playing);
+        assert_eq!(clock.seconds, 0.0);
+    }
+
+    #[test]
+    fn the_clock_follows_each_items_beat_grid_and_stops_at_the_end() {
+        let mut app = testing::app();
+        let setlist = app.world().resource::<Setlist>().clone();
+        let second_song = &setlist.items[2];
+        app.world_mut()
+            .write_message(TransportAction::SeekTo(second_song.start + 0.01));
+        testing::step(&mut app, 1);
+        let clock = app.world().resource::<ConcertClock>();
+        assert_eq!(clock.bpm, 96.0);
+        assert!(clock.beats() < 0.1, "beats count from the song's bar 1");
+        app.world_mut()
+            .write_message(TransportAction::SeekTo(setlist.duration() - 0.01));
+        testing::step(&mut app, 5);
+        let clock = app.world().resource::<ConcertClock>();
+        assert!(!clock.playing);
+        assert_eq!(clock.seconds, setlist.duration());
+    }
+
+    #[test]
+    fn cues_fire_once_in_the_app_and_not_on_seeks() {
+        #[derive(Resource, Default)]
+        struct Fired(usize);
+        let mut app = testing::app();
+        app.init_resource::<Fired>();
+        app.add_systems(
+            Update,
+            (|mut reader: MessageReader<CueFired>, mut count: ResMut<Fired>| {
+                count.0 += reader.read().count();
+            })
+            .after(AppSystems::Cues),
+        );
+        let fired = |app: &mut App| std::mem::take(&mut app.world_mut().resource_mut::<Fired>().0);
+        testing::step(&mut app, 1);
+        let at_start = fired(&mut app);
+        let setlist = app.world().resource::<Setlist>().clone();
+        assert_eq!(
+            at_start,
+            setlist.cues_until(0.0),
+            "cues at 0 s fire on the first frame"
+        );
+        // Play 2 s, then jump over the rest of song one: nothing fires for the jump.
+        testing::step(&mut app, 120);
+        let played = fired(&mut app);
+        assert_eq!(at_start + played, setlist.cues_until(2.0 + 1e-9));
+        app.world_mut()
+            .write_message(TransportAction::SeekTo(setlist.items[1].start - 0.001));
+        testing::step(&mut app, 1);
+        assert_eq!(fired(&mut app), 0);
+    }
+
+    #[test]
+    fn generated_setlists_check_clean() {
+        let source = generated_setlist(12);
+        let (setlist, report) = check(Path::new("generated.ron"), &source);
+        assert!(report.diagnostics.is_empty(), "{report}");
+        let setlist = setlist.expect("no errors");
+        assert_eq!(setlist.items.len(), 12 + 2);
+    }
+
+    #[test]
+    fn built_in_demo_is_valid() {
+        let (setlist, report) = check(Path::new("scenes/demo.ron"), BUILT_IN_SOURCE);
+        assert!(setlist.is_some(), "{report}");
+    }
+}

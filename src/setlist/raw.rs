@@ -1,0 +1,466 @@
+//! The setlist exactly as written in RON, before validation. Every optional field has a
+//! default so a minimal song is a few lines. `validate` turns it into the checked
+//! [`Setlist`](super::Setlist) the systems use, reporting every problem with its place in the
+//! file. `docs/setlist.md` documents each field for authors.
+
+use serde::Deserialize;
+
+use super::time::TimeSpec;
+
+/// A whole concert.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename = "Concert", deny_unknown_fields)]
+pub struct RawConcert {
+    /// Shown in the window title, the panel and recordings.
+    pub title: String,
+    /// Which stage set to build.
+    #[serde(default)]
+    pub venue: Venue,
+    /// Seeds every random choice (auto camera, chat, blinks); same seed, same show.
+    #[serde(default)]
+    pub seed: u64,
+    /// Default rendering quality; `--quality` overrides it.
+    #[serde(default)]
+    pub quality: Quality,
+    /// The members.
+    pub cast: Vec<RawIdol>,
+    /// What happens, in order.
+    pub program: Vec<RawItem>,
+}
+
+/// The stage set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum Venue {
+    /// A round main stage in an arena.
+    #[default]
+    Arena,
+}
+
+/// Rendering quality preset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum Quality {
+    /// Low on software renderers, high on GPUs.
+    #[default]
+    Auto,
+    /// For CPUs: fewest lights and pixels.
+    Low,
+    /// Balanced.
+    Medium,
+    /// For GPUs and recordings.
+    High,
+}
+
+/// A member of the cast.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIdol {
+    /// Short id used everywhere else in the file (`"hana"`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Member colour as `"#rrggbb"`: lights, lightsticks and chat use it.
+    pub colour: String,
+    /// What she looks like.
+    #[serde(default)]
+    pub avatar: RawAvatar,
+    /// Height in metres.
+    #[serde(default = "default_height")]
+    pub height: f32,
+    /// Home mark `(x, z)` in metres from the stage centre; by default the cast stands in a
+    /// line across the front of the stage.
+    #[serde(default)]
+    pub position: Option<(f32, f32)>,
+}
+
+fn default_height() -> f32 {
+    1.65
+}
+
+/// An idol's body: one that encore generates, or a model file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub enum RawAvatar {
+    /// A procedural idol with these looks.
+    Builtin(BuiltinLook),
+    /// A glTF/GLB/VRM file, relative to the setlist's folder.
+    Model(String),
+}
+
+impl Default for RawAvatar {
+    fn default() -> Self {
+        Self::Builtin(BuiltinLook::default())
+    }
+}
+
+/// Parameters of a procedural idol.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BuiltinLook {
+    /// Body build, 0.8 (slight) to 1.2 (strong).
+    pub build: f32,
+    /// Skin tone as `"#rrggbb"`.
+    pub skin: String,
+    /// Hair style.
+    pub hair: HairStyle,
+    /// Hair colour as `"#rrggbb"`.
+    pub hair_colour: String,
+    /// Stage costume cut.
+    pub outfit: OutfitStyle,
+    /// Main costume colour; the member colour when absent.
+    pub outfit_colour: Option<String>,
+    /// Trim and accent colour.
+    pub accent_colour: String,
+}
+
+impl Default for BuiltinLook {
+    fn default() -> Self {
+        Self {
+            build: 1.0,
+            skin: "#f2d2bd".into(),
+            hair: HairStyle::Long,
+            hair_colour: "#2b2233".into(),
+            outfit: OutfitStyle::Skirt,
+            outfit_colour: None,
+            accent_colour: "#ffffff".into(),
+        }
+    }
+}
+
+/// Hair styles of the procedural idol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum HairStyle {
+    /// Long and straight.
+    #[default]
+    Long,
+    /// Chin-length bob.
+    Bob,
+    /// High ponytail.
+    Ponytail,
+    /// Short cut.
+    Short,
+}
+
+/// Costume cuts of the procedural idol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum OutfitStyle {
+    /// Jacket and pleated skirt.
+    #[default]
+    Skirt,
+    /// Jacket and trousers.
+    Trousers,
+}
+
+/// One item of the program.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub enum RawItem {
+    /// A song.
+    Song(RawSong),
+    /// MC talk between songs.
+    Talk(RawSegment),
+    /// A break: the stage dims and the crowd waits.
+    Intermission(RawSegment),
+    /// The encore call: the crowd chants until the idols come back. Songs after it are the
+    /// encore.
+    Encore(RawSegment),
+}
+
+/// A song with its beat grid and cues.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSong {
+    /// Title.
+    pub title: String,
+    /// Artist credit.
+    #[serde(default)]
+    pub artist: String,
+    /// Tempo in beats per minute.
+    pub bpm: f64,
+    /// Metre.
+    #[serde(default = "default_beats_per_bar")]
+    pub beats_per_bar: u32,
+    /// Audio file, relative to the setlist's folder.
+    #[serde(default)]
+    pub audio: Option<String>,
+    /// Seconds into the audio file where bar 1 begins.
+    #[serde(default)]
+    pub offset: f64,
+    /// Where the song ends (seconds or bar position); from the audio file when absent.
+    #[serde(default)]
+    pub length: Option<TimeSpec>,
+    /// Named parts of the song as bar ranges, in order.
+    #[serde(default)]
+    pub sections: Vec<RawSection>,
+    /// Who sings which bars.
+    #[serde(default)]
+    pub lines: Vec<RawLine>,
+    /// Moves per member by bars.
+    #[serde(default)]
+    pub dance: Vec<RawDance>,
+    /// Camera shots.
+    #[serde(default)]
+    pub camera: Vec<RawShot>,
+    /// Light looks.
+    #[serde(default)]
+    pub lights: Vec<RawLight>,
+    /// One-shot stage effects.
+    #[serde(default)]
+    pub effects: Vec<RawEffect>,
+    /// Scripted chat messages.
+    #[serde(default)]
+    pub chat: Vec<RawChat>,
+}
+
+fn default_beats_per_bar() -> u32 {
+    4
+}
+
+/// MC talk, an intermission or the encore call: a timed stretch without a song.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSegment {
+    /// Shown in the panel and timeline.
+    #[serde(default)]
+    pub title: String,
+    /// How long it lasts, in seconds.
+    pub seconds: f64,
+    /// Who talks (MC); everyone when empty.
+    #[serde(default)]
+    pub speakers: Vec<String>,
+    /// Camera shots.
+    #[serde(default)]
+    pub camera: Vec<RawShot>,
+    /// Light looks.
+    #[serde(default)]
+    pub lights: Vec<RawLight>,
+    /// One-shot stage effects.
+    #[serde(default)]
+    pub effects: Vec<RawEffect>,
+    /// Scripted chat messages.
+    #[serde(default)]
+    pub chat: Vec<RawChat>,
+}
+
+/// A named part of a song.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSection {
+    /// What kind of part it is.
+    pub kind: SectionKind,
+    /// First and last bar, inclusive.
+    pub bars: (u32, u32),
+    /// Where the members stand; they walk there at the start of the section.
+    #[serde(default)]
+    pub formation: Option<Formation>,
+}
+
+/// The kinds of song sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SectionKind {
+    /// Intro.
+    Intro,
+    /// Verse.
+    Verse,
+    /// Pre-chorus.
+    PreChorus,
+    /// Chorus.
+    Chorus,
+    /// Bridge.
+    Bridge,
+    /// Dance break.
+    DanceBreak,
+    /// Outro.
+    Outro,
+}
+
+/// Named arrangements of the members on stage.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub enum Formation {
+    /// Side by side across the stage.
+    Line,
+    /// A V opening towards the audience, the centre at the front.
+    V,
+    /// A V with the centre at the back.
+    InvertedV,
+    /// A diamond (a square for four; extra members fill the middle).
+    Diamond,
+    /// Two staggered rows.
+    TwoRows,
+    /// A circle facing the audience.
+    Circle,
+    /// This idol front and centre, the others in a row behind.
+    CenterSolo(String),
+}
+
+/// A line of the song and who sings it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLine {
+    /// First and last bar, inclusive.
+    pub bars: (u32, u32),
+    /// Idol ids; several for a duet or unison.
+    pub idols: Vec<String>,
+}
+
+/// A move danced over some bars.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDance {
+    /// First and last bar, inclusive.
+    pub bars: (u32, u32),
+    /// The move, repeated over the bars.
+    #[serde(rename = "move")]
+    pub step: Move,
+    /// Who dances it; everyone when empty.
+    #[serde(default)]
+    pub idols: Vec<String>,
+    /// Beats each member starts after the previous one (a canon or wave); 0 is in unison.
+    #[serde(default)]
+    pub canon: f64,
+}
+
+/// The move library, by name. Each move is defined in beats and follows the song's tempo.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub enum Move {
+    /// Step out and touch back, side to side.
+    StepTouch,
+    /// Wide steps to one side and back.
+    SideStep,
+    /// Arms wave overhead.
+    ArmWave,
+    /// Point to the crowd on the beat.
+    Point,
+    /// Clap on the beat.
+    Clap,
+    /// Body roll from chest to hips.
+    BodyRoll,
+    /// Hips sway side to side.
+    HipSway,
+    /// A full turn.
+    Spin,
+    /// A jump on the beat.
+    Jump,
+    /// A kick forward.
+    Kick,
+    /// Shoulders shimmy.
+    ShoulderShimmy,
+    /// Hair flip.
+    HairFlip,
+    /// Finger and arm hearts.
+    HeartHands,
+    /// A salute.
+    Salute,
+    /// A held pose.
+    Pose,
+    /// A bow.
+    Bow,
+    /// Standing, breathing.
+    Idle,
+    /// Walking in place.
+    Walk,
+    /// A named animation clip of an imported avatar.
+    Clip(String),
+}
+
+/// A camera shot from `at` until `until` (or the next shot, or the end of the item).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShot {
+    /// When the shot starts.
+    pub at: TimeSpec,
+    /// When it ends; the next shot's start when absent.
+    #[serde(default)]
+    pub until: Option<TimeSpec>,
+    /// What the camera shows.
+    pub shot: Shot,
+}
+
+/// What a camera shot frames.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub enum Shot {
+    /// The whole stage from the front.
+    Wide,
+    /// The group from mid distance.
+    Medium,
+    /// One idol's face and shoulders.
+    CloseUp(String),
+    /// Two idols together.
+    TwoShot(String, String),
+    /// Straight down on the formation.
+    Overhead,
+    /// From the stage floor looking up.
+    LowAngle,
+    /// From inside the crowd.
+    Crowd,
+}
+
+/// A light look that holds until the next one.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLight {
+    /// When the look starts.
+    pub at: TimeSpec,
+    /// The look.
+    pub look: Look,
+    /// Seconds to fade in from the previous look.
+    #[serde(default = "default_fade")]
+    pub fade: f64,
+}
+
+fn default_fade() -> f64 {
+    0.5
+}
+
+/// Stage light looks.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub enum Look {
+    /// Warm white and amber.
+    Warm,
+    /// Blue and violet.
+    Cool,
+    /// Every light in one idol's member colour.
+    Member(String),
+    /// Every light in this colour (`"#rrggbb"`).
+    Colour(String),
+    /// Each light in a different member colour.
+    Rainbow,
+    /// White flashes on every beat.
+    Strobe,
+    /// Everything dark but the LED wall's glow.
+    Blackout,
+}
+
+/// A one-shot stage effect.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEffect {
+    /// When it fires.
+    pub at: TimeSpec,
+    /// Which effect.
+    pub effect: Effect,
+}
+
+/// Stage effects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Effect {
+    /// Paper confetti over the crowd.
+    Confetti,
+    /// Flame jets at the stage front.
+    Pyro,
+    /// Sparkler fountains.
+    Sparklers,
+    /// CO2 jets.
+    Co2,
+    /// Fireworks over the stage.
+    Fireworks,
+}
+
+/// A scripted chat message.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChat {
+    /// When it appears.
+    pub at: TimeSpec,
+    /// User name.
+    pub from: String,
+    /// The message.
+    pub text: String,
+}

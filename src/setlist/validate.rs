@@ -1,0 +1,1054 @@
+//! From RON text to a checked [`Setlist`]: syntax errors from the RON parser, then every
+//! semantic problem at once (unknown ids, impossible times, missing files...), each located
+//! in the source with a hint.
+
+use std::{
+    collections::HashSet,
+    path::{Component, Path, PathBuf},
+};
+
+use bevy::prelude::*;
+
+use super::{
+    diagnostics::{Diagnostic, LineCol, Report, offset_of},
+    locate::{Node, Step},
+    model::{Audio, Avatar, Cue, CueAction, Dance, Idol, Item, ItemKind, Line, Section, Setlist},
+    raw::{
+        Formation, Look, RawAvatar, RawChat, RawConcert, RawEffect, RawItem, RawLight, RawSegment,
+        RawShot, RawSong, Shot,
+    },
+    time::{BeatGrid, TimeSpec},
+};
+
+/// The grid musical times in talk, intermission and encore segments resolve through.
+pub const SEGMENT_GRID: BeatGrid = BeatGrid {
+    bpm: 120.0,
+    beats_per_bar: 4,
+};
+
+/// The RON options setlists are read with: `Some(..)` may be left out around optional values,
+/// and `Song(title: ..)` needs no inner parentheses.
+pub fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::IMPLICIT_SOME
+            | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+    )
+}
+
+/// Parses and checks `source`, the text of `file`. Paths in the setlist resolve against
+/// `file`'s folder. Returns the setlist when there are no errors, and the report either way.
+pub fn check(file: &Path, source: &str) -> (Option<Setlist>, Report) {
+    let mut report = Report::new(file, source);
+    let raw: RawConcert = match ron_options().from_str(source) {
+        Ok(raw) => raw,
+        Err(error) => {
+            report.diagnostics.push(syntax_diagnostic(source, &error));
+            return (None, report);
+        }
+    };
+    let folder = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut checker = Checker {
+        tree: Node::parse(source),
+        folder,
+        diagnostics: Vec::new(),
+        ids: raw.cast.iter().map(|idol| idol.id.clone()).collect(),
+    };
+    let setlist = checker.concert(&raw);
+    report.diagnostics = checker.diagnostics;
+    report.sort();
+    let setlist = (!report.has_errors()).then_some(setlist);
+    (setlist, report)
+}
+
+/// Reads and checks the setlist at `path`; an unreadable file is a one-problem report.
+pub fn check_file(path: &Path) -> (Option<Setlist>, Report) {
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(source) => check(path, &source),
+            Err(error) => {
+                let mut report = Report::new(path, "");
+                let valid = error.utf8_error().valid_up_to();
+                report.diagnostics.push(
+                    Diagnostic::error(0..0, format!("byte {valid} is not UTF-8 text"))
+                        .with_hint("save the setlist as UTF-8 text"),
+                );
+                (None, report)
+            }
+        },
+        Err(error) => {
+            let mut report = Report::new(path, "");
+            report.diagnostics.push(
+                Diagnostic::error(0..0, format!("cannot read the file: {error}"))
+                    .with_hint("check the path; setlists usually live in `scenes/`"),
+            );
+            (None, report)
+        }
+    }
+}
+
+fn syntax_diagnostic(source: &str, error: &ron::error::SpannedError) -> Diagnostic {
+    let at = |position: ron::error::Position| {
+        offset_of(
+            source,
+            LineCol {
+                line: position.line,
+                col: position.col,
+            },
+        )
+    };
+    let start = at(error.span.start);
+    let end = at(error.span.end).max(start);
+    let friendly = |name: &Option<String>| {
+        name.as_deref().map_or("this value".to_owned(), |name| {
+            format!("`{}`", name.trim_start_matches("Raw"))
+        })
+    };
+    use ron::Error as E;
+    let (message, hint) = match &error.code {
+        E::MissingStructField { field, outer } => (
+            format!("{} is missing the field `{field}`", friendly(outer)),
+            Some(format!(
+                "add `{field}: ...`; docs/setlist.md lists every field"
+            )),
+        ),
+        E::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => (
+            format!("{} has no field `{found}`", friendly(outer)),
+            Some(suggest(found, expected, "fields")),
+        ),
+        E::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => (
+            format!(
+                "`{found}` is not one of the choices for {}",
+                friendly(outer)
+            ),
+            Some(suggest(found, expected, "choices")),
+        ),
+        E::DuplicateStructField { field, outer } => (
+            format!("`{field}` is written twice in {}", friendly(outer)),
+            Some("keep one of them".to_owned()),
+        ),
+        E::Eof => (
+            "the file ends in the middle of a value".to_owned(),
+            Some("a closing `)` or `]` is probably missing".to_owned()),
+        ),
+        E::ExpectedComma => (
+            "expected a comma".to_owned(),
+            Some("separate fields and list entries with `,`".to_owned()),
+        ),
+        E::TrailingCharacters => (
+            "unexpected text after the concert's closing `)`".to_owned(),
+            Some("a setlist is one `Concert(...)`; check for an extra `)`".to_owned()),
+        ),
+        E::ExpectedString | E::ExpectedStringEnd => (
+            error.code.to_string(),
+            Some("text goes in double quotes: \"like this\"".to_owned()),
+        ),
+        code => (code.to_string(), None),
+    };
+    let diagnostic = Diagnostic::error(start..end, message);
+    match hint {
+        Some(hint) => diagnostic.with_hint(hint),
+        None => diagnostic,
+    }
+}
+
+/// "did you mean `x`?" when one expected name is close, else the list of names.
+fn suggest(found: &str, expected: &[&str], what: &str) -> String {
+    let names: Vec<String> = expected.iter().map(|name| (*name).to_owned()).collect();
+    suggest_owned(found, &names, what)
+}
+
+fn suggest_owned(found: &str, expected: &[String], what: &str) -> String {
+    let closest = expected
+        .iter()
+        .map(|name| {
+            (
+                edit_distance(&found.to_lowercase(), &name.to_lowercase()),
+                name,
+            )
+        })
+        .min();
+    let list = expected
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match closest {
+        Some((distance, name)) if distance <= 2.max(found.len() / 3) => {
+            format!("did you mean `{name}`? The {what} are {list}")
+        }
+        _ => format!("the {what} are {list}"),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// Reads `"#rrggbb"` or `"#rgb"` into a colour.
+pub fn parse_colour(text: &str) -> Option<Color> {
+    let hex = text.trim().strip_prefix('#')?;
+    let digits: Vec<u8> = hex
+        .chars()
+        .map(|c| c.to_digit(16).map(|d| d as u8))
+        .collect::<Option<_>>()?;
+    let [r, g, b] = match digits.as_slice() {
+        [r, g, b] => [r * 17, g * 17, b * 17],
+        [r1, r2, g1, g2, b1, b2] => [r1 * 16 + r2, g1 * 16 + g2, b1 * 16 + b2],
+        _ => return None,
+    };
+    Some(Color::srgb_u8(r, g, b))
+}
+
+/// Spacing of the default line-up, metres.
+const LINE_SPACING: f32 = 1.6;
+
+/// Default home mark of idol `index` of `count`: a shallow arc across the front of the stage.
+pub fn default_home(index: usize, count: usize) -> Vec2 {
+    let spacing = LINE_SPACING.min(10.0 / count.max(1) as f32);
+    let offset = index as f32 - (count as f32 - 1.0) / 2.0;
+    let reach = offset * spacing / LINE_SPACING;
+    Vec2::new(offset * spacing, 0.6 - 0.25 * reach * reach)
+}
+
+type Path_<'a> = Vec<Step<'a>>;
+
+fn join<'a>(base: &[Step<'a>], more: &[Step<'a>]) -> Path_<'a> {
+    let mut path = base.to_vec();
+    path.extend_from_slice(more);
+    path
+}
+
+struct Checker {
+    tree: Node,
+    folder: PathBuf,
+    diagnostics: Vec<Diagnostic>,
+    ids: Vec<String>,
+}
+
+use Step::{Field, Index};
+
+impl Checker {
+    fn span(&self, path: &[Step]) -> std::ops::Range<usize> {
+        self.tree.locate(path)
+    }
+
+    fn error(&mut self, path: &[Step], message: impl Into<String>, hint: impl Into<String>) {
+        let diagnostic = Diagnostic::error(self.span(path), message).with_hint(hint);
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn warning(&mut self, path: &[Step], message: impl Into<String>, hint: impl Into<String>) {
+        let diagnostic = Diagnostic::warning(self.span(path), message).with_hint(hint);
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn concert(&mut self, raw: &RawConcert) -> Setlist {
+        let cast = self.cast(raw);
+        if raw.program.is_empty() {
+            self.error(
+                &[Field("program")],
+                "the program is empty",
+                "add a song: `program: [Song(title: \"...\", bpm: 120, length: \"bar 33\")]`",
+            );
+        }
+        let mut items = Vec::new();
+        let mut cues = Vec::new();
+        let mut start = 0.0;
+        let mut encore = false;
+        for (index, item) in raw.program.iter().enumerate() {
+            let path = [Field("program"), Index(index)];
+            if matches!(item, RawItem::Encore(_)) {
+                if encore {
+                    self.warning(
+                        &path,
+                        "a second encore call",
+                        "concerts usually have one `Encore`; the songs after it are the encore",
+                    );
+                }
+                encore = true;
+            }
+            let mut built = match item {
+                RawItem::Song(song) => self.song(&path, song, start, index, &mut cues),
+                RawItem::Talk(segment)
+                | RawItem::Intermission(segment)
+                | RawItem::Encore(segment) => {
+                    self.segment(&path, segment, ItemKind::of(item), start, index, &mut cues)
+                }
+            };
+            built.encore = encore && !matches!(item, RawItem::Encore(_));
+            start = built.end();
+            items.push(built);
+        }
+        cues.sort_by(|a: &Cue, b: &Cue| a.at.total_cmp(&b.at));
+        Setlist {
+            title: raw.title.clone(),
+            venue: raw.venue,
+            seed: raw.seed,
+            quality: raw.quality,
+            cast,
+            items,
+            cues,
+        }
+    }
+
+    fn cast(&mut self, raw: &RawConcert) -> Vec<Idol> {
+        if raw.cast.is_empty() {
+            self.error(
+                &[Field("cast")],
+                "the cast is empty",
+                "add an idol: `cast: [(id: \"hana\", name: \"Hana\", colour: \"#ff6fae\")]`",
+            );
+        }
+        let mut seen = HashSet::new();
+        let mut idols = Vec::new();
+        for (index, idol) in raw.cast.iter().enumerate() {
+            let path = [Field("cast"), Index(index)];
+            if idol.id.is_empty()
+                || !idol
+                    .id
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            {
+                self.error(
+                    &join(&path, &[Field("id")]),
+                    format!("`{}` is not a usable idol id", idol.id),
+                    "use letters, digits, `-` or `_`, e.g. \"hana\"",
+                );
+            } else if !seen.insert(idol.id.as_str()) {
+                self.error(
+                    &join(&path, &[Field("id")]),
+                    format!("the idol id `{}` is used twice", idol.id),
+                    "every idol needs her own id",
+                );
+            }
+            let colour = self.colour(&join(&path, &[Field("colour")]), &idol.colour);
+            if !(0.5..=2.5).contains(&idol.height) {
+                self.error(
+                    &join(&path, &[Field("height")]),
+                    format!("a height of {} m is not a person's height", idol.height),
+                    "write the height in metres, e.g. 1.65",
+                );
+            }
+            let avatar = match &idol.avatar {
+                RawAvatar::Builtin(look) => {
+                    let look_path = join(&path, &[Field("avatar")]);
+                    for (field, value) in [
+                        ("skin", Some(&look.skin)),
+                        ("hair_colour", Some(&look.hair_colour)),
+                        ("accent_colour", Some(&look.accent_colour)),
+                        ("outfit_colour", look.outfit_colour.as_ref()),
+                    ] {
+                        if let Some(value) = value {
+                            self.colour(&join(&look_path, &[Field(field)]), value);
+                        }
+                    }
+                    if !(0.8..=1.2).contains(&look.build) {
+                        self.error(
+                            &join(&look_path, &[Field("build")]),
+                            format!("build {} is out of range", look.build),
+                            "build goes from 0.8 (slight) to 1.2 (strong); 1.0 is average",
+                        );
+                    }
+                    Avatar::Builtin(look.clone())
+                }
+                RawAvatar::Model(file) => {
+                    let model_path = join(&path, &[Field("avatar")]);
+                    let resolved = self.file(&model_path, file, "model");
+                    Avatar::Model(resolved.unwrap_or_default())
+                }
+            };
+            let home = idol
+                .position
+                .map_or_else(|| default_home(index, raw.cast.len()), Vec2::from);
+            if !home.is_finite() || home.length() > 7.0 {
+                self.error(
+                    &join(&path, &[Field("position")]),
+                    format!("({}, {}) is off the stage", home.x, home.y),
+                    "the stage is a circle of radius 7 m around (0, 0); +z is towards the crowd",
+                );
+            }
+            idols.push(Idol {
+                id: idol.id.clone(),
+                name: idol.name.clone(),
+                colour: colour.unwrap_or(Color::WHITE),
+                avatar,
+                height: idol.height,
+                home,
+            });
+        }
+        idols
+    }
+
+    fn colour(&mut self, path: &[Step], text: &str) -> Option<Color> {
+        let colour = parse_colour(text);
+        if colour.is_none() {
+            self.error(
+                path,
+                format!("`{text}` is not a colour"),
+                "write colours as \"#rrggbb\", e.g. \"#ff6fae\"",
+            );
+        }
+        colour
+    }
+
+    fn idol_ref(&mut self, path: &[Step], id: &str) {
+        if !self.ids.iter().any(|known| known == id) {
+            let hint = suggest_owned(id, &self.ids.clone(), "cast's ids");
+            self.error(path, format!("there is no idol `{id}` in the cast"), hint);
+        }
+    }
+
+    /// Resolves a file path written in the setlist, checking that it stays inside the
+    /// setlist's folder (or the project's `assets/` next to it) and exists.
+    fn file(&mut self, path: &[Step], written: &str, what: &str) -> Option<PathBuf> {
+        match resolve_file(&self.folder, written) {
+            Ok(resolved) => Some(resolved),
+            Err(FileProblem::Escapes) => {
+                self.error(
+                    path,
+                    format!("the {what} path `{written}` leads outside the project"),
+                    "paths are relative to the setlist's folder and must stay inside it or \
+                     the project's `assets/` folder",
+                );
+                None
+            }
+            Err(FileProblem::Missing(resolved)) => {
+                self.error(
+                    path,
+                    format!("the {what} file `{written}` does not exist"),
+                    format!(
+                        "looked for {}; paths are relative to the setlist's folder",
+                        resolved.display()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn song(
+        &mut self,
+        path: &[Step],
+        song: &RawSong,
+        start: f64,
+        index: usize,
+        cues: &mut Vec<Cue>,
+    ) -> Item {
+        let bpm_ok = song.bpm.is_finite() && song.bpm > 0.0 && song.bpm <= 400.0;
+        if !bpm_ok {
+            self.error(
+                &join(path, &[Field("bpm")]),
+                format!("bpm {} is not a tempo", song.bpm),
+                "bpm must be above 0 and at most 400, e.g. 120",
+            );
+        }
+        if !(1..=16).contains(&song.beats_per_bar) {
+            self.error(
+                &join(path, &[Field("beats_per_bar")]),
+                format!("{} beats in a bar is not a metre", song.beats_per_bar),
+                "use 1 to 16; most pop songs have 4",
+            );
+        }
+        let grid = BeatGrid {
+            bpm: if bpm_ok { song.bpm } else { 120.0 },
+            beats_per_bar: song.beats_per_bar.clamp(1, 16),
+        };
+        let audio = song.audio.as_ref().and_then(|written| {
+            let file = self.file(&join(path, &[Field("audio")]), written, "audio")?;
+            Some(Audio {
+                path: file,
+                offset: song.offset,
+            })
+        });
+        if !song.offset.is_finite() || song.offset < 0.0 {
+            self.error(
+                &join(path, &[Field("offset")]),
+                format!("audio offset {} is negative", song.offset),
+                "offset is the time in the audio file where bar 1 starts, 0 or more",
+            );
+        }
+        let duration = match (&song.length, &audio) {
+            (Some(length), _) => {
+                let seconds = length.seconds(&grid);
+                if seconds <= 0.0 {
+                    self.error(
+                        &join(path, &[Field("length")]),
+                        format!("a song cannot last {length}"),
+                        "give the song's end as seconds (`210.0`) or the bar after its last \
+                         (`\"bar 65\"`)",
+                    );
+                }
+                seconds.max(0.0)
+            }
+            (None, Some(audio)) => match wav_seconds(&audio.path) {
+                Ok(seconds) => (seconds - audio.offset).max(0.0),
+                Err(problem) => {
+                    self.error(
+                        &join(path, &[Field("audio")]),
+                        format!("cannot take the song's length from its audio: {problem}"),
+                        "add `length: 210.0` (seconds) or `length: \"bar 65\"`",
+                    );
+                    0.0
+                }
+            },
+            (None, None) => {
+                if song.audio.is_none() {
+                    self.error(
+                        path,
+                        format!("the song `{}` has no length", song.title),
+                        "add `length: 210.0` (seconds) or `length: \"bar 65\"`, or an `audio` \
+                         file to take it from",
+                    );
+                }
+                0.0
+            }
+        };
+        let bar_seconds = grid.bar_start(2);
+        let bars = (duration / bar_seconds - 1e-9).ceil().max(1.0) as u32;
+        let end = start + duration;
+
+        let mut sections = Vec::new();
+        let mut previous_last = 0;
+        for (number, section) in song.sections.iter().enumerate() {
+            let section_path = join(path, &[Field("sections"), Index(number)]);
+            let bars_path = join(&section_path, &[Field("bars")]);
+            if !self.bar_range(&bars_path, section.bars, bars, &song.title) {
+                continue;
+            }
+            if section.bars.0 <= previous_last {
+                self.error(
+                    &bars_path,
+                    format!(
+                        "sections out of order: bar {} comes before the previous section ends \
+                         (bar {previous_last})",
+                        section.bars.0
+                    ),
+                    "list sections in order, each starting after the one before",
+                );
+            }
+            previous_last = previous_last.max(section.bars.1);
+            if let Some(Formation::CenterSolo(id)) = &section.formation {
+                self.idol_ref(
+                    &join(&section_path, &[Field("formation"), Index(0)]),
+                    &id.clone(),
+                );
+            }
+            sections.push(Section {
+                kind: section.kind,
+                bars: section.bars,
+                start: start + grid.bar_start(section.bars.0),
+                end: (start + grid.bar_start(section.bars.1 + 1)).min(end),
+                formation: section.formation.clone(),
+            });
+        }
+
+        let mut lines = Vec::new();
+        for (number, line) in song.lines.iter().enumerate() {
+            let line_path = join(path, &[Field("lines"), Index(number)]);
+            self.bar_range(
+                &join(&line_path, &[Field("bars")]),
+                line.bars,
+                bars,
+                &song.title,
+            );
+            if line.idols.is_empty() {
+                self.error(
+                    &join(&line_path, &[Field("idols")]),
+                    "a line needs at least one singer",
+                    "write who sings it, e.g. `idols: [\"hana\"]`",
+                );
+            }
+            for (who, id) in line.idols.iter().enumerate() {
+                self.idol_ref(&join(&line_path, &[Field("idols"), Index(who)]), id);
+            }
+            lines.push(Line {
+                bars: line.bars,
+                idols: line.idols.clone(),
+            });
+        }
+
+        let mut dances = Vec::new();
+        for (number, dance) in song.dance.iter().enumerate() {
+            let dance_path = join(path, &[Field("dance"), Index(number)]);
+            self.bar_range(
+                &join(&dance_path, &[Field("bars")]),
+                dance.bars,
+                bars,
+                &song.title,
+            );
+            for (who, id) in dance.idols.iter().enumerate() {
+                self.idol_ref(&join(&dance_path, &[Field("idols"), Index(who)]), id);
+            }
+            if !dance.canon.is_finite() || dance.canon < 0.0 {
+                self.error(
+                    &join(&dance_path, &[Field("canon")]),
+                    format!("canon {} must be 0 or more beats", dance.canon),
+                    "canon is the delay between one member and the next, in beats",
+                );
+            }
+            dances.push(Dance {
+                bars: dance.bars,
+                step: dance.step.clone(),
+                idols: if dance.idols.is_empty() {
+                    self.ids.clone()
+                } else {
+                    dance.idols.clone()
+                },
+                canon: dance.canon.max(0.0),
+            });
+        }
+        self.idle_warnings(path, song, &sections, &dances);
+
+        let limits = CueLimits {
+            start,
+            duration,
+            grid,
+            item: index,
+        };
+        self.cues(
+            path,
+            limits,
+            (&song.camera, &song.lights, &song.effects, &song.chat),
+            cues,
+        );
+        Item {
+            kind: ItemKind::Song,
+            title: song.title.clone(),
+            artist: song.artist.clone(),
+            start,
+            duration,
+            grid,
+            audio,
+            sections,
+            lines,
+            dances,
+            speakers: Vec::new(),
+            encore: false,
+        }
+    }
+
+    /// Checks a `(first, last)` bar range against a song of `bars` bars.
+    fn bar_range(&mut self, path: &[Step], range: (u32, u32), bars: u32, title: &str) -> bool {
+        let (first, last) = range;
+        if first == 0 {
+            self.error(
+                path,
+                "bars count from 1",
+                format!("write `({}, {last})`", first + 1),
+            );
+            false
+        } else if first > last {
+            self.error(
+                path,
+                format!("the bar range ({first}, {last}) runs backwards"),
+                format!("write the first bar, then the last: `({last}, {first})`"),
+            );
+            false
+        } else if last > bars {
+            self.error(
+                path,
+                format!("bar {last} is past the end of `{title}` ({bars} bars)"),
+                "check the song's `length`, or end the range earlier",
+            );
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Warns about members left without moves in a section, and songs without any dance.
+    fn idle_warnings(
+        &mut self,
+        path: &[Step],
+        song: &RawSong,
+        sections: &[Section],
+        dances: &[Dance],
+    ) {
+        if dances.is_empty() {
+            self.warning(
+                path,
+                format!(
+                    "`{}` has no dance moves; everyone idles through it",
+                    song.title
+                ),
+                "add `dance: [(bars: (1, 8), move: StepTouch)]`",
+            );
+            return;
+        }
+        for (number, section) in sections.iter().enumerate() {
+            let idle: Vec<String> = self
+                .ids
+                .iter()
+                .filter(|id| {
+                    !dances.iter().any(|dance| {
+                        dance.bars.0 <= section.bars.1
+                            && section.bars.0 <= dance.bars.1
+                            && dance.idols.contains(id)
+                    })
+                })
+                .map(|id| format!("`{id}`"))
+                .collect();
+            if !idle.is_empty() {
+                let section_path = join(path, &[Field("sections"), Index(number)]);
+                self.warning(
+                    &section_path,
+                    format!(
+                        "no moves for {} in bars {}-{}; they will idle",
+                        idle.join(", "),
+                        section.bars.0,
+                        section.bars.1
+                    ),
+                    "add a `dance` entry covering these bars",
+                );
+            }
+        }
+    }
+
+    fn segment(
+        &mut self,
+        path: &[Step],
+        segment: &RawSegment,
+        kind: ItemKind,
+        start: f64,
+        index: usize,
+        cues: &mut Vec<Cue>,
+    ) -> Item {
+        let duration = if segment.seconds.is_finite() && segment.seconds > 0.0 {
+            segment.seconds
+        } else {
+            self.error(
+                &join(path, &[Field("seconds")]),
+                format!("a segment cannot last {} seconds", segment.seconds),
+                "give its length in seconds, e.g. `seconds: 45.0`",
+            );
+            0.0
+        };
+        for (who, id) in segment.speakers.iter().enumerate() {
+            self.idol_ref(&join(path, &[Field("speakers"), Index(who)]), id);
+        }
+        let limits = CueLimits {
+            start,
+            duration,
+            grid: SEGMENT_GRID,
+            item: index,
+        };
+        self.cues(
+            path,
+            limits,
+            (
+                &segment.camera,
+                &segment.lights,
+                &segment.effects,
+                &segment.chat,
+            ),
+            cues,
+        );
+        Item {
+            kind,
+            title: segment.title.clone(),
+            artist: String::new(),
+            start,
+            duration,
+            grid: SEGMENT_GRID,
+            audio: None,
+            sections: Vec::new(),
+            lines: Vec::new(),
+            dances: Vec::new(),
+            speakers: segment.speakers.clone(),
+            encore: false,
+        }
+    }
+
+    /// Checks one cue time; returns concert seconds when it is inside the item.
+    fn cue_time(&mut self, path: &[Step], time: &TimeSpec, limits: &CueLimits) -> Option<f64> {
+        let seconds = time.seconds(&limits.grid);
+        if seconds < 0.0 {
+            self.error(
+                path,
+                format!("the cue time {time} is negative"),
+                "cue times count from the start of their song or segment",
+            );
+            None
+        } else if seconds > limits.duration + 1e-9 {
+            self.error(
+                path,
+                format!(
+                    "the cue time {time} ({seconds:.2} s) is past the end ({:.2} s)",
+                    limits.duration
+                ),
+                "move the cue earlier, or into the next item",
+            );
+            None
+        } else {
+            Some(limits.start + seconds)
+        }
+    }
+
+    fn cues(
+        &mut self,
+        path: &[Step],
+        limits: CueLimits,
+        (camera, lights, effects, chat): (&[RawShot], &[RawLight], &[RawEffect], &[RawChat]),
+        cues: &mut Vec<Cue>,
+    ) {
+        let mut shots: Vec<(usize, f64, Option<f64>, Shot)> = Vec::new();
+        for (number, shot) in camera.iter().enumerate() {
+            let shot_path = join(path, &[Field("camera"), Index(number)]);
+            let at = self.cue_time(&join(&shot_path, &[Field("at")]), &shot.at, &limits);
+            let until = match &shot.until {
+                Some(until) => {
+                    let until_path = join(&shot_path, &[Field("until")]);
+                    match (self.cue_time(&until_path, until, &limits), at) {
+                        (Some(until), Some(at)) if until <= at => {
+                            self.error(
+                                &until_path,
+                                "the shot ends before it starts",
+                                "`until` must come after `at`",
+                            );
+                            None
+                        }
+                        (until, _) => until,
+                    }
+                }
+                None => None,
+            };
+            match &shot.shot {
+                Shot::CloseUp(id) => {
+                    self.idol_ref(&join(&shot_path, &[Field("shot"), Index(0)]), id);
+                }
+                Shot::TwoShot(a, b) => {
+                    self.idol_ref(&join(&shot_path, &[Field("shot"), Index(0)]), a);
+                    self.idol_ref(&join(&shot_path, &[Field("shot"), Index(1)]), b);
+                }
+                _ => {}
+            }
+            if let Some(at) = at {
+                shots.push((number, at, until, shot.shot.clone()));
+            }
+        }
+        shots.sort_by(|a, b| a.1.total_cmp(&b.1));
+        for pair in 0..shots.len() {
+            let (number, at, until, shot) = shots[pair].clone();
+            let next_start = shots.get(pair + 1).map(|next| next.1);
+            if let (Some(next_start), Some(next_number)) =
+                (next_start, shots.get(pair + 1).map(|next| next.0))
+            {
+                let overlaps = next_start <= at || until.is_some_and(|until| until > next_start);
+                if overlaps {
+                    self.error(
+                        &join(path, &[Field("camera"), Index(next_number)]),
+                        format!(
+                            "this shot overlaps camera shot {} (which runs until {:.2} s)",
+                            number + 1,
+                            until.unwrap_or(at) - limits.start
+                        ),
+                        "a camera shows one shot at a time: end the earlier shot sooner or \
+                         start this one later",
+                    );
+                }
+            }
+            let end = limits.start + limits.duration;
+            let until = until.unwrap_or(end).min(next_start.unwrap_or(end)).max(at);
+            cues.push(Cue {
+                at,
+                item: limits.item,
+                action: CueAction::Shot { shot, until },
+            });
+        }
+
+        for (number, light) in lights.iter().enumerate() {
+            let light_path = join(path, &[Field("lights"), Index(number)]);
+            let at = self.cue_time(&join(&light_path, &[Field("at")]), &light.at, &limits);
+            let look_path = join(&light_path, &[Field("look"), Index(0)]);
+            match &light.look {
+                Look::Member(id) => self.idol_ref(&look_path, id),
+                Look::Colour(text) => {
+                    self.colour(&look_path, text);
+                }
+                _ => {}
+            }
+            if !light.fade.is_finite() || light.fade < 0.0 {
+                self.error(
+                    &join(&light_path, &[Field("fade")]),
+                    format!("fade {} must be 0 or more seconds", light.fade),
+                    "0 is a snap; 0.5 is the default",
+                );
+            }
+            if let Some(at) = at {
+                cues.push(Cue {
+                    at,
+                    item: limits.item,
+                    action: CueAction::Light {
+                        look: light.look.clone(),
+                        fade: light.fade.max(0.0),
+                    },
+                });
+            }
+        }
+
+        for (number, effect) in effects.iter().enumerate() {
+            let at_path = [path, &[Field("effects"), Index(number), Field("at")]].concat();
+            if let Some(at) = self.cue_time(&at_path, &effect.at, &limits) {
+                cues.push(Cue {
+                    at,
+                    item: limits.item,
+                    action: CueAction::Effect(effect.effect),
+                });
+            }
+        }
+
+        for (number, message) in chat.iter().enumerate() {
+            let chat_path = join(path, &[Field("chat"), Index(number)]);
+            if message.from.trim().is_empty() {
+                self.error(
+                    &join(&chat_path, &[Field("from")]),
+                    "a chat message needs a user name",
+                    "e.g. `from: \"moa_92\"`",
+                );
+            }
+            if message.text.trim().is_empty() {
+                self.error(
+                    &join(&chat_path, &[Field("text")]),
+                    "the chat message is empty",
+                    "write what the fan says in `text`",
+                );
+            }
+            if let Some(at) = self.cue_time(&join(&chat_path, &[Field("at")]), &message.at, &limits)
+            {
+                cues.push(Cue {
+                    at,
+                    item: limits.item,
+                    action: CueAction::Chat {
+                        from: message.from.clone(),
+                        text: message.text.clone(),
+                    },
+                });
+            }
+        }
+    }
+}
+
+/// Where an item's cues may go.
+struct CueLimits {
+    start: f64,
+    duration: f64,
+    grid: BeatGrid,
+    item: usize,
+}
+
+/// Why a path written in a setlist cannot be used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileProblem {
+    /// It is absolute or climbs out of the allowed folders.
+    Escapes,
+    /// It does not exist (the resolved path).
+    Missing(PathBuf),
+}
+
+/// Resolves `written` against the setlist's `folder`. Allowed: anything inside `folder`, and
+/// anything inside the `assets/` folder next to it (`../assets/...` from `scenes/`).
+pub fn resolve_file(folder: &Path, written: &str) -> Result<PathBuf, FileProblem> {
+    let relative = Path::new(written);
+    if written.trim().is_empty() || relative.has_root() {
+        return Err(FileProblem::Escapes);
+    }
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
+    let mut climbed = 0;
+    for component in relative.components() {
+        match component {
+            Component::Normal(part) if climbed > 0 && parts.is_empty() && part != "assets" => {
+                return Err(FileProblem::Escapes);
+            }
+            Component::Normal(part) => parts.push(part),
+            Component::CurDir => {}
+            Component::ParentDir if parts.pop().is_some() => {}
+            Component::ParentDir => {
+                climbed += 1;
+                if climbed > 1 {
+                    return Err(FileProblem::Escapes);
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return Err(FileProblem::Escapes),
+        }
+    }
+    if climbed > 0 && parts.first().is_none_or(|first| *first != "assets") {
+        return Err(FileProblem::Escapes);
+    }
+    let resolved = folder.join(relative);
+    if !resolved.is_file() {
+        return Err(FileProblem::Missing(resolved));
+    }
+    // Symbolic links must not lead out either.
+    let allowed_root = if climbed > 0 {
+        folder.join("..").join("assets")
+    } else {
+        folder.to_path_buf()
+    };
+    match (resolved.canonicalize(), allowed_root.canonicalize()) {
+        (Ok(real), Ok(root)) if real.starts_with(&root) => Ok(resolved),
+        _ => Err(FileProblem::Escapes),
+    }
+}
+
+/// Duration of a WAV file in seconds, from its header.
+pub fn wav_seconds(path: &Path) -> Result<f64, String> {
+    let is_wav = path
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("wav"));
+    if !is_wav {
+        return Err(format!(
+            "{} is not a .wav file, and encore reads the length of .wav files only",
+            path.display()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    let broken = || format!("{} is not a readable WAV file", path.display());
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Err(broken());
+    }
+    let mut at = 12;
+    let mut byte_rate = None;
+    while at + 8 <= bytes.len() {
+        let id = &bytes[at..at + 4];
+        let size = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]])
+            as usize;
+        let body = at + 8;
+        if id == b"fmt " && body + 12 <= bytes.len() {
+            byte_rate = Some(u32::from_le_bytes([
+                bytes[body + 8],
+                bytes[body + 9],
+                bytes[body + 10],
+                bytes[body + 11],
+            ]));
+        }
+        if id == b"data" {
+            let rate = byte_rate.filter(|rate| *rate > 0).ok_or_else(broken)?;
+            let size = size.min(bytes.len() - body);
+            return Ok(size as f64 / f64::from(rate));
+        }
+        at = body.saturating_add(size + size % 2);
+    }
+    Err(broken())
+}
