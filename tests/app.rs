@@ -40,22 +40,23 @@ fn assert_success(output: &Output) {
 }
 
 fn render_headless(name: &str, frames: &str) -> (PathBuf, RgbImage) {
+    render(name, &["--frames", frames])
+}
+
+/// Renders offscreen at 640x360 with `args` added, and returns the last frame.
+fn render(name: &str, args: &[&str]) -> (PathBuf, RgbImage) {
     let path = out_dir().join(name);
     let _ = std::fs::remove_file(&path);
-    let output = run(
-        &[
-            "play",
-            "--headless",
-            "--frames",
-            frames,
-            "--size",
-            "640x360",
-            "--screenshot",
-            path.to_str().expect("temp paths are UTF-8"),
-        ],
-        &[],
-        &[],
-    );
+    let mut all = vec![
+        "play",
+        "--headless",
+        "--size",
+        "640x360",
+        "--screenshot",
+        path.to_str().expect("temp paths are UTF-8"),
+    ];
+    all.extend_from_slice(args);
+    let output = run(&all, &[], &[]);
     assert_success(&output);
     let image = image::open(&path)
         .unwrap_or_else(|error| panic!("{} is a PNG: {error}", path.display()))
@@ -137,6 +138,61 @@ fn headless_render_shows_a_lit_stage_with_the_panel() {
 }
 
 #[test]
+fn a_setlist_file_plays_its_camera_cues() {
+    // Bar 5 of the demo's first song (7.5 s at 128 bpm) cuts to a close-up of Hana, in pink.
+    let (_, image) = render(
+        "close-up.png",
+        &["scenes/demo.ron", "--start", "8.5", "--frames", "1"],
+    );
+    let pink = share(&image, 260..380, 220..340, |[r, g, b]| {
+        r > 120 && r > g + 60 && b > g
+    });
+    assert!(pink > 0.3, "Hana fills {pink:.2} of the centre");
+}
+
+#[test]
+fn check_reports_every_problem_like_a_compiler() {
+    let output = run(&["check", "scenes/demo.ron"], &[], &[]);
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("scenes/demo.ron: ok"), "{stdout}");
+
+    let output = run(&["check", "tests/setlists/unknown_idol.ron"], &[], &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("--> tests/setlists/unknown_idol.ron:11:44\n"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("5 errors, 0 warnings\n"), "{stdout}");
+
+    // Warnings are listed but do not fail.
+    let output = run(&["check", "tests/setlists/warnings_only.ron"], &[], &[]);
+    assert_success(&output);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("0 errors, 3 warnings"));
+
+    let output = run(&["check", "no/such/file.ron"], &[], &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("cannot read the file"));
+}
+
+#[test]
+fn play_refuses_a_broken_setlist_with_its_report() {
+    let output = run(
+        &["play", "tests/setlists/bad_tempo.ron", "--headless"],
+        &[],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--> tests/setlists/bad_tempo.ron:6:34") && stderr.contains("encore check"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
 fn the_same_frame_renders_to_the_same_bytes() {
     let (first_path, first) = render_headless("twice-a.png", "20");
     let (second_path, second) = render_headless("twice-b.png", "20");
@@ -207,7 +263,12 @@ fn without_vulkan_play_names_the_package() {
 
 #[test]
 fn every_command_has_help() {
-    for args in [&["--help"][..], &["play", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["play", "--help"],
+        &["check", "--help"],
+        &["bench", "setlist", "--help"],
+    ] {
         let output = run(args, &[], &[]);
         assert_success(&output);
         let stdout = String::from_utf8_lossy(&output.stdout);

@@ -26,6 +26,10 @@ pub const SEGMENT_GRID: BeatGrid = BeatGrid {
     beats_per_bar: 4,
 };
 
+/// The longest a single program item may last (a day): longer is a typo, and keeps every
+/// time finite.
+const MAX_ITEM_SECONDS: f64 = 86_400.0;
+
 /// The RON options setlists are read with: `Some(..)` may be left out around optional values,
 /// and `Song(title: ..)` needs no inner parentheses.
 pub fn ron_options() -> ron::Options {
@@ -99,8 +103,17 @@ fn syntax_diagnostic(source: &str, error: &ron::error::SpannedError) -> Diagnost
             },
         )
     };
-    let start = at(error.span.start);
-    let end = at(error.span.end).max(start);
+    let mut start = at(error.span.start);
+    let mut end = at(error.span.end).max(start);
+    if error.code == ron::Error::ExpectedComma {
+        // RON notices the missing comma at the next value; the comma belongs right after
+        // the previous one, which is where a person looks for it.
+        let before = source[..start].trim_end();
+        if !before.is_empty() {
+            start = before.len();
+            end = start;
+        }
+    }
     let friendly = |name: &Option<String>| {
         name.as_deref().map_or("this value".to_owned(), |name| {
             format!("`{}`", name.trim_start_matches("Raw"))
@@ -137,10 +150,35 @@ fn syntax_diagnostic(source: &str, error: &ron::error::SpannedError) -> Diagnost
             format!("`{field}` is written twice in {}", friendly(outer)),
             Some("keep one of them".to_owned()),
         ),
-        E::Eof => (
-            "the file ends in the middle of a value".to_owned(),
+        _ if source.trim().is_empty() => (
+            "the file is empty".to_owned(),
+            Some("a setlist starts with `Concert(`; scenes/minimal.ron is the smallest".to_owned()),
+        ),
+        // Running out of text, whatever RON expected next: a save cut short or a missing
+        // closing bracket.
+        _ if source[start..].trim().is_empty() || error.code == E::Eof => (
+            "the file ends before the concert is complete".to_owned(),
             Some("a closing `)` or `]` is probably missing".to_owned()),
         ),
+        E::ExpectedNamedStructLike(name) if name.trim_start_matches("Raw") == "Concert" => (
+            "expected `Concert(`".to_owned(),
+            Some(
+                "a setlist is written in RON, starting with `Concert(`; see scenes/minimal.ron"
+                    .to_owned(),
+            ),
+        ),
+        E::ExpectedNamedStructLike(name) => (
+            format!(
+                "expected `(` to open a `{}`",
+                name.trim_start_matches("Raw")
+            ),
+            Some("docs/setlist.md shows how each part is written".to_owned()),
+        ),
+        E::ExpectedFloat | E::ExpectedInteger => (
+            "expected a number".to_owned(),
+            Some("write numbers without quotes, e.g. `bpm: 120`".to_owned()),
+        ),
+        E::ExpectedBoolean => ("expected `true` or `false`".to_owned(), None),
         E::ExpectedComma => (
             "expected a comma".to_owned(),
             Some("separate fields and list entries with `,`".to_owned()),
@@ -492,7 +530,7 @@ impl Checker {
         let duration = match (&song.length, &audio) {
             (Some(length), _) => {
                 let seconds = length.seconds(&grid);
-                if seconds <= 0.0 {
+                if seconds <= 0.0 || seconds > MAX_ITEM_SECONDS {
                     self.error(
                         &join(path, &[Field("length")]),
                         format!("a song cannot last {length}"),
@@ -526,7 +564,12 @@ impl Checker {
             }
         };
         let bar_seconds = grid.bar_start(2);
-        let bars = (duration / bar_seconds - 1e-9).ceil().max(1.0) as u32;
+        // Without a usable length, bar ranges cannot be checked against it.
+        let bars = if duration > 0.0 {
+            (duration / bar_seconds - 1e-9).ceil().max(1.0) as u32
+        } else {
+            u32::MAX
+        };
         let end = start + duration;
 
         let mut sections = Vec::new();
@@ -669,7 +712,10 @@ impl Checker {
         } else if last > bars {
             self.error(
                 path,
-                format!("bar {last} is past the end of `{title}` ({bars} bars)"),
+                format!(
+                    "bar {last} is past the end of `{title}` ({bars} bar{})",
+                    if bars == 1 { "" } else { "s" }
+                ),
                 "check the song's `length`, or end the range earlier",
             );
             false
@@ -735,7 +781,7 @@ impl Checker {
         index: usize,
         cues: &mut Vec<Cue>,
     ) -> Item {
-        let duration = if segment.seconds.is_finite() && segment.seconds > 0.0 {
+        let duration = if segment.seconds > 0.0 && segment.seconds <= MAX_ITEM_SECONDS {
             segment.seconds
         } else {
             self.error(
@@ -792,10 +838,14 @@ impl Checker {
             );
             None
         } else if seconds > limits.duration + 1e-9 {
+            let written = match time {
+                TimeSpec::Seconds(_) => time.to_string(),
+                TimeSpec::Musical { .. } => format!("{time} ({seconds:.2} s)"),
+            };
             self.error(
                 path,
                 format!(
-                    "the cue time {time} ({seconds:.2} s) is past the end ({:.2} s)",
+                    "the cue time {written} is past the end ({:.2} s)",
                     limits.duration
                 ),
                 "move the cue earlier, or into the next item",
@@ -1051,4 +1101,146 @@ pub fn wav_seconds(path: &Path) -> Result<f64, String> {
         at = body.saturating_add(size + size % 2);
     }
     Err(broken())
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    use super::*;
+
+    /// The corpus of bad setlists under `tests/setlists/`: each `NAME.ron` is checked and
+    /// the report must equal `NAME.expected` exactly. Run with `ENCORE_BLESS=1` to rewrite
+    /// the expected files after a deliberate change, then read the diff.
+    #[test]
+    fn corpus_reports_match_their_expected_messages() {
+        let folder = Path::new("tests/setlists");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+            .expect("tests/setlists exists in the repository")
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|extension| extension == "ron"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 20, "the corpus has {} files", files.len());
+        let bless = std::env::var_os("ENCORE_BLESS").is_some();
+        let mut mismatches = Vec::new();
+        for file in files {
+            let (_, report) = check_file(&file);
+            let actual = format!("{report}\n");
+            let expected_path = file.with_extension("expected");
+            if bless {
+                std::fs::write(&expected_path, &actual).expect("tests/setlists is writable");
+                continue;
+            }
+            let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+            if actual != expected {
+                mismatches.push(format!(
+                    "{}:\n--- expected\n{expected}\n--- actual\n{actual}",
+                    file.display()
+                ));
+            }
+        }
+        assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    }
+
+    #[test]
+    fn every_error_points_at_its_place() {
+        let (setlist, report) = check_file(Path::new("tests/setlists/unknown_idol.ron"));
+        assert!(setlist.is_none());
+        let lines = report.short_lines();
+        assert_eq!(
+            lines[0],
+            "tests/setlists/unknown_idol.ron:10:74: error: there is no idol `mira` in the cast"
+        );
+        assert!(
+            report.to_string().contains("did you mean `hana`?"),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_have_line_column_and_caret() {
+        let (_, report) = check_file(Path::new("tests/setlists/syntax_missing_comma.ron"));
+        let text = report.to_string();
+        assert!(
+            text.starts_with(
+                "error: expected a comma\n --> tests/setlists/syntax_missing_comma.ron:3:27\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "3 |     title: \"Missing comma\"\n  | {}^\n",
+                " ".repeat(26)
+            )),
+            "{text}"
+        );
+    }
+
+    const MUTATIONS: &[&str] = &[
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"",
+        "bar",
+        "-1",
+        "1e999",
+        "Song(",
+        "//",
+        "/*",
+        "\u{0}",
+        "ü",
+        "\n",
+        "r#\"",
+        "'",
+        "#![enable(",
+        "9:0",
+        "hana",
+        "\u{202e}",
+        "18446744073709551616",
+    ];
+
+    /// Random edits of the demo: deletions, insertions of RON punctuation and odd text,
+    /// duplications and truncations. Nothing may panic, and every report must render.
+    #[test]
+    fn no_edit_of_the_demo_panics_the_checker() {
+        let demo: Vec<char> = super::super::BUILT_IN_SOURCE.chars().collect();
+        let mut rng = StdRng::seed_from_u64(0x5e71_1570);
+        let mut rejected = 0;
+        for _ in 0..1000 {
+            let mut text = demo.clone();
+            for _ in 0..rng.random_range(1..4) {
+                let at = rng.random_range(0..=text.len());
+                match rng.random_range(0..4) {
+                    0 => {
+                        let end = (at + rng.random_range(1..40)).min(text.len());
+                        text.drain(at..end);
+                    }
+                    1 => {
+                        let insert = MUTATIONS[rng.random_range(0..MUTATIONS.len())];
+                        text.splice(at..at, insert.chars());
+                    }
+                    2 => {
+                        let end = (at + rng.random_range(1..200)).min(text.len());
+                        let copy: Vec<char> = text[at..end].to_vec();
+                        text.splice(at..at, copy);
+                    }
+                    _ => text.truncate(at),
+                }
+            }
+            let source: String = text.into_iter().collect();
+            let (setlist, report) = check(Path::new("scenes/demo.ron"), &source);
+            let _ = report.to_string();
+            if setlist.is_none() {
+                rejected += 1;
+            }
+        }
+        assert!(
+            rejected > 150,
+            "most random edits break the file: {rejected}"
+        );
+    }
 }
