@@ -19,7 +19,7 @@ pub struct RawConcert {
     /// Seeds every random choice (auto camera, chat, blinks); same seed, same show.
     #[serde(default)]
     pub seed: u64,
-    /// Default rendering quality; `--quality` overrides it.
+    /// Default rendering quality preset. Read by the quality presets (planned); checked now.
     #[serde(default)]
     pub quality: Quality,
     /// The members.
