@@ -372,3 +372,52 @@ impl Setlist {
         item.start + position.item_seconds.min(item.duration)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_maps_to_item_section_bar_beat_and_back() {
+        let setlist = Setlist::built_in();
+        // The demo opens with "Starlight Signal" at 128 bpm in 4/4: a bar lasts 1.875 s.
+        let chorus = setlist
+            .seconds_at(0, 17, 2.5)
+            .expect("the demo has a first song");
+        assert!((chorus - (16.0 * 1.875 + 1.5 * 60.0 / 128.0)).abs() < 1e-9);
+        let position = setlist.position_at(chorus);
+        assert_eq!((position.item, position.bar, position.beat), (0, 17, 2));
+        assert!((position.beat_phase - 0.5).abs() < 1e-9);
+        let section = position.section.expect("bar 17 is in a section");
+        assert_eq!(setlist.items[0].sections[section].kind, SectionKind::Chorus);
+
+        // Every item starts where the previous one ends, and maps back to its own index.
+        for (index, item) in setlist.items.iter().enumerate() {
+            assert_eq!(setlist.position_at(item.start + 0.001).item, index);
+            assert_eq!(setlist.seconds_at(index, 1, 1.0), Some(item.start));
+        }
+        // Before the start and after the end, positions clamp to the show.
+        assert_eq!(setlist.position_at(-5.0).item, 0);
+        assert_eq!(setlist.position_at(1e9).item, setlist.items.len() - 1);
+    }
+
+    #[test]
+    fn states_hold_until_the_next_cue() {
+        let setlist = Setlist::built_in();
+        let bar = |bar: u32| setlist.seconds_at(0, bar, 1.0).expect("first song");
+        assert_eq!(
+            setlist.shot_at(bar(5) + 0.1),
+            Some(&Shot::CloseUp("hana".into()))
+        );
+        // The overhead shot ends at bar 27 exactly, where the low angle begins.
+        assert_eq!(setlist.shot_at(bar(27) - 0.01), Some(&Shot::Overhead));
+        assert_eq!(setlist.shot_at(bar(27)), Some(&Shot::LowAngle));
+        // "Rainbow" at bar 17 snaps in; "Warm" at bar 5 fades over the default 0.5 s.
+        let light = setlist.light_at(bar(17)).expect("cued");
+        assert_eq!((light.look, light.blend), (&Look::Rainbow, 1.0));
+        let light = setlist.light_at(bar(5) + 0.25).expect("cued");
+        assert_eq!(light.look, &Look::Warm);
+        assert_eq!(light.previous, Some(&Look::Cool));
+        assert!((light.blend - 0.5).abs() < 1e-9);
+    }
+}
