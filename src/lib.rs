@@ -4,8 +4,10 @@
 //! from one plugin per feature folder and declares the order of the frame in [`AppSystems`].
 //! See `docs/design.md` for the data flow.
 
+pub mod avatar;
 pub mod bench;
 pub mod capture;
+pub mod choreography;
 pub mod clock;
 pub mod graphics;
 pub mod setlist;
@@ -109,6 +111,8 @@ pub fn plugin(app: &mut App) {
         clock::plugin,
         setlist::plugin,
         stage::plugin,
+        avatar::plugin,
+        choreography::plugin,
         camera::plugin,
         capture::plugin,
     ));

@@ -22,6 +22,7 @@ pub(crate) fn app_with_capture(capture: CaptureSettings) -> App {
     app.init_asset::<Mesh>();
     app.init_asset::<StandardMaterial>();
     app.init_asset::<Image>();
+    app.init_asset::<bevy::mesh::skinning::SkinnedMeshInverseBindposes>();
     app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(
         1.0 / TEST_FPS,
     )));

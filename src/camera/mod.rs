@@ -13,6 +13,7 @@ use crate::{
     clock::ConcertClock,
     graphics::RenderProfile,
     setlist::{Setlist, raw::Shot},
+    stage::Performer,
 };
 
 pub(crate) fn plugin(app: &mut App) {
@@ -50,22 +51,39 @@ fn spawn_show_camera(
 fn frame_show_camera(
     clock: Res<ConcertClock>,
     setlist: Res<Setlist>,
+    performers: Query<(&Performer, &Transform), Without<ShowCamera>>,
     mut cameras: Query<&mut Transform, With<ShowCamera>>,
 ) {
     let shot = setlist.shot_at(clock.seconds);
+    let marks: Vec<Vec2> = (0..setlist.cast.len())
+        .map(|index| {
+            performers
+                .iter()
+                .find(|(performer, _)| performer.index == index)
+                .map_or(setlist.cast[index].home, |(_, transform)| {
+                    transform.translation.xz()
+                })
+        })
+        .collect();
     for mut transform in &mut cameras {
-        *transform = world_from_shot(shot, &setlist, clock.seconds);
+        *transform = world_from_shot(shot, &setlist, &marks, clock.seconds);
     }
 }
 
-/// Where the camera is for `shot` at `seconds`; each framing drifts a little so a held shot
-/// stays alive.
-fn world_from_shot(shot: Option<&Shot>, setlist: &Setlist, seconds: f64) -> Transform {
+/// Where the camera is for `shot` at `seconds`, with the idols standing on `marks`; each
+/// framing drifts a little so a held shot stays alive.
+fn world_from_shot(
+    shot: Option<&Shot>,
+    setlist: &Setlist,
+    marks: &[Vec2],
+    seconds: f64,
+) -> Transform {
     let drift = (seconds as f32 * 0.4).sin();
     let head = |id: &str| {
-        setlist
-            .idol(id)
-            .map(|(_, idol)| Vec3::new(idol.home.x, idol.height * 0.92, idol.home.y))
+        setlist.idol(id).map(|(index, idol)| {
+            let mark = marks.get(index).copied().unwrap_or(idol.home);
+            Vec3::new(mark.x, idol.height * 0.9, mark.y)
+        })
     };
     let looking =
         |eye: Vec3, focus: Vec3| Transform::from_translation(eye).looking_at(focus, Vec3::Y);
@@ -115,8 +133,9 @@ mod tests {
     fn close_ups_look_at_the_idol_from_the_front() {
         let setlist = Setlist::built_in();
         let (_, mira) = setlist.idol("mira").expect("the demo has mira");
-        let head = Vec3::new(mira.home.x, mira.height * 0.92, mira.home.y);
-        let transform = world_from_shot(Some(&Shot::CloseUp("mira".into())), &setlist, 3.0);
+        let head = Vec3::new(mira.home.x, mira.height * 0.9, mira.home.y);
+        let marks: Vec<Vec2> = setlist.cast.iter().map(|idol| idol.home).collect();
+        let transform = world_from_shot(Some(&Shot::CloseUp("mira".into())), &setlist, &marks, 3.0);
         let to_head = (head - transform.translation).normalize();
         assert!(transform.forward().dot(to_head) > 0.99);
         assert!(transform.translation.distance(head) < 3.0);

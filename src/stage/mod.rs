@@ -1,7 +1,7 @@
 //! The built-in stage: floor, LED wall, truss, lights and five performers that move on the
 //! beat. It is the scene every run shows until a setlist describes its own.
 
-use std::f32::consts::{FRAC_PI_2, TAU};
+use std::f32::consts::TAU;
 
 use bevy::prelude::*;
 
@@ -9,7 +9,7 @@ use crate::{
     AppSystems,
     clock::ConcertClock,
     graphics::RenderProfile,
-    setlist::{CueAction, CueFired, Setlist, model::Idol, raw::Look, validate::parse_colour},
+    setlist::{CueAction, CueFired, Setlist, raw::Look, validate::parse_colour},
 };
 
 pub(crate) fn plugin(app: &mut App) {
@@ -23,12 +23,6 @@ pub(crate) fn plugin(app: &mut App) {
     app.add_systems(Startup, spawn_stage);
     app.add_systems(
         Update,
-        (sync_performers, bounce_performers)
-            .chain()
-            .in_set(AppSystems::Choreography),
-    );
-    app.add_systems(
-        Update,
         (flash_on_effects, sweep_colour_lights, pulse_led_wall)
             .chain()
             .in_set(AppSystems::Lights),
@@ -38,14 +32,7 @@ pub(crate) fn plugin(app: &mut App) {
 /// Behind the stage: a deep blue night, so lit figures stand out.
 const NIGHT_SKY: Color = Color::srgb(0.015, 0.012, 0.04);
 
-/// One idol on stage (a stand-in figure until the procedural idols land).
-#[derive(Component, Debug, Clone, Copy)]
-pub struct Performer {
-    /// Index in the setlist's cast.
-    pub index: usize,
-    /// Where she stands when not moving.
-    pub home: Vec3,
-}
+pub use crate::avatar::Performer;
 
 /// A brief brightening of the LED wall when an effect cue fires: 1 at the cue, fading to 0.
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
@@ -173,93 +160,6 @@ fn spawn_truss(
     ));
 }
 
-/// Respawns the figures when the cast changes (at start and on a reload).
-fn sync_performers(
-    mut commands: Commands,
-    setlist: Res<Setlist>,
-    mut shown_cast: Local<Option<Vec<Idol>>>,
-    performers: Query<Entity, With<Performer>>,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
-) {
-    if shown_cast.as_ref() == Some(&setlist.cast) {
-        return;
-    }
-    for entity in &performers {
-        commands.entity(entity).despawn();
-    }
-    let body = meshes.add(Capsule3d::new(0.22, 0.9));
-    let head = meshes.add(Sphere::new(0.17).mesh().uv(24, 16));
-    let hair = meshes.add(Sphere::new(0.185).mesh().uv(24, 16));
-    let skin = materials.add(StandardMaterial {
-        base_color: Color::srgb(0.98, 0.82, 0.72),
-        perceptual_roughness: 0.6,
-        ..default()
-    });
-    let hair_colour = materials.add(StandardMaterial {
-        base_color: Color::srgb(0.08, 0.06, 0.07),
-        perceptual_roughness: 0.4,
-        ..default()
-    });
-    for (index, idol) in setlist.cast.iter().enumerate() {
-        let home = Vec3::new(idol.home.x, 0.0, idol.home.y);
-        let outfit = materials.add(StandardMaterial {
-            base_color: idol.colour,
-            perceptual_roughness: 0.35,
-            ..default()
-        });
-        // The stand-in is modelled 1.7 m tall; scale it to her height.
-        let scale = idol.height / 1.7;
-        commands.spawn((
-            Name::new(format!("Performer {}", idol.name)),
-            Performer { index, home },
-            Transform::from_translation(home),
-            Visibility::default(),
-            children![(
-                Name::new("Figure"),
-                Transform::from_scale(Vec3::splat(scale)),
-                Visibility::default(),
-                children![
-                    (
-                        Name::new("Body"),
-                        Mesh3d(body.clone()),
-                        MeshMaterial3d(outfit),
-                        Transform::from_xyz(0.0, 0.67, 0.0),
-                    ),
-                    (
-                        Name::new("Head"),
-                        Mesh3d(head.clone()),
-                        MeshMaterial3d(skin.clone()),
-                        Transform::from_xyz(0.0, 1.5, 0.02),
-                    ),
-                    (
-                        Name::new("Hair"),
-                        Mesh3d(hair.clone()),
-                        MeshMaterial3d(hair_colour.clone()),
-                        Transform::from_xyz(0.0, 1.55, -0.03),
-                    ),
-                ],
-            )],
-        ));
-    }
-    *shown_cast = Some(setlist.cast.clone());
-}
-
-/// A bounce on every beat and a sway over two beats, offset per performer like a wave.
-fn bounce_performers(
-    clock: Res<ConcertClock>,
-    mut performers: Query<(&Performer, &mut Transform)>,
-) {
-    let beats = clock.beats() as f32;
-    for (performer, mut transform) in &mut performers {
-        let phase = beats - performer.index as f32 * 0.15;
-        let bounce = (phase * std::f32::consts::PI).sin().abs() * 0.12;
-        let sway = (phase * FRAC_PI_2).sin() * 0.18;
-        transform.translation = performer.home + Vec3::new(sway * 0.5, bounce, 0.0);
-        transform.rotation = Quat::from_rotation_z(-sway * 0.35);
-    }
-}
-
 /// Full brightness of a colour spot.
 const COLOUR_LIGHT_INTENSITY: f32 = 3_000_000.0;
 
@@ -373,69 +273,5 @@ fn pulse_led_wall(
         if let Some(mut material) = materials.get_mut(&handle.0) {
             material.base_color = colour;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{setlist::Setlist, testing};
-
-    #[test]
-    fn spawns_the_cast_on_their_marks_and_respawns_on_change() {
-        let mut app = testing::app();
-        testing::step(&mut app, 1);
-        let performers = |app: &mut App| {
-            let world = app.world_mut();
-            let mut performers: Vec<_> = world
-                .query::<(&Name, &Performer)>()
-                .iter(world)
-                .map(|(name, performer)| (performer.index, name.to_string(), performer.home))
-                .collect();
-            performers.sort_by_key(|performer| performer.0);
-            performers
-        };
-        let shown = performers(&mut app);
-        assert_eq!(shown.len(), 5);
-        assert_eq!(shown[0].1, "Performer Hana");
-        // Left to right, never closer than a metre.
-        for pair in shown.windows(2) {
-            assert!(pair[1].2.x - pair[0].2.x >= 1.0, "{pair:?}");
-        }
-
-        app.world_mut().resource_mut::<Setlist>().cast.truncate(2);
-        testing::step(&mut app, 1);
-        let names: Vec<String> = performers(&mut app).into_iter().map(|p| p.1).collect();
-        assert_eq!(names, ["Performer Hana", "Performer Yuna"]);
-    }
-
-    #[test]
-    fn performers_bounce_on_the_beat() {
-        let mut app = testing::app();
-        testing::step(&mut app, 1);
-        let height_at = |app: &mut App, seconds: f64| {
-            app.world_mut().resource_mut::<ConcertClock>().playing = false;
-            app.world_mut().resource_mut::<ConcertClock>().seconds = seconds;
-            testing::step(app, 1);
-            let world = app.world_mut();
-            world
-                .query::<(&Performer, &Transform)>()
-                .iter(world)
-                .find(|(p, _)| p.index == 0)
-                .map(|(p, t)| t.translation.y - p.home.y)
-                .expect("performer 0 was spawned")
-        };
-        // Down on the beat, up between beats, on the first song's grid.
-        let setlist = app.world().resource::<Setlist>().clone();
-        let on_beat = setlist
-            .seconds_at(0, 2, 1.0)
-            .expect("the demo has a first song");
-        let between = setlist
-            .seconds_at(0, 2, 1.5)
-            .expect("the demo has a first song");
-        let on_beat = height_at(&mut app, on_beat);
-        let between = height_at(&mut app, between);
-        assert!(on_beat < 0.01, "{on_beat}");
-        assert!(between > 0.1, "{between}");
     }
 }

@@ -1,0 +1,473 @@
+//! The procedural idol's body: smooth ellipsoids and tubes laid over the skeleton and skinned
+//! to it, one mesh per material (skin, hair, costume, accent, dark details). Limbs are tubes
+//! whose weights blend across elbows and knees, so joints bend without collapsing.
+
+use bevy::{
+    asset::RenderAssetUsages,
+    math::{Vec2, Vec3},
+    mesh::{Indices, Mesh, PrimitiveTopology, VertexAttributeValues},
+};
+
+use super::skeleton::{Bone, Bone::*, Skeleton};
+use crate::setlist::raw::{BuiltinLook, HairStyle, OutfitStyle};
+
+/// Which material a part is drawn with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// Face, neck, hands, bare arms and legs.
+    Skin,
+    /// Hair and brows.
+    Hair,
+    /// The costume in its main colour.
+    Outfit,
+    /// Trims, belt and shoes.
+    Accent,
+    /// Eyes and mouth.
+    Dark,
+}
+
+/// The slots in drawing order.
+pub const SLOTS: [Slot; 5] = [
+    Slot::Skin,
+    Slot::Hair,
+    Slot::Outfit,
+    Slot::Accent,
+    Slot::Dark,
+];
+
+/// Up to two bones and their weights.
+type Weights = [(Bone, f32); 2];
+
+fn rigid(bone: Bone) -> Weights {
+    [(bone, 1.0), (bone, 0.0)]
+}
+
+fn blend(a: Bone, b: Bone, towards_b: f32) -> Weights {
+    [(a, 1.0 - towards_b), (b, towards_b)]
+}
+
+/// Vertex data of one material's mesh.
+#[derive(Debug, Default, Clone)]
+pub struct PartMesh {
+    positions: Vec<[f32; 3]>,
+    normals: Vec<[f32; 3]>,
+    joints: Vec<[u16; 4]>,
+    weights: Vec<[f32; 4]>,
+    indices: Vec<u32>,
+}
+
+impl PartMesh {
+    fn vertex(&mut self, position: Vec3, normal: Vec3, weights: Weights) {
+        self.positions.push(position.to_array());
+        self.normals.push(normal.normalize_or(Vec3::Y).to_array());
+        self.joints.push([
+            weights[0].0.index() as u16,
+            weights[1].0.index() as u16,
+            0,
+            0,
+        ]);
+        self.weights.push([weights[0].1, weights[1].1, 0.0, 0.0]);
+    }
+
+    /// An ellipsoid around `center` with `radii`, moving with `weights`.
+    fn ellipsoid(&mut self, center: Vec3, radii: Vec3, weights: Weights) {
+        const RINGS: u32 = 10;
+        const SEGMENTS: u32 = 16;
+        let first = self.positions.len() as u32;
+        for ring in 0..=RINGS {
+            let polar = std::f32::consts::PI * ring as f32 / RINGS as f32;
+            for segment in 0..=SEGMENTS {
+                let azimuth = std::f32::consts::TAU * segment as f32 / SEGMENTS as f32;
+                let unit = Vec3::new(
+                    polar.sin() * azimuth.cos(),
+                    polar.cos(),
+                    polar.sin() * azimuth.sin(),
+                );
+                // The normal of an ellipsoid: the unit direction divided by the radii.
+                self.vertex(center + unit * radii, unit / radii, weights);
+            }
+        }
+        self.grid(first, RINGS, SEGMENTS);
+    }
+
+    /// A tube through `rings` (centre, radii across and front-to-back, weights), closed at
+    /// both ends.
+    fn tube(&mut self, rings: &[(Vec3, Vec2, Weights)]) {
+        const SEGMENTS: u32 = 14;
+        let first = self.positions.len() as u32;
+        for (index, &(center, radii, weights)) in rings.iter().enumerate() {
+            let previous = rings[index.saturating_sub(1)].0;
+            let next = rings[(index + 1).min(rings.len() - 1)].0;
+            let along = (next - previous).normalize_or(Vec3::NEG_Y);
+            let across = (Vec3::X - along * along.x).normalize_or(Vec3::Z);
+            let depth = along.cross(across);
+            for segment in 0..=SEGMENTS {
+                let angle = std::f32::consts::TAU * segment as f32 / SEGMENTS as f32;
+                let radial = across * angle.cos() * radii.x + depth * angle.sin() * radii.y;
+                let normal = across * angle.cos() / radii.x + depth * angle.sin() / radii.y;
+                self.vertex(center + radial, normal, weights);
+            }
+        }
+        self.grid(first, rings.len() as u32 - 1, SEGMENTS);
+        // Caps: a fan around each end's centre.
+        for (ring, outward) in [(0, -1.0), (rings.len() - 1, 1.0)] {
+            let (center, _, weights) = rings[ring];
+            let neighbour = rings[if ring == 0 {
+                1.min(rings.len() - 1)
+            } else {
+                ring - 1
+            }]
+            .0;
+            let normal = (center - neighbour).normalize_or(Vec3::Y);
+            let middle = self.positions.len() as u32;
+            self.vertex(center, normal, weights);
+            let start = first + ring as u32 * (SEGMENTS + 1);
+            for segment in 0..SEGMENTS {
+                let (a, b) = (start + segment, start + segment + 1);
+                if outward > 0.0 {
+                    self.indices.extend([middle, a, b]);
+                } else {
+                    self.indices.extend([middle, b, a]);
+                }
+            }
+        }
+    }
+
+    /// Triangles between consecutive rows of `columns + 1` vertices.
+    fn grid(&mut self, first: u32, rows: u32, columns: u32) {
+        let stride = columns + 1;
+        for row in 0..rows {
+            for column in 0..columns {
+                let a = first + row * stride + column;
+                let b = a + stride;
+                self.indices.extend([a, a + 1, b, a + 1, b + 1, b]);
+            }
+        }
+    }
+
+    /// Number of vertices.
+    pub fn vertex_count(&self) -> usize {
+        self.positions.len()
+    }
+
+    /// Positions, for tests and bounds.
+    pub fn positions(&self) -> &[[f32; 3]] {
+        &self.positions
+    }
+
+    /// Bone indices and weights of each vertex.
+    pub fn skin(&self) -> impl Iterator<Item = ([u16; 4], [f32; 4])> + '_ {
+        self.joints
+            .iter()
+            .copied()
+            .zip(self.weights.iter().copied())
+    }
+
+    /// The Bevy mesh.
+    pub fn to_mesh(&self) -> Mesh {
+        Mesh::new(
+            PrimitiveTopology::TriangleList,
+            RenderAssetUsages::RENDER_WORLD,
+        )
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, self.positions.clone())
+        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, self.normals.clone())
+        .with_inserted_attribute(
+            Mesh::ATTRIBUTE_JOINT_INDEX,
+            VertexAttributeValues::Uint16x4(self.joints.clone()),
+        )
+        .with_inserted_attribute(Mesh::ATTRIBUTE_JOINT_WEIGHT, self.weights.clone())
+        .with_inserted_indices(Indices::U32(self.indices.clone()))
+    }
+}
+
+/// The whole idol: a mesh per slot, in [`SLOTS`] order.
+pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMesh)> {
+    let h = skeleton.height;
+    let w = skeleton.build;
+    let at = |bone: Bone| skeleton.at(bone);
+    // A point given in height units at the idol's centre line, widths scaled by build.
+    let p = |x: f32, y: f32, z: f32| Vec3::new(x * w, y, z) * h;
+    let mut skin = PartMesh::default();
+    let mut hair = PartMesh::default();
+    let mut outfit = PartMesh::default();
+    let mut accent = PartMesh::default();
+    let mut dark = PartMesh::default();
+
+    // Head and face. The head is drawn a little large, as in stylized idol art: it reads at a
+    // distance.
+    let head_center = Vec3::new(0.0, 0.91, 0.005) * h;
+    skin.ellipsoid(head_center, Vec3::new(0.068, 0.075, 0.07) * h, rigid(Head));
+    skin.tube(&[
+        (
+            at(Neck) - Vec3::Y * 0.01 * h,
+            Vec2::splat(0.024 * h),
+            rigid(Neck),
+        ),
+        (
+            at(Head) + Vec3::Y * 0.02 * h,
+            Vec2::splat(0.022 * h),
+            rigid(Head),
+        ),
+    ]);
+    for eye in [LeftEye, RightEye] {
+        let center = at(eye) + Vec3::Z * 0.004 * h;
+        dark.ellipsoid(center, Vec3::new(0.012, 0.016, 0.008) * h, rigid(eye));
+        let side = at(eye).x.signum();
+        hair.ellipsoid(
+            Vec3::new(at(eye).x + side * 0.002 * h, 0.94 * h, 0.068 * h),
+            Vec3::new(0.016, 0.004, 0.005) * h,
+            rigid(Head),
+        );
+    }
+    dark.ellipsoid(at(Jaw), Vec3::new(0.012, 0.005, 0.006) * h, rigid(Jaw));
+
+    // Hair: a cap that leaves the face free, and the style's shape.
+    let hair_cap = Vec3::new(0.0, 0.94, -0.012) * h;
+    hair.ellipsoid(hair_cap, Vec3::new(0.075, 0.07, 0.076) * h, rigid(Head));
+    match look.hair {
+        HairStyle::Long => {
+            hair.ellipsoid(
+                Vec3::new(0.0, 0.83, -0.05) * h,
+                Vec3::new(0.078, 0.12, 0.032) * h,
+                rigid(Head),
+            );
+            for side in [-1.0, 1.0] {
+                hair.ellipsoid(
+                    Vec3::new(side * 0.066, 0.86, 0.0) * h,
+                    Vec3::new(0.018, 0.075, 0.03) * h,
+                    rigid(Head),
+                );
+            }
+        }
+        HairStyle::Bob => hair.ellipsoid(
+            Vec3::new(0.0, 0.89, -0.025) * h,
+            Vec3::new(0.083, 0.05, 0.07) * h,
+            rigid(Head),
+        ),
+        HairStyle::Ponytail => {
+            accent.ellipsoid(
+                Vec3::new(0.0, 0.955, -0.075) * h,
+                Vec3::splat(0.018 * h),
+                rigid(Head),
+            );
+            hair.ellipsoid(
+                Vec3::new(0.0, 0.87, -0.1) * h,
+                Vec3::new(0.028, 0.09, 0.028) * h,
+                rigid(Head),
+            );
+        }
+        HairStyle::Short => hair.ellipsoid(
+            Vec3::new(0.0, 0.9, -0.03) * h,
+            Vec3::new(0.072, 0.04, 0.06) * h,
+            rigid(Head),
+        ),
+    }
+
+    // Torso in the jacket, bending smoothly from hips to chest.
+    outfit.tube(&[
+        (
+            p(0.0, 0.49, 0.0),
+            Vec2::new(0.08 * w, 0.06) * h,
+            rigid(Hips),
+        ),
+        (
+            p(0.0, 0.55, 0.0),
+            Vec2::new(0.075 * w, 0.055) * h,
+            blend(Hips, Spine, 0.5),
+        ),
+        (
+            p(0.0, 0.62, 0.0),
+            Vec2::new(0.07 * w, 0.052) * h,
+            blend(Spine, Chest, 0.5),
+        ),
+        (
+            p(0.0, 0.70, 0.004),
+            Vec2::new(0.085 * w, 0.058) * h,
+            blend(Chest, UpperChest, 0.5),
+        ),
+        (
+            p(0.0, 0.76, 0.0),
+            Vec2::new(0.09 * w, 0.055) * h,
+            rigid(UpperChest),
+        ),
+        (
+            p(0.0, 0.805, 0.0),
+            Vec2::new(0.06 * w, 0.04) * h,
+            blend(UpperChest, Neck, 0.3),
+        ),
+    ]);
+    accent.tube(&[
+        (
+            p(0.0, 0.8, 0.0),
+            Vec2::new(0.05 * w, 0.036) * h,
+            blend(UpperChest, Neck, 0.3),
+        ),
+        (p(0.0, 0.815, 0.0), Vec2::new(0.032, 0.03) * h, rigid(Neck)),
+    ]);
+    accent.tube(&[
+        (
+            p(0.0, 0.545, 0.0),
+            Vec2::new(0.079 * w, 0.059) * h,
+            blend(Hips, Spine, 0.5),
+        ),
+        (
+            p(0.0, 0.565, 0.0),
+            Vec2::new(0.077 * w, 0.057) * h,
+            blend(Hips, Spine, 0.5),
+        ),
+    ]);
+
+    // Arms: jacket sleeves to the elbow, bare forearms, hands with thumb and index.
+    for (shoulder, upper, lower, hand, thumb, index) in [
+        (
+            LeftShoulder,
+            LeftUpperArm,
+            LeftLowerArm,
+            LeftHand,
+            LeftThumbProximal,
+            LeftIndexProximal,
+        ),
+        (
+            RightShoulder,
+            RightUpperArm,
+            RightLowerArm,
+            RightHand,
+            RightThumbProximal,
+            RightIndexProximal,
+        ),
+    ] {
+        let (top, elbow, wrist) = (at(upper), at(lower), at(hand));
+        outfit.ellipsoid(
+            top,
+            Vec3::new(0.038 * w, 0.035, 0.036) * h,
+            blend(shoulder, upper, 0.5),
+        );
+        outfit.tube(&[
+            (top, Vec2::new(0.031, 0.031) * h, rigid(upper)),
+            (top.lerp(elbow, 0.75), Vec2::splat(0.027 * h), rigid(upper)),
+            (elbow, Vec2::splat(0.025 * h), blend(upper, lower, 0.5)),
+        ]);
+        accent.tube(&[
+            (
+                elbow + Vec3::Y * 0.008 * h,
+                Vec2::splat(0.027 * h),
+                blend(upper, lower, 0.4),
+            ),
+            (
+                elbow - Vec3::Y * 0.004 * h,
+                Vec2::splat(0.026 * h),
+                blend(upper, lower, 0.6),
+            ),
+        ]);
+        skin.tube(&[
+            (elbow, Vec2::splat(0.023 * h), blend(upper, lower, 0.5)),
+            (
+                elbow.lerp(wrist, 0.25),
+                Vec2::splat(0.022 * h),
+                rigid(lower),
+            ),
+            (wrist, Vec2::new(0.017, 0.015) * h, blend(lower, hand, 0.3)),
+        ]);
+        skin.ellipsoid(
+            wrist - Vec3::Y * 0.025 * h,
+            Vec3::new(0.012, 0.03, 0.02) * h,
+            rigid(hand),
+        );
+        skin.ellipsoid(at(thumb), Vec3::new(0.006, 0.014, 0.006) * h, rigid(thumb));
+        skin.ellipsoid(
+            at(index) - Vec3::Y * 0.01 * h,
+            Vec3::new(0.005, 0.018, 0.005) * h,
+            rigid(index),
+        );
+    }
+
+    // Legs: trousers or bare legs under a skirt; shoes in the accent colour.
+    let legs = match look.outfit {
+        OutfitStyle::Trousers => &mut outfit,
+        OutfitStyle::Skirt => &mut skin,
+    };
+    for (upper, lower, foot, toes) in [
+        (LeftUpperLeg, LeftLowerLeg, LeftFoot, LeftToes),
+        (RightUpperLeg, RightLowerLeg, RightFoot, RightToes),
+    ] {
+        let (hip, knee, ankle) = (at(upper), at(lower), at(foot));
+        legs.tube(&[
+            (
+                hip + Vec3::Y * 0.02 * h,
+                Vec2::new(0.05 * w, 0.05) * h,
+                blend(Hips, upper, 0.7),
+            ),
+            (
+                hip.lerp(knee, 0.45),
+                Vec2::new(0.043 * w, 0.043) * h,
+                rigid(upper),
+            ),
+            (hip.lerp(knee, 0.85), Vec2::splat(0.034 * h), rigid(upper)),
+            (knee, Vec2::splat(0.032 * h), blend(upper, lower, 0.5)),
+            (knee.lerp(ankle, 0.15), Vec2::splat(0.031 * h), rigid(lower)),
+            (knee.lerp(ankle, 0.45), Vec2::splat(0.031 * h), rigid(lower)),
+            (ankle, Vec2::splat(0.02 * h), blend(lower, foot, 0.3)),
+        ]);
+        accent.ellipsoid(
+            ankle.lerp(at(toes), 0.35) - Vec3::Y * 0.015 * h,
+            Vec3::new(0.026, 0.024, 0.05) * h,
+            rigid(foot),
+        );
+        accent.ellipsoid(at(toes), Vec3::new(0.024, 0.014, 0.03) * h, rigid(toes));
+    }
+    match look.outfit {
+        OutfitStyle::Skirt => outfit.tube(&[
+            (
+                p(0.0, 0.56, 0.0),
+                Vec2::new(0.082 * w, 0.062) * h,
+                rigid(Hips),
+            ),
+            (
+                p(0.0, 0.47, 0.0),
+                Vec2::new(0.13 * w, 0.11) * h,
+                rigid(Hips),
+            ),
+            (p(0.0, 0.4, 0.0), Vec2::new(0.16 * w, 0.14) * h, rigid(Hips)),
+        ]),
+        OutfitStyle::Trousers => outfit.ellipsoid(
+            p(0.0, 0.5, 0.0),
+            Vec3::new(0.09 * w, 0.05, 0.062) * h,
+            rigid(Hips),
+        ),
+    }
+
+    vec![
+        (Slot::Skin, skin),
+        (Slot::Hair, hair),
+        (Slot::Outfit, outfit),
+        (Slot::Accent, accent),
+        (Slot::Dark, dark),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_vertex_is_skinned_and_the_idol_has_her_height() {
+        let skeleton = Skeleton::new(1.65, 1.0);
+        let parts = idol_parts(&skeleton, &BuiltinLook::default());
+        let mut top = f32::MIN;
+        let mut bottom = f32::MAX;
+        for (_, part) in &parts {
+            assert!(part.vertex_count() > 0);
+            for (joints, weights) in part.skin() {
+                let total: f32 = weights.iter().sum();
+                assert!((total - 1.0).abs() < 1e-5, "{joints:?} {weights:?}");
+            }
+            for position in part.positions() {
+                top = top.max(position[1]);
+                bottom = bottom.min(position[1]);
+            }
+        }
+        // Hair on top, shoes on the floor.
+        assert!((top - 1.65).abs() < 0.06, "top {top}");
+        assert!(bottom.abs() < 0.02, "bottom {bottom}");
+    }
+}
