@@ -45,3 +45,48 @@ pub fn setlist(songs: usize, runs: u32) {
         },
     );
 }
+
+/// Poses `counts` idols for 300 frames of the demo's first chorus with the choreography's
+/// plain functions (moves, blends, formations, face) and prints the CPU time per idol per
+/// frame. Writing the joints into Bevy's transforms is not included.
+pub fn animation(counts: &[usize]) {
+    use crate::choreography::{formation::FormationPlan, idol_frame};
+    for &count in counts {
+        let mut setlist = setlist::Setlist::built_in();
+        let template = setlist.cast.clone();
+        setlist.cast = (0..count)
+            .map(|index| {
+                let mut idol = template[index % template.len()].clone();
+                idol.id = format!("idol{index}");
+                idol.home = setlist::validate::default_home(index, count);
+                idol
+            })
+            .collect();
+        let ids: Vec<String> = setlist.cast.iter().map(|idol| idol.id.clone()).collect();
+        for item in &mut setlist.items {
+            for dance in &mut item.dances {
+                dance.idols = ids.clone();
+            }
+        }
+        let plan = FormationPlan::new(&setlist);
+        let start = setlist.seconds_at(0, 17, 1.0).unwrap_or(0.0);
+        let frames = 300;
+        let timer = Instant::now();
+        for frame in 0..frames {
+            let seconds = start + f64::from(frame) / 60.0;
+            for index in 0..count {
+                std::hint::black_box(idol_frame(&setlist, &plan, index, seconds));
+            }
+        }
+        let per_idol = timer.elapsed().as_secs_f64() * 1e6 / f64::from(frames) / count as f64;
+        println!(
+            "animation: {count:>3} idols: {per_idol:.1} µs per idol per frame, {:.2} ms per frame ({} build)",
+            per_idol * count as f64 / 1000.0,
+            if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            },
+        );
+    }
+}

@@ -41,6 +41,8 @@ enum BenchTarget {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
         runs: u32,
     },
+    /// CPU time to pose 5, 20 and 100 dancing idols per frame.
+    Animation,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +111,10 @@ fn main() -> ExitCode {
         Command::Bench { target } => match target {
             BenchTarget::Setlist { songs, runs } => {
                 encore::bench::setlist(songs, runs);
+                Ok(())
+            }
+            BenchTarget::Animation => {
+                encore::bench::animation(&[5, 20, 100]);
                 Ok(())
             }
         },
