@@ -9,11 +9,11 @@ use bevy_egui::PrimaryEguiContext;
 
 use crate::{
     AppSystems,
+    avatar::Performer,
     capture::OffscreenTarget,
     clock::ConcertClock,
     graphics::RenderProfile,
     setlist::{Setlist, raw::Shot},
-    stage::Performer,
 };
 
 pub(crate) fn plugin(app: &mut App) {

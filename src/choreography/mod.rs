@@ -12,10 +12,10 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use self::{formation::FormationPlan, moves::Pose};
 use crate::{
     AppSystems,
+    avatar::Performer,
     avatar::{IdolRig, skeleton::Bone},
     clock::ConcertClock,
-    setlist::{ItemKind, Setlist, raw::Move},
-    stage::Performer,
+    setlist::{Item, ItemKind, Setlist, ShowPosition, model::Dance, raw::Move},
 };
 
 pub(crate) fn plugin(app: &mut App) {
@@ -56,10 +56,10 @@ pub fn idol_frame(
     seconds: f64,
 ) -> IdolFrame {
     let (mark, stride) = plan.mark_at(index, seconds);
-    let mut pose = idol_pose(setlist, index, seconds);
+    let position = setlist.position_at(seconds);
+    let mut pose = pose_at(setlist, index, &position);
     if stride > 0.0 {
         // Legs walk while the formation moves her; the upper body keeps dancing.
-        let position = setlist.position_at(seconds);
         let walk = moves::definition(&Move::Walk).sample(position.beats as f32);
         for bone in [
             Bone::LeftUpperLeg,
@@ -75,7 +75,7 @@ pub fn idol_frame(
         pose,
         mark,
         blink: blink(setlist.seed, index, seconds),
-        mouth: mouth(setlist, index, seconds),
+        mouth: mouth_at(setlist, index, &position),
     }
 }
 
@@ -83,17 +83,25 @@ pub fn idol_frame(
 /// makes such gaps); longer gaps are idle.
 const HOLD_BEATS: f64 = 8.0;
 
-/// The move an idol dances at a beat of a song: the move, and beats since it started for her.
-fn dance_at<'a>(item: &'a crate::setlist::Item, id: &str, beats: f64) -> Option<(&'a Move, f64)> {
+/// The beats of a song where `id` dances `dance` (shifted by her place in its canon), or
+/// `None` when she is not in it.
+fn dance_span(item: &Item, dance: &Dance, id: &str) -> Option<(f64, f64)> {
     let per_bar = f64::from(item.grid.beats_per_bar);
+    let rank = dance.idols.iter().position(|who| who == id)?;
+    let offset = dance.canon * rank as f64;
+    Some((
+        f64::from(dance.bars.0 - 1) * per_bar + offset,
+        f64::from(dance.bars.1) * per_bar + offset,
+    ))
+}
+
+/// The move an idol dances at a beat of a song: the move, and beats since it started for her.
+fn dance_at<'a>(item: &'a Item, id: &str, beats: f64) -> Option<(&'a Move, f64)> {
     let mut latest: Option<(&Move, f64, f64)> = None;
     for dance in &item.dances {
-        let Some(rank) = dance.idols.iter().position(|who| who == id) else {
+        let Some((start, end)) = dance_span(item, dance, id) else {
             continue;
         };
-        let offset = dance.canon * rank as f64;
-        let start = f64::from(dance.bars.0 - 1) * per_bar + offset;
-        let end = f64::from(dance.bars.1) * per_bar + offset;
         if start <= beats && beats < end + HOLD_BEATS {
             // Later entries win while active; an active entry beats one being held.
             let active = beats < end;
@@ -114,13 +122,11 @@ fn dance_at<'a>(item: &'a crate::setlist::Item, id: &str, beats: f64) -> Option<
 }
 
 /// The next move starting for `id` within [`BLEND_BEATS`] after `beats`, and beats until it.
-fn next_dance<'a>(item: &'a crate::setlist::Item, id: &str, beats: f64) -> Option<(&'a Move, f64)> {
-    let per_bar = f64::from(item.grid.beats_per_bar);
+fn next_dance<'a>(item: &'a Item, id: &str, beats: f64) -> Option<(&'a Move, f64)> {
     item.dances
         .iter()
         .filter_map(|dance| {
-            let rank = dance.idols.iter().position(|who| who == id)?;
-            let start = f64::from(dance.bars.0 - 1) * per_bar + dance.canon * rank as f64;
+            let (start, _) = dance_span(item, dance, id)?;
             (beats < start && start - beats <= BLEND_BEATS).then_some((&dance.step, start - beats))
         })
         .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -129,7 +135,10 @@ fn next_dance<'a>(item: &'a crate::setlist::Item, id: &str, beats: f64) -> Optio
 /// Idol `index`'s pose at `seconds`: the move the setlist gives her (idle otherwise), blending
 /// into the next move over the beat before it so that it lands on its first key pose.
 pub fn idol_pose(setlist: &Setlist, index: usize, seconds: f64) -> Pose {
-    let position = setlist.position_at(seconds);
+    pose_at(setlist, index, &setlist.position_at(seconds))
+}
+
+fn pose_at(setlist: &Setlist, index: usize, position: &ShowPosition) -> Pose {
     let (Some(item), Some(idol)) = (setlist.items.get(position.item), setlist.cast.get(index))
     else {
         return Pose::default();
@@ -187,7 +196,10 @@ pub fn blink(seed: u64, index: usize, seconds: f64) -> f32 {
 /// How open her mouth is: while she holds a line, syllables two to a beat, some of them
 /// rests, each opening and closing; closed otherwise.
 pub fn mouth(setlist: &Setlist, index: usize, seconds: f64) -> f32 {
-    let position = setlist.position_at(seconds);
+    mouth_at(setlist, index, &setlist.position_at(seconds))
+}
+
+fn mouth_at(setlist: &Setlist, index: usize, position: &ShowPosition) -> f32 {
     let (Some(item), Some(idol)) = (setlist.items.get(position.item), setlist.cast.get(index))
     else {
         return 0.0;

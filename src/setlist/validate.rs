@@ -453,8 +453,15 @@ impl Checker {
 
     fn idol_ref(&mut self, path: &[Step], id: &str) {
         if !self.ids.iter().any(|known| known == id) {
-            let hint = suggest_owned(id, &self.ids.clone(), "cast's ids");
+            let hint = suggest_owned(id, &self.ids, "cast's ids");
             self.error(path, format!("there is no idol `{id}` in the cast"), hint);
+        }
+    }
+
+    /// Checks every id of the list at `path`.
+    fn idol_refs(&mut self, path: &[Step], ids: &[String]) {
+        for (index, id) in ids.iter().enumerate() {
+            self.idol_ref(&join(path, &[Index(index)]), id);
         }
     }
 
@@ -593,10 +600,7 @@ impl Checker {
             }
             previous_last = previous_last.max(section.bars.1);
             if let Some(Formation::CenterSolo(id)) = &section.formation {
-                self.idol_ref(
-                    &join(&section_path, &[Field("formation"), Index(0)]),
-                    &id.clone(),
-                );
+                self.idol_ref(&join(&section_path, &[Field("formation"), Index(0)]), id);
             }
             sections.push(Section {
                 kind: section.kind,
@@ -623,9 +627,7 @@ impl Checker {
                     "write who sings it, e.g. `idols: [\"hana\"]`",
                 );
             }
-            for (who, id) in line.idols.iter().enumerate() {
-                self.idol_ref(&join(&line_path, &[Field("idols"), Index(who)]), id);
-            }
+            self.idol_refs(&join(&line_path, &[Field("idols")]), &line.idols);
             lines.push(Line {
                 bars: line.bars,
                 idols: line.idols.clone(),
@@ -641,9 +643,7 @@ impl Checker {
                 bars,
                 &song.title,
             );
-            for (who, id) in dance.idols.iter().enumerate() {
-                self.idol_ref(&join(&dance_path, &[Field("idols"), Index(who)]), id);
-            }
+            self.idol_refs(&join(&dance_path, &[Field("idols")]), &dance.idols);
             if !dance.canon.is_finite() || dance.canon < 0.0 {
                 self.error(
                     &join(&dance_path, &[Field("canon")]),
@@ -791,9 +791,7 @@ impl Checker {
             );
             0.0
         };
-        for (who, id) in segment.speakers.iter().enumerate() {
-            self.idol_ref(&join(path, &[Field("speakers"), Index(who)]), id);
-        }
+        self.idol_refs(&join(path, &[Field("speakers")]), &segment.speakers);
         let limits = CueLimits {
             start,
             duration,
@@ -900,11 +898,10 @@ impl Checker {
         }
         shots.sort_by(|a, b| a.1.total_cmp(&b.1));
         for pair in 0..shots.len() {
-            let (number, at, until, shot) = shots[pair].clone();
-            let next_start = shots.get(pair + 1).map(|next| next.1);
-            if let (Some(next_start), Some(next_number)) =
-                (next_start, shots.get(pair + 1).map(|next| next.0))
-            {
+            let (number, at, until, ref shot) = shots[pair];
+            let next = shots.get(pair + 1).map(|next| (next.0, next.1));
+            let next_start = next.map(|(_, start)| start);
+            if let Some((next_number, next_start)) = next {
                 let overlaps = next_start <= at || until.is_some_and(|until| until > next_start);
                 if overlaps {
                     self.error(
@@ -924,7 +921,10 @@ impl Checker {
             cues.push(Cue {
                 at,
                 item: limits.item,
-                action: CueAction::Shot { shot, until },
+                action: CueAction::Shot {
+                    shot: shot.clone(),
+                    until,
+                },
             });
         }
 

@@ -32,8 +32,6 @@ pub(crate) fn plugin(app: &mut App) {
 /// Behind the stage: a deep blue night, so lit figures stand out.
 const NIGHT_SKY: Color = Color::srgb(0.015, 0.012, 0.04);
 
-pub use crate::avatar::Performer;
-
 /// A brief brightening of the LED wall when an effect cue fires: 1 at the cue, fading to 0.
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
 pub struct StageFlash(pub f32);
