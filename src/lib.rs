@@ -23,6 +23,7 @@ use std::path::PathBuf;
 
 use bevy::{
     app::ScheduleRunnerPlugin,
+    asset::{AssetPlugin, UnapprovedPathMode},
     log::LogPlugin,
     prelude::*,
     render::{RenderPlugin, pipelined_rendering::PipelinedRenderingPlugin},
@@ -153,7 +154,16 @@ pub fn build_app(
         filter: format!("{},bevy_render::renderer=warn", LogPlugin::default().filter),
         ..default()
     };
-    let defaults = DefaultPlugins.set(render_plugin).set(log_plugin);
+    let asset_plugin = AssetPlugin {
+        // Setlists name model files by paths the checker keeps inside the project; those
+        // loads opt in one by one, everything else stays inside `assets/`.
+        unapproved_path_mode: UnapprovedPathMode::Deny,
+        ..default()
+    };
+    let defaults = DefaultPlugins
+        .set(render_plugin)
+        .set(log_plugin)
+        .set(asset_plugin);
     if options.headless {
         app.add_plugins(
             defaults

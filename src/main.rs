@@ -23,11 +23,66 @@ enum Command {
         /// The setlist (RON).
         setlist: PathBuf,
     },
+    /// Make and export avatars.
+    Avatar {
+        #[command(subcommand)]
+        command: AvatarCommand,
+    },
     /// Measure how fast parts of encore run and print the figures.
     Bench {
         #[command(subcommand)]
         target: BenchTarget,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AvatarCommand {
+    /// Write a procedural idol as a glTF binary (.glb) or a VRM 1.0 model (.vrm), with her
+    /// face's expressions and the move library as animation clips.
+    Gen(GenArgs),
+}
+
+#[derive(Debug, Args)]
+struct GenArgs {
+    /// Output file: `.glb` or `.vrm`.
+    #[arg(long, short, value_name = "FILE")]
+    out: PathBuf,
+    /// Take the look, height and colour of a cast member of this setlist (with --idol).
+    #[arg(long, value_name = "SETLIST", requires = "idol")]
+    from: Option<PathBuf>,
+    /// The cast member's id in the --from setlist.
+    #[arg(long, value_name = "ID", requires = "from")]
+    idol: Option<String>,
+    /// The model's name.
+    #[arg(long, default_value = "encore idol")]
+    name: String,
+    /// Height in metres (1.4 to 2.0).
+    #[arg(long, default_value_t = 1.65)]
+    height: f32,
+    /// Body build, 0.8 (slight) to 1.2 (strong).
+    #[arg(long, default_value_t = 1.0)]
+    build: f32,
+    /// Skin tone, #rrggbb.
+    #[arg(long, value_name = "#RRGGBB")]
+    skin: Option<String>,
+    /// Hair style: long, bob, ponytail or short.
+    #[arg(long, value_parser = ["long", "bob", "ponytail", "short"])]
+    hair: Option<String>,
+    /// Hair colour, #rrggbb.
+    #[arg(long, value_name = "#RRGGBB")]
+    hair_colour: Option<String>,
+    /// Costume cut: skirt or trousers.
+    #[arg(long, value_parser = ["skirt", "trousers"])]
+    outfit: Option<String>,
+    /// Costume colour, #rrggbb (the member colour when absent).
+    #[arg(long, value_name = "#RRGGBB")]
+    outfit_colour: Option<String>,
+    /// Trim and shoe colour, #rrggbb.
+    #[arg(long, value_name = "#RRGGBB")]
+    accent_colour: Option<String>,
+    /// Member colour, #rrggbb.
+    #[arg(long, value_name = "#RRGGBB", default_value = "#e85d9e")]
+    colour: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +163,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Play(args) => play(args),
         Command::Check { setlist } => return check(&setlist),
+        Command::Avatar {
+            command: AvatarCommand::Gen(args),
+        } => avatar_gen(args),
         Command::Bench { target } => match target {
             BenchTarget::Setlist { songs, runs } => {
                 encore::bench::setlist(songs, runs);
@@ -143,6 +201,108 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
         fps: args.fps,
         start: args.start,
     })
+}
+
+/// `encore avatar gen`: the idol from a setlist's cast or from the options, written to a file.
+fn avatar_gen(args: GenArgs) -> anyhow::Result<()> {
+    use encore::{
+        avatar::export::{IdolModel, write_idol},
+        setlist::{
+            model::Avatar,
+            raw::{BuiltinLook, HairStyle, OutfitStyle},
+            validate::parse_colour,
+        },
+    };
+    let colour = |flag: &str, text: &str| {
+        parse_colour(text)
+            .map(|_| text.to_owned())
+            .ok_or_else(|| anyhow::anyhow!("--{flag} `{text}` is not a colour; write #rrggbb"))
+    };
+    let model = match (&args.from, &args.idol) {
+        (Some(path), Some(id)) => {
+            let (setlist, report) = encore::setlist::check_file(path);
+            let setlist = setlist.ok_or_else(|| anyhow::anyhow!("{report}"))?;
+            let (_, idol) = setlist.idol(id).ok_or_else(|| {
+                let ids: Vec<&str> = setlist.cast.iter().map(|idol| idol.id.as_str()).collect();
+                anyhow::anyhow!(
+                    "{} has no idol `{id}`; its cast is: {}",
+                    path.display(),
+                    ids.join(", ")
+                )
+            })?;
+            let Avatar::Builtin(look) = &idol.avatar else {
+                anyhow::bail!(
+                    "{} is a Model avatar in {}; only built-in idols can be generated",
+                    idol.id,
+                    path.display()
+                );
+            };
+            IdolModel {
+                name: idol.name.clone(),
+                height: idol.height,
+                colour: idol.colour,
+                look: look.clone(),
+            }
+        }
+        _ => {
+            let defaults = BuiltinLook::default();
+            if !(1.4..=2.0).contains(&args.height) {
+                anyhow::bail!(
+                    "--height {} is out of range; use 1.4 to 2.0 metres",
+                    args.height
+                );
+            }
+            if !(0.8..=1.2).contains(&args.build) {
+                anyhow::bail!("--build {} is out of range; use 0.8 to 1.2", args.build);
+            }
+            let look = BuiltinLook {
+                build: args.build,
+                skin: match &args.skin {
+                    Some(text) => colour("skin", text)?,
+                    None => defaults.skin,
+                },
+                hair: match args.hair.as_deref() {
+                    Some("bob") => HairStyle::Bob,
+                    Some("ponytail") => HairStyle::Ponytail,
+                    Some("short") => HairStyle::Short,
+                    _ => HairStyle::Long,
+                },
+                hair_colour: match &args.hair_colour {
+                    Some(text) => colour("hair-colour", text)?,
+                    None => defaults.hair_colour,
+                },
+                outfit: match args.outfit.as_deref() {
+                    Some("trousers") => OutfitStyle::Trousers,
+                    _ => OutfitStyle::Skirt,
+                },
+                outfit_colour: args
+                    .outfit_colour
+                    .as_deref()
+                    .map(|text| colour("outfit-colour", text))
+                    .transpose()?,
+                accent_colour: match &args.accent_colour {
+                    Some(text) => colour("accent-colour", text)?,
+                    None => defaults.accent_colour,
+                },
+            };
+            IdolModel {
+                name: args.name.clone(),
+                height: args.height,
+                colour: parse_colour(&colour("colour", &args.colour)?).expect("checked just above"),
+                look,
+            }
+        }
+    };
+    let bytes = write_idol(&args.out, &model)?;
+    println!(
+        "wrote {} ({} KiB): {}, {:.2} m, with expressions and {} move clips",
+        args.out.display(),
+        bytes / 1024,
+        model.name,
+        model.height,
+        encore::choreography::moves::library().len()
+    );
+    Ok(())
 }
 
 /// `encore check`: the report on stdout, exit code 1 when there are errors.

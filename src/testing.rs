@@ -23,6 +23,9 @@ pub(crate) fn app_with_capture(capture: CaptureSettings) -> App {
     app.init_asset::<StandardMaterial>();
     app.init_asset::<Image>();
     app.init_asset::<bevy::mesh::skinning::SkinnedMeshInverseBindposes>();
+    app.init_asset::<bevy::gltf::Gltf>();
+    app.init_asset::<AnimationClip>();
+    app.init_asset::<AnimationGraph>();
     app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(
         1.0 / TEST_FPS,
     )));

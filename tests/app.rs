@@ -278,3 +278,123 @@ fn every_command_has_help() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("WIDTHxHEIGHT"));
 }
+
+/// Renders `setlist` offscreen at 640x360 at `start` seconds; returns the frame and the log.
+fn render_setlist(setlist: &Path, name: &str, start: &str) -> (RgbImage, String) {
+    let path = out_dir().join(name);
+    let _ = std::fs::remove_file(&path);
+    let output = run(
+        &[
+            "play",
+            setlist.to_str().expect("temp paths are UTF-8"),
+            "--headless",
+            "--size",
+            "640x360",
+            "--frames",
+            "1",
+            "--start",
+            start,
+            "--screenshot",
+            path.to_str().expect("temp paths are UTF-8"),
+        ],
+        &[],
+        &[],
+    );
+    assert_success(&output);
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let image = image::open(&path)
+        .unwrap_or_else(|error| panic!("{} is a PNG: {error}", path.display()))
+        .to_rgb8();
+    (image, log)
+}
+
+#[test]
+fn a_generated_idol_loads_back_as_a_model_and_plays_its_clips() {
+    let dir = out_dir().join("model-avatar");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let glb = dir.join("green.glb");
+    let _ = std::fs::remove_file(&glb);
+    // A green costume on a blue member: green pixels prove the file itself is drawn (a
+    // fallback idol would wear the member colour).
+    let output = run(
+        &[
+            "avatar",
+            "gen",
+            "--out",
+            glb.to_str().expect("UTF-8"),
+            "--outfit-colour",
+            "#20d040",
+            "--colour",
+            "#3060ff",
+            "--hair",
+            "short",
+            "--outfit",
+            "trousers",
+        ],
+        &[],
+        &[],
+    );
+    assert_success(&output);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("18 move clips"));
+    let bytes = std::fs::read(&glb).expect("the GLB was written");
+    assert_eq!(&bytes[..4], b"glTF");
+    // A truncated copy: it must not stop the show.
+    std::fs::write(dir.join("broken.glb"), &bytes[..bytes.len() / 3]).expect("write");
+
+    let show = |step: &str| {
+        format!(
+            r##"Concert(
+    title: "Model test",
+    cast: [
+        (id: "gen", name: "Gen", colour: "#3060ff", avatar: Model("green.glb"), position: (-1.0, 0.5)),
+        (id: "bad", name: "Bad", colour: "#ff3030", avatar: Model("broken.glb"), position: (1.0, 0.5)),
+    ],
+    program: [Song(title: "Clips", bpm: 120, length: "bar 5", dance: [(bars: (1, 4), idols: ["gen"], move: {step})])],
+)"##
+        )
+    };
+    let spin = dir.join("spin.ron");
+    std::fs::write(&spin, show(r#"Clip("Spin")"#)).expect("write");
+    let idle = dir.join("idle.ron");
+    std::fs::write(&idle, show("Idle")).expect("write");
+
+    let (spinning, log) = render_setlist(&spin, "model-spin.png", "1.2");
+    assert!(
+        log.contains("green.glb: Gen is on stage with 29 of 29 humanoid bones, 7 expressions and 18 animation clips"),
+        "{log}"
+    );
+    assert!(
+        log.contains("broken.glb") && log.contains("Bad appears as a built-in idol"),
+        "{log}"
+    );
+    let green = share(&spinning, 0..640, 0..360, |[r, g, b]| {
+        g > 100 && g > r + 50 && g > b + 30
+    });
+    assert!(
+        green > 0.001,
+        "the green costume covers {green:.4} of the frame"
+    );
+    let red = share(&spinning, 0..640, 0..360, |[r, g, b]| {
+        r > 120 && r > g + 70 && r > b + 50
+    });
+    assert!(red > 0.001, "the fallback idol in red covers {red:.4}");
+
+    // The clip moves her: the same instant idling looks different where she stands.
+    let (idling, _) = render_setlist(&idle, "model-idle.png", "1.2");
+    let differing = (0..320)
+        .flat_map(|x| (0..360).map(move |y| (x, y)))
+        .filter(|&(x, y)| {
+            let a = spinning.get_pixel(x, y).0;
+            let b = idling.get_pixel(x, y).0;
+            a.iter().zip(b).any(|(a, b)| a.abs_diff(b) > 40)
+        })
+        .count();
+    assert!(
+        differing > 200,
+        "only {differing} pixels change with the clip"
+    );
+}

@@ -5,10 +5,13 @@
 use bevy::{
     asset::RenderAssetUsages,
     math::{Vec2, Vec3},
-    mesh::{Indices, Mesh, PrimitiveTopology, VertexAttributeValues},
+    mesh::{Indices, Mesh, PrimitiveTopology, VertexAttributeValues, morph::MorphAttributes},
 };
 
-use super::skeleton::{Bone, Bone::*, Skeleton};
+use super::{
+    expression::{EXPRESSION_COUNT, Expression},
+    skeleton::{Bone, Bone::*, Skeleton},
+};
 use crate::setlist::raw::{BuiltinLook, HairStyle, OutfitStyle};
 
 /// Which material a part is drawn with.
@@ -54,19 +57,41 @@ pub struct PartMesh {
     joints: Vec<[u16; 4]>,
     weights: Vec<[f32; 4]>,
     indices: Vec<u32>,
+    /// Per vertex, its displacement in each expression's morph target.
+    morphs: Vec<[Vec3; EXPRESSION_COUNT]>,
+    /// Whether any vertex moves in an expression.
+    has_morphs: bool,
 }
 
 impl PartMesh {
     fn vertex(&mut self, position: Vec3, normal: Vec3, weights: Weights) {
         self.positions.push(position.to_array());
         self.normals.push(normal.normalize_or(Vec3::Y).to_array());
-        self.joints.push([
-            weights[0].0.index() as u16,
-            weights[1].0.index() as u16,
-            0,
-            0,
-        ]);
+        // A joint with no weight is written as joint 0, as glTF validators expect.
+        let joint = |(bone, weight): (Bone, f32)| {
+            if weight > 0.0 { bone.index() as u16 } else { 0 }
+        };
+        self.joints
+            .push([joint(weights[0]), joint(weights[1]), 0, 0]);
         self.weights.push([weights[0].1, weights[1].1, 0.0, 0.0]);
+        self.morphs.push([Vec3::ZERO; EXPRESSION_COUNT]);
+    }
+
+    /// Gives the vertices from `first` on their expression shapes: `shape` maps a vertex's
+    /// offset from `center` to its displacement in each expression.
+    fn shape(
+        &mut self,
+        first: usize,
+        center: Vec3,
+        shape: impl Fn(Vec3) -> [Vec3; EXPRESSION_COUNT],
+    ) {
+        for (position, morph) in self.positions[first..]
+            .iter()
+            .zip(&mut self.morphs[first..])
+        {
+            *morph = shape(Vec3::from_array(*position) - center);
+        }
+        self.has_morphs = true;
     }
 
     /// An ellipsoid around `center` with `radii`, moving with `weights`.
@@ -155,6 +180,33 @@ impl PartMesh {
         &self.positions
     }
 
+    /// Normals of each vertex.
+    pub fn normals(&self) -> &[[f32; 3]] {
+        &self.normals
+    }
+
+    /// Triangle list.
+    pub fn indices(&self) -> &[u32] {
+        &self.indices
+    }
+
+    /// Per expression (in [`Expression::ALL`] order), every vertex's displacement; empty when
+    /// this part has no expressions.
+    pub fn morph_targets(&self) -> Vec<Vec<[f32; 3]>> {
+        if !self.has_morphs {
+            return Vec::new();
+        }
+        Expression::ALL
+            .iter()
+            .map(|expression| {
+                self.morphs
+                    .iter()
+                    .map(|morph| morph[expression.index()].to_array())
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Bone indices and weights of each vertex.
     pub fn skin(&self) -> impl Iterator<Item = ([u16; 4], [f32; 4])> + '_ {
         self.joints
@@ -165,7 +217,7 @@ impl PartMesh {
 
     /// The Bevy mesh.
     pub fn to_mesh(&self) -> Mesh {
-        Mesh::new(
+        let mesh = Mesh::new(
             PrimitiveTopology::TriangleList,
             RenderAssetUsages::RENDER_WORLD,
         )
@@ -176,7 +228,24 @@ impl PartMesh {
             VertexAttributeValues::Uint16x4(self.joints.clone()),
         )
         .with_inserted_attribute(Mesh::ATTRIBUTE_JOINT_WEIGHT, self.weights.clone())
-        .with_inserted_indices(Indices::U32(self.indices.clone()))
+        .with_inserted_indices(Indices::U32(self.indices.clone()));
+        if !self.has_morphs {
+            return mesh;
+        }
+        let targets = Expression::ALL
+            .iter()
+            .flat_map(|expression| {
+                self.morphs.iter().map(|morph| {
+                    MorphAttributes::new(morph[expression.index()], Vec3::ZERO, Vec3::ZERO)
+                })
+            })
+            .collect();
+        mesh.with_morph_targets(targets).with_morph_target_names(
+            Expression::ALL
+                .iter()
+                .map(|expression| expression.morph_name().to_owned())
+                .collect(),
+        )
     }
 }
 
@@ -211,7 +280,10 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
     ]);
     for eye in [LeftEye, RightEye] {
         let center = at(eye) + Vec3::Z * 0.004 * h;
-        dark.ellipsoid(center, Vec3::new(0.012, 0.016, 0.008) * h, rigid(eye));
+        let radii = Vec3::new(0.012, 0.016, 0.008) * h;
+        let first = dark.vertex_count();
+        dark.ellipsoid(center, radii, rigid(eye));
+        dark.shape(first, center, |offset| eye_shapes(offset, radii, h));
         let side = at(eye).x.signum();
         hair.ellipsoid(
             Vec3::new(at(eye).x + side * 0.002 * h, 0.94 * h, 0.068 * h),
@@ -219,7 +291,12 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
             rigid(Head),
         );
     }
-    dark.ellipsoid(at(Jaw), Vec3::new(0.012, 0.005, 0.006) * h, rigid(Jaw));
+    let mouth_radii = Vec3::new(0.012, 0.005, 0.006) * h;
+    // The mouth sits a little proud of the face, so that closed it still shows as a line.
+    let mouth = at(Jaw) + Vec3::Z * 0.006 * h;
+    let first = dark.vertex_count();
+    dark.ellipsoid(mouth, mouth_radii, rigid(Jaw));
+    dark.shape(first, mouth, |offset| mouth_shapes(offset, mouth_radii, h));
 
     // Hair: a cap that leaves the face free, and the style's shape.
     let hair_cap = Vec3::new(0.0, 0.94, -0.012) * h;
@@ -445,6 +522,43 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
     ]
 }
 
+/// An eye's expressions: a blink closes it to a thin lid line, a smile bends it into a happy
+/// arch. `offset` is the vertex from the eye's centre.
+fn eye_shapes(offset: Vec3, radii: Vec3, height: f32) -> [Vec3; EXPRESSION_COUNT] {
+    let mut shapes = [Vec3::ZERO; EXPRESSION_COUNT];
+    shapes[Expression::Blink.index()] = Vec3::new(0.0, -offset.y * 0.9 - 0.004 * height, 0.0);
+    let across = (offset.x / radii.x).clamp(-1.0, 1.0);
+    let arch = radii.y * 0.45 * (1.0 - across * across) + offset.y * 0.25;
+    shapes[Expression::Smile.index()] = Vec3::new(-offset.x * 0.08, arch - offset.y, 0.0);
+    shapes
+}
+
+/// The mouth's expressions: each vowel stretches it to its own width and opening (opening
+/// downwards, as a jaw does), and a smile lifts its corners.
+fn mouth_shapes(offset: Vec3, radii: Vec3, height: f32) -> [Vec3; EXPRESSION_COUNT] {
+    // (width factor, height factor, forward push in height units) per vowel.
+    let vowel = |width: f32, open: f32, forward: f32| {
+        Vec3::new(
+            offset.x * (width - 1.0),
+            offset.y * (open - 1.0) - (open - 1.0) * 0.0018 * height,
+            forward * height,
+        )
+    };
+    let mut shapes = [Vec3::ZERO; EXPRESSION_COUNT];
+    shapes[Expression::Aa.index()] = vowel(1.05, 3.6, 0.0);
+    shapes[Expression::Ih.index()] = vowel(1.35, 1.6, 0.0);
+    shapes[Expression::Ou.index()] = vowel(0.55, 2.0, 0.003);
+    shapes[Expression::Ee.index()] = vowel(1.3, 2.2, 0.0);
+    shapes[Expression::Oh.index()] = vowel(0.8, 3.0, 0.002);
+    let across = (offset.x / radii.x).clamp(-1.0, 1.0);
+    shapes[Expression::Smile.index()] = Vec3::new(
+        offset.x * 0.25,
+        0.007 * height * across * across - 0.001 * height,
+        0.0,
+    );
+    shapes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,5 +583,65 @@ mod tests {
         // Hair on top, shoes on the floor.
         assert!((top - 1.65).abs() < 0.06, "top {top}");
         assert!(bottom.abs() < 0.02, "bottom {bottom}");
+    }
+
+    /// Height of the vertices of `part` within `radius` of `center`, after adding `weight` of
+    /// `expression`.
+    fn extent(part: &PartMesh, center: Vec3, expression: Expression, weight: f32) -> f32 {
+        let targets = part.morph_targets();
+        let (mut low, mut high) = (f32::MAX, f32::MIN);
+        for (index, position) in part.positions().iter().enumerate() {
+            if Vec3::from_array(*position).distance(center) > 0.03 {
+                continue;
+            }
+            let moved = position[1] + targets[expression.index()][index][1] * weight;
+            low = low.min(moved);
+            high = high.max(moved);
+        }
+        high - low
+    }
+
+    #[test]
+    fn the_face_blinks_sings_and_smiles() {
+        let skeleton = Skeleton::new(1.65, 1.0);
+        let parts = idol_parts(&skeleton, &BuiltinLook::default());
+        let (_, face) = parts
+            .iter()
+            .find(|(slot, part)| *slot == Slot::Dark && !part.morph_targets().is_empty())
+            .expect("the face carries the expressions");
+        assert_eq!(face.morph_targets().len(), Expression::ALL.len());
+        let eye = skeleton.at(LeftEye);
+        let open = extent(face, eye, Expression::Blink, 0.0);
+        let closed = extent(face, eye, Expression::Blink, 1.0);
+        assert!(closed < open * 0.2, "blink: {open} -> {closed}");
+        let mouth = skeleton.at(Jaw);
+        let shut = extent(face, mouth, Expression::Aa, 0.0);
+        for vowel in Expression::VOWELS {
+            let sung = extent(face, mouth, vowel, 1.0);
+            assert!(sung > shut * 1.5, "{vowel:?}: {shut} -> {sung}");
+        }
+        assert!(
+            extent(face, mouth, Expression::Aa, 1.0) > extent(face, mouth, Expression::Ih, 1.0)
+        );
+        // A smile lifts the corners: the mouth's outermost vertices rise.
+        let smile = &face.morph_targets()[Expression::Smile.index()];
+        let corner = face
+            .positions()
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| Vec3::from_array(**p).distance(mouth) < 0.03)
+            .max_by(|a, b| a.1[0].total_cmp(&b.1[0]))
+            .expect("mouth vertices");
+        assert!(
+            smile[corner.0][1] > 0.005,
+            "corner lifts {}",
+            smile[corner.0][1]
+        );
+        // Other parts have no expressions.
+        for (slot, part) in &parts {
+            if *slot != Slot::Dark {
+                assert!(part.morph_targets().is_empty(), "{slot:?}");
+            }
+        }
     }
 }

@@ -2,17 +2,27 @@
 //! setlist parameters (height, build, skin, hair, costume, member colour): a skinned mesh on
 //! a humanoid skeleton with VRM bone names, which the choreography poses every frame.
 
+pub mod export;
+pub mod expression;
 pub mod mesh;
+mod model;
 pub mod skeleton;
 
 use bevy::{
     camera::visibility::DynamicSkinnedMeshBounds,
-    mesh::skinning::{SkinnedMesh, SkinnedMeshInverseBindposes},
+    ecs::system::SystemParam,
+    mesh::{
+        morph::{MeshMorphWeights, MorphWeights},
+        skinning::{SkinnedMesh, SkinnedMeshInverseBindposes},
+    },
     prelude::*,
 };
 
+pub use self::model::{IdolClips, ModelsLoading};
 use self::{
+    expression::{EXPRESSION_COUNT, Expression},
     mesh::{Slot, idol_parts},
+    model::ModelAvatar,
     skeleton::{BONE_COUNT, Bone, Skeleton},
 };
 use crate::{
@@ -26,9 +36,11 @@ use crate::{
 };
 
 pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<ModelsLoading>();
     app.add_systems(
         Update,
-        sync_idols
+        (sync_idols, model::attach_models)
+            .chain()
             .before(AppSystems::Choreography)
             .after(AppSystems::Cues),
     );
@@ -41,13 +53,37 @@ pub struct Performer {
     pub index: usize,
 }
 
-/// An idol's skeleton: the joint entities (in [`Bone::ALL`] order) and her measurements.
+/// An idol's rig: the joint entity of each humanoid bone, its rest transform, and where her
+/// face's expressions live. Built-in idols and imported models alike.
 #[derive(Component, Debug, Clone)]
 pub struct IdolRig {
-    /// Joint entities, one per bone.
+    /// Joint entities in [`Bone::ALL`] order; [`Entity::PLACEHOLDER`] for a bone the model
+    /// lacks.
     pub joints: [Entity; BONE_COUNT],
-    /// Rest pose.
-    pub skeleton: Skeleton,
+    /// Each joint's transform in the rest pose, in its parent's frame.
+    pub rest: [Transform; BONE_COUNT],
+    /// Length, in the hips' parent frame, of one unit of the idol's height (hips offsets of
+    /// the move library are in such units).
+    pub unit: f32,
+    /// Entities with [`MorphWeights`] and which of their morph targets is which expression.
+    pub faces: Vec<FaceBinding>,
+}
+
+/// Morph targets of one mesh (or group of meshes sharing weights) that make expressions.
+#[derive(Debug, Clone)]
+pub struct FaceBinding {
+    /// The entity holding the [`MorphWeights`].
+    pub entity: Entity,
+    /// Morph target index and the expression it shows.
+    pub targets: Vec<(usize, Expression)>,
+}
+
+/// The asset stores a procedural idol's body goes into.
+#[derive(SystemParam)]
+pub(crate) struct IdolAssets<'w> {
+    pub(crate) meshes: ResMut<'w, Assets<Mesh>>,
+    materials: ResMut<'w, Assets<StandardMaterial>>,
+    bindposes: ResMut<'w, Assets<SkinnedMeshInverseBindposes>>,
 }
 
 /// Respawns the idols when the cast changes (at start and on a reload).
@@ -56,9 +92,8 @@ fn sync_idols(
     setlist: Res<Setlist>,
     mut shown_cast: Local<Option<Vec<Idol>>>,
     performers: Query<Entity, With<Performer>>,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
-    mut bindposes: ResMut<Assets<SkinnedMeshInverseBindposes>>,
+    asset_server: Res<AssetServer>,
+    mut assets: IdolAssets,
 ) {
     if shown_cast.as_ref() == Some(&setlist.cast) {
         return;
@@ -67,120 +102,154 @@ fn sync_idols(
         commands.entity(entity).despawn();
     }
     for (index, idol) in setlist.cast.iter().enumerate() {
-        let look = match &idol.avatar {
-            Avatar::Builtin(look) => look.clone(),
-            Avatar::Model(path) => {
-                warn!(
-                    "{}: model avatars are not supported yet; {} appears as a built-in idol",
-                    path.display(),
-                    idol.name
-                );
-                BuiltinLook::default()
+        match &idol.avatar {
+            Avatar::Builtin(look) => {
+                let root = spawn_root(&mut commands, index, idol);
+                spawn_builtin(&mut commands, root, idol, look, &mut assets);
             }
-        };
-        spawn_idol(
-            &mut commands,
-            index,
-            idol,
-            &look,
-            (&mut meshes, &mut materials, &mut bindposes),
-        );
+            Avatar::Model(path) => {
+                let root = spawn_root(&mut commands, index, idol);
+                commands
+                    .entity(root)
+                    .insert(ModelAvatar::load(&asset_server, path));
+            }
+        }
     }
     *shown_cast = Some(setlist.cast.clone());
 }
 
-fn spawn_idol(
-    commands: &mut Commands,
-    index: usize,
-    idol: &Idol,
-    look: &BuiltinLook,
-    (meshes, materials, bindposes): (
-        &mut Assets<Mesh>,
-        &mut Assets<StandardMaterial>,
-        &mut Assets<SkinnedMeshInverseBindposes>,
-    ),
-) {
-    let skeleton = Skeleton::new(idol.height, look.build);
-    let root = commands
+/// The idol's root entity at her home mark; the body is added under it.
+fn spawn_root(commands: &mut Commands, index: usize, idol: &Idol) -> Entity {
+    commands
         .spawn((
             Name::new(format!("Idol {}", idol.name)),
+            Performer { index },
             Transform::from_xyz(idol.home.x, 0.0, idol.home.y),
             Visibility::default(),
         ))
-        .id();
-    let mut joints = [Entity::PLACEHOLDER; BONE_COUNT];
-    for bone in Bone::ALL {
-        let parent = bone.parent().map_or(root, |parent| joints[parent.index()]);
-        joints[bone.index()] = commands
-            .spawn((
-                Name::new(bone.vrm_name()),
-                Transform::from_translation(skeleton.local[bone.index()]),
-                ChildOf(parent),
-            ))
-            .id();
-    }
-    let inverse = bindposes.add(
-        Bone::ALL
-            .iter()
-            .map(|bone| Mat4::from_translation(-skeleton.at(*bone)))
-            .collect::<Vec<_>>(),
-    );
+        .id()
+}
+
+/// The materials of a procedural idol, one per slot.
+pub fn materials(member_colour: Color, look: &BuiltinLook) -> Vec<(Slot, StandardMaterial)> {
     let colour = |text: &str, fallback: Color| parse_colour(text).unwrap_or(fallback);
     let outfit = look
         .outfit_colour
         .as_deref()
         .and_then(parse_colour)
-        .unwrap_or(idol.colour);
+        .unwrap_or(member_colour);
+    mesh::SLOTS
+        .iter()
+        .map(|slot| {
+            let material = match slot {
+                Slot::Skin => StandardMaterial {
+                    base_color: colour(&look.skin, Color::srgb(0.95, 0.82, 0.74)),
+                    perceptual_roughness: 0.65,
+                    ..default()
+                },
+                Slot::Hair => StandardMaterial {
+                    base_color: colour(&look.hair_colour, Color::BLACK),
+                    perceptual_roughness: 0.4,
+                    ..default()
+                },
+                Slot::Outfit => StandardMaterial {
+                    base_color: outfit,
+                    perceptual_roughness: 0.45,
+                    double_sided: true,
+                    cull_mode: None,
+                    ..default()
+                },
+                Slot::Accent => StandardMaterial {
+                    base_color: colour(&look.accent_colour, Color::WHITE),
+                    perceptual_roughness: 0.3,
+                    metallic: 0.3,
+                    ..default()
+                },
+                Slot::Dark => StandardMaterial {
+                    base_color: Color::srgb(0.08, 0.05, 0.08),
+                    perceptual_roughness: 0.2,
+                    ..default()
+                },
+            };
+            (*slot, material)
+        })
+        .collect()
+}
+
+/// Gives `root` a procedural idol's body: joints, skinned parts and the face's expressions.
+pub(crate) fn spawn_builtin(
+    commands: &mut Commands,
+    root: Entity,
+    idol: &Idol,
+    look: &BuiltinLook,
+    assets: &mut IdolAssets,
+) {
+    let skeleton = Skeleton::new(idol.height, look.build);
+    let mut joints = [Entity::PLACEHOLDER; BONE_COUNT];
+    let mut rest = [Transform::IDENTITY; BONE_COUNT];
+    for bone in Bone::ALL {
+        let parent = bone.parent().map_or(root, |parent| joints[parent.index()]);
+        rest[bone.index()] = Transform::from_translation(skeleton.local[bone.index()]);
+        joints[bone.index()] = commands
+            .spawn((
+                Name::new(bone.vrm_name()),
+                rest[bone.index()],
+                ChildOf(parent),
+            ))
+            .id();
+    }
+    let inverse = assets.bindposes.add(
+        Bone::ALL
+            .iter()
+            .map(|bone| Mat4::from_translation(-skeleton.at(*bone)))
+            .collect::<Vec<_>>(),
+    );
+    let mut looks = materials(idol.colour, look).into_iter();
+    let mut faces = Vec::new();
     for (slot, part) in idol_parts(&skeleton, look) {
-        let material = match slot {
-            Slot::Skin => StandardMaterial {
-                base_color: colour(&look.skin, Color::srgb(0.95, 0.82, 0.74)),
-                perceptual_roughness: 0.65,
-                ..default()
-            },
-            Slot::Hair => StandardMaterial {
-                base_color: colour(&look.hair_colour, Color::BLACK),
-                perceptual_roughness: 0.4,
-                ..default()
-            },
-            Slot::Outfit => StandardMaterial {
-                base_color: outfit,
-                perceptual_roughness: 0.45,
-                double_sided: true,
-                cull_mode: None,
-                ..default()
-            },
-            Slot::Accent => StandardMaterial {
-                base_color: colour(&look.accent_colour, Color::WHITE),
-                perceptual_roughness: 0.3,
-                metallic: 0.3,
-                ..default()
-            },
-            Slot::Dark => StandardMaterial {
-                base_color: Color::srgb(0.08, 0.05, 0.08),
-                perceptual_roughness: 0.2,
-                ..default()
-            },
-        };
-        let mesh = part.to_mesh().with_generated_skinned_mesh_bounds();
-        let Ok(mesh) = mesh else {
+        let Some((_, material)) = looks.find(|(candidate, _)| *candidate == slot) else {
             continue;
         };
-        commands.spawn((
-            Name::new(format!("{slot:?}")),
-            Mesh3d(meshes.add(mesh)),
-            MeshMaterial3d(materials.add(material)),
-            SkinnedMesh {
-                inverse_bindposes: inverse.clone(),
-                joints: joints.to_vec(),
-            },
-            DynamicSkinnedMeshBounds,
-            ChildOf(root),
-        ));
+        let has_face = !part.morph_targets().is_empty();
+        let Ok(mesh) = part.to_mesh().with_generated_skinned_mesh_bounds() else {
+            continue;
+        };
+        let mesh = assets.meshes.add(mesh);
+        let part = commands
+            .spawn((
+                Name::new(format!("{slot:?}")),
+                Mesh3d(mesh.clone()),
+                MeshMaterial3d(assets.materials.add(material)),
+                SkinnedMesh {
+                    inverse_bindposes: inverse.clone(),
+                    joints: joints.to_vec(),
+                },
+                DynamicSkinnedMeshBounds,
+                ChildOf(root),
+            ))
+            .id();
+        if has_face {
+            commands
+                .entity(part)
+                .insert(MeshMorphWeights::Reference(root));
+            let weights = MorphWeights::new(vec![0.0; EXPRESSION_COUNT], Some(mesh))
+                .expect("a handful of expressions fits");
+            commands.entity(root).insert(weights);
+            faces.push(FaceBinding {
+                entity: root,
+                targets: Expression::ALL
+                    .iter()
+                    .map(|expression| (expression.index(), *expression))
+                    .collect(),
+            });
+        }
     }
-    commands
-        .entity(root)
-        .insert((Performer { index }, IdolRig { joints, skeleton }));
+    commands.entity(root).insert(IdolRig {
+        joints,
+        rest,
+        unit: skeleton.height,
+        faces,
+    });
 }
 
 #[cfg(test)]

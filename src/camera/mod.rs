@@ -48,7 +48,7 @@ fn spawn_show_camera(
     }
 }
 
-fn frame_show_camera(
+pub(crate) fn frame_show_camera(
     clock: Res<ConcertClock>,
     setlist: Res<Setlist>,
     performers: Query<(&Performer, &Transform), Without<ShowCamera>>,

@@ -144,12 +144,19 @@ fn prepare_capture(
 fn count_frames(
     settings: Res<CaptureSettings>,
     offscreen: Option<Res<OffscreenTarget>>,
+    models: Option<Res<crate::avatar::ModelsLoading>>,
     mut progress: ResMut<CaptureProgress>,
     mut lockstep: Option<ResMut<Lockstep>>,
     mut exit: MessageWriter<AppExit>,
     mut commands: Commands,
 ) {
     let frame = match *progress {
+        // Model avatars load in the background: warm up again once they are on stage, so
+        // their pipelines are ready by frame 0 too.
+        CaptureProgress::WarmingUp(_) if models.is_some_and(|models| models.0 > 0) => {
+            *progress = CaptureProgress::WarmingUp(WARMUP_FRAMES);
+            return;
+        }
         CaptureProgress::WarmingUp(0) => 0,
         CaptureProgress::WarmingUp(left) => {
             *progress = CaptureProgress::WarmingUp(left - 1);

@@ -6,25 +6,39 @@
 pub mod formation;
 pub mod moves;
 
-use bevy::prelude::*;
+use bevy::{mesh::morph::MorphWeights, prelude::*};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 use self::{formation::FormationPlan, moves::Pose};
 use crate::{
     AppSystems,
-    avatar::Performer,
-    avatar::{IdolRig, skeleton::Bone},
+    avatar::{
+        IdolClips, IdolRig, Performer,
+        expression::{Expression, Face},
+        skeleton::Bone,
+    },
+    camera::ShowCamera,
     clock::ConcertClock,
-    setlist::{Item, ItemKind, Setlist, ShowPosition, model::Dance, raw::Move},
+    setlist::{
+        Item, ItemKind, Setlist, ShowPosition,
+        model::Dance,
+        raw::{Move, Shot},
+    },
 };
 
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<Plan>();
     app.add_systems(
         Update,
-        (plan_formations, pose_idols)
+        (plan_formations, pose_idols, play_clips)
             .chain()
             .in_set(AppSystems::Choreography),
+    );
+    app.add_systems(
+        Update,
+        look_at_camera
+            .in_set(AppSystems::Camera)
+            .after(crate::camera::frame_show_camera),
     );
 }
 
@@ -42,10 +56,8 @@ pub struct IdolFrame {
     pub pose: Pose,
     /// Where she stands `(x, z)`.
     pub mark: Vec2,
-    /// 0 open, 1 closed.
-    pub blink: f32,
-    /// 0 closed, 1 wide open.
-    pub mouth: f32,
+    /// Her face: blink, singing vowels and smile.
+    pub face: Face,
 }
 
 /// Everything idol `index` does at `seconds`.
@@ -57,7 +69,7 @@ pub fn idol_frame(
 ) -> IdolFrame {
     let (mark, stride) = plan.mark_at(index, seconds);
     let position = setlist.position_at(seconds);
-    let mut pose = pose_at(setlist, index, &position);
+    let (mut pose, smile) = pose_at(setlist, index, &position);
     if stride > 0.0 {
         // Legs walk while the formation moves her; the upper body keeps dancing.
         let walk = moves::definition(&Move::Walk).sample(position.beats as f32);
@@ -71,12 +83,13 @@ pub fn idol_frame(
             pose.rotations[bone.index()] = dance.slerp(walk.rotations[bone.index()], stride);
         }
     }
-    IdolFrame {
-        pose,
-        mark,
-        blink: blink(setlist.seed, index, seconds),
-        mouth: mouth_at(setlist, index, &position),
-    }
+    let mut face = Face::default();
+    face.set(Expression::Blink, blink(setlist.seed, index, seconds));
+    let (vowel, open) = mouth_at(setlist, index, &position);
+    face.set(vowel, open);
+    let singing = is_singing(setlist, index, &position);
+    face.set(Expression::Smile, if singing { smile * 0.4 } else { smile });
+    IdolFrame { pose, mark, face }
 }
 
 /// Beats a member keeps dancing her last move when the next starts a little later (a canon
@@ -135,29 +148,50 @@ fn next_dance<'a>(item: &'a Item, id: &str, beats: f64) -> Option<(&'a Move, f64
 /// Idol `index`'s pose at `seconds`: the move the setlist gives her (idle otherwise), blending
 /// into the next move over the beat before it so that it lands on its first key pose.
 pub fn idol_pose(setlist: &Setlist, index: usize, seconds: f64) -> Pose {
-    pose_at(setlist, index, &setlist.position_at(seconds))
+    pose_at(setlist, index, &setlist.position_at(seconds)).0
 }
 
-fn pose_at(setlist: &Setlist, index: usize, position: &ShowPosition) -> Pose {
+/// How much a move makes her smile.
+fn smile_of(step: &Move) -> f32 {
+    match step {
+        Move::HeartHands | Move::Bow => 1.0,
+        Move::Pose | Move::Clap | Move::Jump => 0.8,
+        Move::Point | Move::ArmWave | Move::Salute | Move::HairFlip => 0.7,
+        Move::Idle | Move::Walk => 0.35,
+        _ => 0.5,
+    }
+}
+
+/// Her pose and smile: the move she dances, blended into the next over the beat before it.
+fn pose_at(setlist: &Setlist, index: usize, position: &ShowPosition) -> (Pose, f32) {
     let (Some(item), Some(idol)) = (setlist.items.get(position.item), setlist.cast.get(index))
     else {
-        return Pose::default();
+        return (Pose::default(), 0.0);
     };
     let beats = position.beats;
     if item.kind != ItemKind::Song {
-        return moves::definition(&Move::Idle).sample(beats as f32);
+        let smile = if item.kind == ItemKind::Talk {
+            0.7
+        } else {
+            0.4
+        };
+        return (moves::definition(&Move::Idle).sample(beats as f32), smile);
     }
-    let current = match dance_at(item, &idol.id, beats) {
-        Some((step, since)) => moves::definition(step).sample(since as f32),
-        None => moves::definition(&Move::Idle).sample(beats as f32),
+    let (current, smile) = match dance_at(item, &idol.id, beats) {
+        Some((step, since)) => (moves::definition(step).sample(since as f32), smile_of(step)),
+        None => (
+            moves::definition(&Move::Idle).sample(beats as f32),
+            smile_of(&Move::Idle),
+        ),
     };
     match next_dance(item, &idol.id, beats) {
         Some((step, until)) if dance_at(item, &idol.id, beats + until).is_some() => {
             let next = moves::definition(step).sample(-until as f32);
             let t = (1.0 - until / BLEND_BEATS).clamp(0.0, 1.0) as f32;
-            current.lerp(&next, t * t * (3.0 - 2.0 * t))
+            let t = t * t * (3.0 - 2.0 * t);
+            (current.lerp(&next, t), smile + (smile_of(step) - smile) * t)
         }
-        _ => current,
+        _ => (current, smile),
     }
 }
 
@@ -196,21 +230,32 @@ pub fn blink(seed: u64, index: usize, seconds: f64) -> f32 {
 /// How open her mouth is: while she holds a line, syllables two to a beat, some of them
 /// rests, each opening and closing; closed otherwise.
 pub fn mouth(setlist: &Setlist, index: usize, seconds: f64) -> f32 {
-    mouth_at(setlist, index, &setlist.position_at(seconds))
+    mouth_at(setlist, index, &setlist.position_at(seconds)).1
 }
 
-fn mouth_at(setlist: &Setlist, index: usize, position: &ShowPosition) -> f32 {
+/// Whether she holds a line of the song now.
+fn is_singing(setlist: &Setlist, index: usize, position: &ShowPosition) -> bool {
     let (Some(item), Some(idol)) = (setlist.items.get(position.item), setlist.cast.get(index))
     else {
-        return 0.0;
+        return false;
     };
-    let singing = item.lines.iter().any(|line| {
+    item.lines.iter().any(|line| {
         line.bars.0 <= position.bar && position.bar <= line.bars.1 && line.idols.contains(&idol.id)
-    });
+    })
+}
+
+/// The vowel her mouth shapes and how open it is (0 closed): while she sings or talks, a
+/// syllable every half beat, each with its own vowel, some of them rests.
+fn mouth_at(setlist: &Setlist, index: usize, position: &ShowPosition) -> (Expression, f32) {
+    let closed = (Expression::Aa, 0.0);
+    let (Some(item), Some(idol)) = (setlist.items.get(position.item), setlist.cast.get(index))
+    else {
+        return closed;
+    };
     let talking = item.kind == ItemKind::Talk
         && (item.speakers.is_empty() || item.speakers.contains(&idol.id));
-    if !singing && !talking {
-        return 0.0;
+    if !is_singing(setlist, index, position) && !talking {
+        return closed;
     }
     let syllables = position.beats * 2.0;
     let slot = syllables.floor() as i64;
@@ -221,10 +266,85 @@ fn mouth_at(setlist: &Setlist, index: usize, position: &ShowPosition) -> f32 {
         2,
     );
     if rng.random_range(0..4) == 0 {
-        return 0.0;
+        return closed;
     }
     let open = rng.random_range(0.45..1.0);
-    (std::f64::consts::PI * syllables.fract()).sin() as f32 * open
+    let vowel = Expression::VOWELS[rng.random_range(0..Expression::VOWELS.len())];
+    (
+        vowel,
+        (std::f64::consts::PI * syllables.fract()).sin() as f32 * open,
+    )
+}
+
+/// Seconds over which an idol turns her head to the camera when it comes to her.
+const LOOK_SECONDS: f64 = 0.4;
+/// How far she turns her head to find the camera, sideways and up or down.
+const LOOK_LIMITS: (f32, f32) = (1.0, 0.45);
+
+/// How much idol `index` looks into the camera at `seconds` (0 to 1): the idols a close-up or
+/// two-shot is on turn to it over [`LOOK_SECONDS`], as idols do on a broadcast.
+pub fn camera_look(setlist: &Setlist, index: usize, seconds: f64) -> f32 {
+    let Some(idol) = setlist.cast.get(index) else {
+        return 0.0;
+    };
+    let on_her = match setlist.shot_span_at(seconds) {
+        Some((Shot::CloseUp(id), at)) if *id == idol.id => Some(at),
+        Some((Shot::TwoShot(a, b), at)) if *a == idol.id || *b == idol.id => Some(at),
+        _ => None,
+    };
+    on_her.map_or(0.0, |at| {
+        let t = ((seconds - at) / LOOK_SECONDS).clamp(0.0, 1.0) as f32;
+        t * t * (3.0 - 2.0 * t)
+    })
+}
+
+/// Turns the heads of the idols the camera is on towards it, after the camera has moved.
+pub(crate) fn look_at_camera(
+    clock: Res<ConcertClock>,
+    setlist: Res<Setlist>,
+    cameras: Query<&Transform, With<ShowCamera>>,
+    idols: Query<(&Performer, &IdolRig, &Transform), Without<ShowCamera>>,
+    mut joints: Query<&mut Transform, (Without<IdolRig>, Without<ShowCamera>)>,
+) {
+    let Some(camera) = cameras.iter().next() else {
+        return;
+    };
+    for (performer, rig, root) in &idols {
+        let weight = camera_look(&setlist, performer.index, clock.seconds);
+        if weight <= 0.0 {
+            continue;
+        }
+        // The head's parent chain, as posed this frame.
+        let chain = [
+            Bone::Hips,
+            Bone::Spine,
+            Bone::Chest,
+            Bone::UpperChest,
+            Bone::Neck,
+        ];
+        let mut parent = root.rotation;
+        for bone in chain {
+            if let Ok(joint) = joints.get(rig.joints[bone.index()]) {
+                parent *= joint.rotation;
+            }
+        }
+        let Ok(mut head) = joints.get_mut(rig.joints[Bone::Head.index()]) else {
+            continue;
+        };
+        let eyes = root.translation + Vec3::Y * setlist.cast[performer.index].height * 0.92;
+        let towards = root.rotation.inverse() * (camera.translation - eyes);
+        let yaw = towards
+            .x
+            .atan2(towards.z)
+            .clamp(-LOOK_LIMITS.0, LOOK_LIMITS.0);
+        let pitch = towards
+            .y
+            .atan2(towards.xz().length())
+            .clamp(-LOOK_LIMITS.1, LOOK_LIMITS.1);
+        let looking = root.rotation * Quat::from_euler(EulerRot::YXZ, yaw, -pitch, 0.0);
+        let current = parent * head.rotation;
+        head.rotation = parent.inverse() * current.slerp(looking, weight);
+    }
 }
 
 fn plan_formations(setlist: Res<Setlist>, mut plan: ResMut<Plan>) {
@@ -239,6 +359,7 @@ fn pose_idols(
     plan: Res<Plan>,
     mut idols: Query<(&Performer, &IdolRig, &mut Transform)>,
     mut joints: Query<&mut Transform, Without<IdolRig>>,
+    mut morphs: Query<&mut MorphWeights>,
 ) {
     for (performer, rig, mut root) in &mut idols {
         let frame = idol_frame(&setlist, &plan.0, performer.index, clock.seconds);
@@ -248,17 +369,73 @@ fn pose_idols(
             let Ok(mut joint) = joints.get_mut(rig.joints[bone.index()]) else {
                 continue;
             };
-            let mut translation = rig.skeleton.local[bone.index()];
+            let rest = rig.rest[bone.index()];
+            joint.translation = rest.translation;
             if *bone == Bone::Hips {
-                translation += frame.pose.hips * rig.skeleton.height;
+                joint.translation += frame.pose.hips * rig.unit;
             }
-            joint.translation = translation;
-            joint.rotation = frame.pose.rotations[bone.index()];
-            joint.scale = match bone {
-                Bone::LeftEye | Bone::RightEye => Vec3::new(1.0, 1.0 - 0.9 * frame.blink, 1.0),
-                Bone::Jaw => Vec3::new(1.0, 1.0 + 2.5 * frame.mouth, 1.0),
-                _ => Vec3::ONE,
+            joint.rotation = rest.rotation * frame.pose.rotations[bone.index()];
+        }
+        for binding in &rig.faces {
+            let Ok(mut weights) = morphs.get_mut(binding.entity) else {
+                continue;
             };
+            let weights = weights.weights_mut();
+            for &(target, expression) in &binding.targets {
+                if let Some(weight) = weights.get_mut(target) {
+                    *weight = frame.face.get(expression);
+                }
+            }
+        }
+    }
+}
+
+/// Plays a model's own animation clip while the setlist has her dance `Clip("name")`: the
+/// clip's time is the time since that dance started (looping), set every frame, so seeks and
+/// recordings land on the same frame of the clip.
+fn play_clips(
+    clock: Res<ConcertClock>,
+    setlist: Res<Setlist>,
+    idols: Query<(&Performer, &IdolClips)>,
+    mut players: Query<&mut AnimationPlayer>,
+) {
+    for (performer, named) in &idols {
+        let Ok(mut player) = players.get_mut(named.player) else {
+            continue;
+        };
+        let position = setlist.position_at(clock.seconds);
+        let playing = setlist
+            .items
+            .get(position.item)
+            .zip(setlist.cast.get(performer.index))
+            .filter(|(item, _)| item.kind == ItemKind::Song)
+            .and_then(|(item, idol)| {
+                let (step, since) = dance_at(item, &idol.id, position.beats)?;
+                let Move::Clip(name) = step else {
+                    return None;
+                };
+                let &(node, duration) = named.clips.get(name)?;
+                let seconds = since * item.grid.seconds_per_beat();
+                Some((
+                    node,
+                    seconds.rem_euclid(f64::from(duration.max(1e-3))) as f32,
+                ))
+            });
+        match playing {
+            Some((node, seconds)) => {
+                if !player.is_playing_animation(node) {
+                    player.stop_all();
+                    player.play(node).pause();
+                }
+                if let Some(active) = player.animation_mut(node) {
+                    active.seek_to(seconds);
+                }
+            }
+            None => {
+                if player.playing_animations().next().is_some() {
+                    player.stop_all();
+                }
+            }
         }
     }
 }
@@ -344,5 +521,99 @@ mod tests {
         };
         assert!(open(0) > 0.4);
         assert_eq!(open(1), 0.0);
+        // Her syllables take several vowels, and faces change smoothly.
+        let plan = FormationPlan::new(&setlist);
+        let faces: Vec<Face> = (0..240)
+            .map(|frame| idol_frame(&setlist, &plan, 0, singing + f64::from(frame) / 60.0).face)
+            .collect();
+        let vowels = Expression::VOWELS
+            .iter()
+            .filter(|vowel| faces.iter().any(|face| face.get(**vowel) > 0.3))
+            .count();
+        assert!(vowels >= 3, "only {vowels} vowels in 4 s of singing");
+        for pair in faces.windows(2) {
+            for expression in Expression::ALL {
+                let step = (pair[1].get(expression) - pair[0].get(expression)).abs();
+                // Syllables open and close over a quarter beat; nothing snaps.
+                assert!(step < 0.35, "{expression:?} jumps by {step}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_idol_in_a_close_up_turns_her_head_to_the_camera() {
+        let mut app = crate::testing::app();
+        crate::testing::step(&mut app, 1);
+        let setlist = app.world().resource::<Setlist>().clone();
+        // Bar 5 of the first song cuts to a close-up of Hana; half a beat later she has
+        // turned to the lens.
+        let at = setlist.seconds_at(0, 5, 2.0).expect("first song");
+        app.world_mut().resource_mut::<ConcertClock>().seek(at);
+        crate::testing::step(&mut app, 1);
+        assert_eq!(camera_look(&setlist, 0, at - 0.5), 0.0);
+        assert!(camera_look(&setlist, 0, at) > 0.99);
+        let world = app.world_mut();
+        let camera = world
+            .query_filtered::<&Transform, With<ShowCamera>>()
+            .single(world)
+            .expect("one show camera")
+            .translation;
+        let mut gaze = Vec::new();
+        let mut idols = world.query::<(&Performer, &IdolRig, &Transform)>();
+        for (performer, rig, root) in idols.iter(world) {
+            let mut rotation = root.rotation;
+            for bone in [
+                Bone::Hips,
+                Bone::Spine,
+                Bone::Chest,
+                Bone::UpperChest,
+                Bone::Neck,
+                Bone::Head,
+            ] {
+                rotation *= world
+                    .get::<Transform>(rig.joints[bone.index()])
+                    .expect("joint")
+                    .rotation;
+            }
+            let eyes = root.translation + Vec3::Y * setlist.cast[performer.index].height * 0.92;
+            let angle = (rotation * Vec3::Z)
+                .angle_between(camera - eyes)
+                .to_degrees();
+            gaze.push((performer.index, angle));
+        }
+        gaze.sort_by_key(|(index, _)| *index);
+        assert!(gaze[0].1 < 3.0, "Hana looks {:.1}° off the lens", gaze[0].1);
+    }
+
+    #[test]
+    fn heart_hands_bring_a_full_smile_and_idling_a_light_one() {
+        let setlist = Setlist::built_in();
+        let plan = FormationPlan::new(&setlist);
+        let mut hearts = 0;
+        for index in 0..setlist.cast.len() {
+            let id = &setlist.cast[index].id;
+            for quarter in 0..(setlist.duration() * 4.0) as u32 {
+                let seconds = f64::from(quarter) / 4.0;
+                let position = setlist.position_at(seconds);
+                let smile = idol_frame(&setlist, &plan, index, seconds)
+                    .face
+                    .get(Expression::Smile);
+                assert!((0.0..=1.0).contains(&smile));
+                let Some(item) = setlist.items.get(position.item) else {
+                    continue;
+                };
+                let Some((step, since)) = dance_at(item, id, position.beats) else {
+                    continue;
+                };
+                let settled = since > 1.0 && next_dance(item, id, position.beats).is_none();
+                if *step == Move::HeartHands && settled {
+                    let singing = is_singing(&setlist, index, &position);
+                    let expected = if singing { 0.4 } else { 1.0 };
+                    assert!((smile - expected).abs() < 1e-6, "{smile} at {seconds}");
+                    hearts += 1;
+                }
+            }
+        }
+        assert!(hearts > 10, "the demo has heart hands");
     }
 }

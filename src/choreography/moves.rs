@@ -130,6 +130,30 @@ pub fn definition(step: &Move) -> &'static MoveDef {
     &library[index]
 }
 
+/// Every move of the library (not clips), in a fixed order.
+pub fn library() -> [Move; 18] {
+    [
+        Move::Idle,
+        Move::StepTouch,
+        Move::SideStep,
+        Move::ArmWave,
+        Move::Point,
+        Move::Clap,
+        Move::BodyRoll,
+        Move::HipSway,
+        Move::Spin,
+        Move::Jump,
+        Move::Kick,
+        Move::ShoulderShimmy,
+        Move::HairFlip,
+        Move::HeartHands,
+        Move::Salute,
+        Move::Pose,
+        Move::Bow,
+        Move::Walk,
+    ]
+}
+
 /// Bone rotations as written in the library: (bone, x, y, z) in degrees.
 type Angles = &'static [(Bone, f32, f32, f32)];
 

@@ -320,15 +320,20 @@ impl Setlist {
 
     /// The camera shot cued for `seconds`, if one is running.
     pub fn shot_at(&self, seconds: f64) -> Option<&Shot> {
+        self.shot_span_at(seconds).map(|(shot, _)| shot)
+    }
+
+    /// The camera shot cued for `seconds`, if one is running, and when it started.
+    pub fn shot_span_at(&self, seconds: f64) -> Option<(&Shot, f64)> {
         self.cues[..self.cues_until(seconds)]
             .iter()
             .rev()
             .find_map(|cue| match &cue.action {
-                CueAction::Shot { shot, until } => Some((shot, *until)),
+                CueAction::Shot { shot, until } => Some((shot, cue.at, *until)),
                 _ => None,
             })
-            .filter(|(_, until)| seconds < *until)
-            .map(|(shot, _)| shot)
+            .filter(|(_, _, until)| seconds < *until)
+            .map(|(shot, at, _)| (shot, at))
     }
 
     /// The light look at `seconds`: the last look cued at or before it, fading over the one
