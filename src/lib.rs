@@ -12,7 +12,7 @@ pub mod clock;
 pub mod graphics;
 pub mod setlist;
 
-mod camera;
+pub mod camera;
 pub(crate) mod stage;
 mod ui;
 
@@ -53,6 +53,8 @@ pub struct PlayOptions {
     pub fps: u32,
     /// Concert time to start at, seconds.
     pub start: f64,
+    /// Follow this cast member with a fancam instead of the director's shots.
+    pub fancam: Option<String>,
 }
 
 impl Default for PlayOptions {
@@ -65,6 +67,7 @@ impl Default for PlayOptions {
             screenshot: None,
             fps: 30,
             start: 0.0,
+            fancam: None,
         }
     }
 }
@@ -138,6 +141,10 @@ pub fn build_app(
         clock.seek(options.start.min(setlist.duration()));
     }
     app.insert_resource(clock);
+    app.insert_resource(camera::CameraStatus {
+        fancam: options.fancam.clone(),
+        ..default()
+    });
     app.insert_resource(setlist);
     if let Some(file) = file {
         app.insert_resource(file);
@@ -220,6 +227,15 @@ pub fn run_play(options: &PlayOptions) -> anyhow::Result<()> {
         }
         None => (setlist::Setlist::built_in(), None),
     };
+    if let Some(id) = &options.fancam
+        && setlist.idol(id).is_none()
+    {
+        let ids: Vec<&str> = setlist.cast.iter().map(|idol| idol.id.as_str()).collect();
+        anyhow::bail!(
+            "--fancam {id}: there is no such idol in the cast; the cast's ids are {}",
+            ids.join(", ")
+        );
+    }
     graphics::preflight(options.headless)?;
     let mut app = build_app(options, setlist, file);
     // `App::run` hands the world to the runner, so failures come back through this shared slot.

@@ -22,6 +22,9 @@ enum Command {
     Check {
         /// The setlist (RON).
         setlist: PathBuf,
+        /// Also print the camera plan: every shot, cued or picked by the director.
+        #[arg(long)]
+        shots: bool,
     },
     /// Make and export avatars.
     Avatar {
@@ -120,6 +123,10 @@ struct PlayArgs {
     /// Concert time to start at: seconds (`95.5`) or minutes:seconds (`1:35.5`).
     #[arg(long, value_name = "TIME", value_parser = parse_start, default_value = "0")]
     start: f64,
+    /// Follow one member (her id in the cast) with a fancam for the whole show, instead of
+    /// the director's shots. In the window, F cycles the fancam member.
+    #[arg(long, value_name = "ID")]
+    fancam: Option<String>,
     /// Frames per second of the fixed time step used offscreen.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
     fps: u32,
@@ -162,7 +169,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Play(args) => play(args),
-        Command::Check { setlist } => return check(&setlist),
+        Command::Check { setlist, shots } => return check(&setlist, shots),
         Command::Avatar {
             command: AvatarCommand::Gen(args),
         } => avatar_gen(args),
@@ -200,6 +207,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
         screenshot: args.screenshot,
         fps: args.fps,
         start: args.start,
+        fancam: args.fancam,
     })
 }
 
@@ -306,7 +314,7 @@ fn avatar_gen(args: GenArgs) -> anyhow::Result<()> {
 }
 
 /// `encore check`: the report on stdout, exit code 1 when there are errors.
-fn check(path: &std::path::Path) -> ExitCode {
+fn check(path: &std::path::Path, shots: bool) -> ExitCode {
     let (setlist, report) = encore::setlist::check_file(path);
     if !report.diagnostics.is_empty() {
         println!("{report}");
@@ -315,6 +323,10 @@ fn check(path: &std::path::Path) -> ExitCode {
         Some(setlist) => {
             if report.diagnostics.is_empty() {
                 println!("{}", encore::setlist::describe(path, &setlist));
+            }
+            if shots {
+                let plan = encore::camera::director::ShotPlan::new(&setlist);
+                print!("{}", plan.describe(&setlist));
             }
             ExitCode::SUCCESS
         }

@@ -398,3 +398,28 @@ fn a_generated_idol_loads_back_as_a_model_and_plays_its_clips() {
         "only {differing} pixels change with the clip"
     );
 }
+
+#[test]
+fn check_prints_the_camera_plan_and_play_refuses_an_unknown_fancam() {
+    let output = run(&["check", "scenes/demo.ron", "--shots"], &[], &[]);
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // The first song is cued; the second has no cues and is directed.
+    assert!(
+        stdout.contains("CloseUp hana") && stdout.contains("setlist"),
+        "{stdout}"
+    );
+    let directed = stdout
+        .lines()
+        .filter(|line| line.contains("Neon Heartbeat") && line.ends_with("director"))
+        .count();
+    assert!(directed >= 8, "{stdout}");
+
+    let output = run(&["play", "--headless", "--fancam", "hanna"], &[], &[]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--fancam hanna") && stderr.contains("hana"),
+        "{stderr}"
+    );
+}

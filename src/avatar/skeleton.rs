@@ -3,7 +3,7 @@
 //! bones rest with no rotation, arms hanging at her sides, so a pose is just a rotation per
 //! bone in its parent's frame.
 
-use bevy::math::Vec3;
+use bevy::math::{Quat, Vec3};
 
 macro_rules! bones {
     ($($bone:ident => $name:literal, $parent:expr, $at:expr;)*) => {
@@ -144,6 +144,28 @@ impl Skeleton {
     /// Rest position of `bone` in the idol's space.
     pub fn at(&self, bone: Bone) -> Vec3 {
         self.model[bone.index()]
+    }
+
+    /// Every joint's position in the idol's space with each bone turned by `rotations` (in
+    /// its parent's frame) and the hips moved by `hips` metres.
+    pub fn posed(&self, rotations: &[Quat; BONE_COUNT], hips: Vec3) -> [Vec3; BONE_COUNT] {
+        let mut positions = [Vec3::ZERO; BONE_COUNT];
+        let mut orientations = [Quat::IDENTITY; BONE_COUNT];
+        for bone in Bone::ALL {
+            let index = bone.index();
+            match bone.parent() {
+                None => {
+                    positions[index] = self.local[index] + hips;
+                    orientations[index] = rotations[index];
+                }
+                Some(parent) => {
+                    let parent = parent.index();
+                    positions[index] = positions[parent] + orientations[parent] * self.local[index];
+                    orientations[index] = orientations[parent] * rotations[index];
+                }
+            }
+        }
+        positions
     }
 }
 

@@ -1,32 +1,108 @@
-//! The show camera: where the audience's eye is. It frames the shot the setlist cues for the
-//! moment (cutting on the cue), and drifts slowly in front of the stage where none is cued.
+//! The show camera: where the audience's eye is. The director's shot plan (the setlist's
+//! camera cues, and its own picks where a section has none) is solved every frame against the
+//! idols' moving bodies, with cuts, blends and whip pans between shots. A fancam follows one
+//! member for the whole show instead. In the window the viewer can take the camera (mouse and
+//! WASD/QE) and give it back with C; the director resumes with a smooth blend.
+
+pub mod director;
+pub mod shot;
 
 use bevy::{
     camera::{RenderTarget, ShadowLodOrigin},
+    ecs::system::SystemParam,
+    input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll},
     prelude::*,
 };
 use bevy_egui::PrimaryEguiContext;
 
+use self::{
+    director::{PlannedShot, ShotPlan, shot_name},
+    shot::{Body, Lens},
+};
 use crate::{
     AppSystems,
-    avatar::Performer,
     capture::OffscreenTarget,
+    choreography::{Plan, idol_body},
     clock::ConcertClock,
     graphics::RenderProfile,
-    setlist::{Setlist, raw::Shot},
+    setlist::{Setlist, raw::Transition},
 };
 
 pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<ShotPlan>();
+    app.init_resource::<CameraStatus>();
+    app.init_resource::<FreeCamera>();
     app.add_systems(Startup, spawn_show_camera);
-    app.add_systems(Update, frame_show_camera.in_set(AppSystems::Camera));
+    app.add_systems(
+        Update,
+        (plan_shots, frame_show_camera)
+            .chain()
+            .in_set(AppSystems::Camera),
+    );
 }
 
 /// The camera the show is seen (and recorded) through. It also carries the egui overlay.
 #[derive(Component, Debug)]
 pub struct ShowCamera;
 
-/// The point on stage the show camera looks at: the performers' chests.
-const STAGE_FOCUS: Vec3 = Vec3::new(0.0, 1.1, 0.0);
+/// Who drives the camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CameraMode {
+    /// The director's shot plan.
+    #[default]
+    Director,
+    /// One member, full body, all show.
+    Fancam,
+    /// The viewer, with mouse and keys.
+    Free,
+}
+
+/// What the camera does now, for the indicator and the idols' looks.
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
+pub struct CameraStatus {
+    /// Who drives it.
+    pub mode: CameraMode,
+    /// The shot in words (`CloseUp hana`), or the fancam's member.
+    pub shot: String,
+    /// The member a fancam follows (`--fancam ID`, or F in the window).
+    pub fancam: Option<String>,
+}
+
+/// The viewer's own camera: an orbit around a focus point.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct FreeCamera {
+    /// Whether the viewer holds the camera.
+    pub active: bool,
+    focus: Vec3,
+    yaw: f32,
+    pitch: f32,
+    distance: f32,
+    /// The viewer's last lens and how far the hand-back to the director has come (0 to 1).
+    returning: Option<(Lens, f32)>,
+    last: Option<Lens>,
+}
+
+impl FreeCamera {
+    fn lens(&self) -> Lens {
+        let offset = Quat::from_euler(EulerRot::YXZ, self.yaw, self.pitch, 0.0) * Vec3::Z;
+        Lens {
+            eye: self.focus + offset * self.distance,
+            look: self.focus,
+            fov: 45f32.to_radians(),
+        }
+    }
+
+    /// Takes over from `lens`, keeping the picture where it is.
+    fn take(&mut self, lens: &Lens) {
+        let offset = lens.eye - lens.look;
+        self.distance = offset.length().max(0.5);
+        self.focus = lens.look;
+        self.yaw = offset.x.atan2(offset.z);
+        self.pitch = -(offset.y / self.distance).clamp(-1.0, 1.0).asin();
+        self.active = true;
+        self.returning = None;
+    }
+}
 
 fn spawn_show_camera(
     mut commands: Commands,
@@ -41,115 +117,363 @@ fn spawn_show_camera(
         PrimaryEguiContext,
         // Shadow detail follows the audience's eye, also when rendering into an image.
         ShadowLodOrigin,
-        world_from_show_camera(0.0),
+        shot::wide(0.0).transform(),
     ));
     if let Some(offscreen) = offscreen {
         camera.insert(RenderTarget::Image(offscreen.image.clone().into()));
     }
 }
 
-pub(crate) fn frame_show_camera(
-    clock: Res<ConcertClock>,
+fn plan_shots(setlist: Res<Setlist>, mut plan: ResMut<ShotPlan>) {
+    if setlist.is_changed() {
+        *plan = ShotPlan::new(&setlist);
+    }
+}
+
+/// The mouse and keyboard as the free camera reads them.
+#[derive(SystemParam)]
+pub(crate) struct ViewerInput<'w> {
+    keys: Res<'w, ButtonInput<KeyCode>>,
+    buttons: Res<'w, ButtonInput<MouseButton>>,
+    motion: Res<'w, AccumulatedMouseMotion>,
+    scroll: Res<'w, AccumulatedMouseScroll>,
+    time: Res<'w, Time<Real>>,
+}
+
+/// What the show is doing this frame, as the camera needs it.
+#[derive(SystemParam)]
+pub(crate) struct ShowState<'w> {
+    clock: Res<'w, ConcertClock>,
+    setlist: Res<'w, Setlist>,
+    shots: Res<'w, ShotPlan>,
+    formation: Res<'w, Plan>,
+}
+
+/// Mouse and keys move the viewer's camera: left drag orbits, right drag pans, the wheel
+/// zooms, WASD moves and QE lowers and raises; F cycles the fancam member, C gives the camera
+/// back to the director.
+pub(crate) fn free_camera_input(
+    input: ViewerInput,
     setlist: Res<Setlist>,
-    performers: Query<(&Performer, &Transform), Without<ShowCamera>>,
-    mut cameras: Query<&mut Transform, With<ShowCamera>>,
+    cameras: Query<(&Transform, &Projection), With<ShowCamera>>,
+    mut free: ResMut<FreeCamera>,
+    mut status: ResMut<CameraStatus>,
 ) {
-    let shot = setlist.shot_at(clock.seconds);
-    let marks: Vec<Vec2> = (0..setlist.cast.len())
-        .map(|index| {
-            performers
+    let ViewerInput {
+        keys,
+        buttons,
+        motion,
+        scroll,
+        time,
+    } = input;
+    if keys.just_pressed(KeyCode::KeyC) && free.active {
+        free.active = false;
+        free.returning = free.last.map(|lens| (lens, 0.0));
+    }
+    if keys.just_pressed(KeyCode::KeyF) {
+        let ids: Vec<&String> = setlist.cast.iter().map(|idol| &idol.id).collect();
+        let next = match &status.fancam {
+            None => ids.first().map(|id| (*id).clone()),
+            Some(current) => ids
                 .iter()
-                .find(|(performer, _)| performer.index == index)
-                .map_or(setlist.cast[index].home, |(_, transform)| {
-                    transform.translation.xz()
-                })
-        })
-        .collect();
-    for mut transform in &mut cameras {
-        *transform = world_from_shot(shot, &setlist, &marks, clock.seconds);
+                .position(|id| *id == current)
+                .and_then(|at| ids.get(at + 1))
+                .map(|id| (*id).clone()),
+        };
+        status.fancam = next;
     }
+    let dragging = buttons.pressed(MouseButton::Left) || buttons.pressed(MouseButton::Right);
+    let moving = [
+        KeyCode::KeyW,
+        KeyCode::KeyA,
+        KeyCode::KeyS,
+        KeyCode::KeyD,
+        KeyCode::KeyQ,
+        KeyCode::KeyE,
+    ]
+    .iter()
+    .any(|key| keys.pressed(*key));
+    let wants = (dragging && motion.delta != Vec2::ZERO) || scroll.delta.y != 0.0 || moving;
+    if !wants {
+        return;
+    }
+    if !free.active {
+        let Some((transform, projection)) = cameras.iter().next() else {
+            return;
+        };
+        let fov = match projection {
+            Projection::Perspective(perspective) => perspective.fov,
+            _ => 45f32.to_radians(),
+        };
+        let lens = Lens {
+            eye: transform.translation,
+            look: transform.translation + transform.forward() * 8.0,
+            fov,
+        };
+        free.take(&lens);
+    }
+    if buttons.pressed(MouseButton::Left) {
+        free.yaw -= motion.delta.x * 0.005;
+        free.pitch = (free.pitch - motion.delta.y * 0.005).clamp(-1.45, 1.45);
+    }
+    let rotation = Quat::from_rotation_y(free.yaw);
+    if buttons.pressed(MouseButton::Right) {
+        let scale = free.distance * 0.0015;
+        let up = Vec3::Y * motion.delta.y * scale;
+        let across = rotation * Vec3::NEG_X * motion.delta.x * scale;
+        free.focus += up + across;
+    }
+    free.distance = (free.distance * (1.0 - scroll.delta.y * 0.1)).clamp(0.5, 60.0);
+    let step = 4.0 * time.delta_secs();
+    let mut walk = Vec3::ZERO;
+    for (key, direction) in [
+        (KeyCode::KeyW, Vec3::NEG_Z),
+        (KeyCode::KeyS, Vec3::Z),
+        (KeyCode::KeyA, Vec3::NEG_X),
+        (KeyCode::KeyD, Vec3::X),
+        (KeyCode::KeyQ, Vec3::NEG_Y),
+        (KeyCode::KeyE, Vec3::Y),
+    ] {
+        if keys.pressed(key) {
+            walk += direction;
+        }
+    }
+    free.focus += (rotation * walk.with_y(0.0) + Vec3::Y * walk.y) * step;
 }
 
-/// Where the camera is for `shot` at `seconds`, with the idols standing on `marks`; each
-/// framing drifts a little so a held shot stays alive.
-fn world_from_shot(
-    shot: Option<&Shot>,
+/// The idols' bodies at `seconds`, in cast order.
+pub fn bodies(
     setlist: &Setlist,
-    marks: &[Vec2],
+    plan: &crate::choreography::formation::FormationPlan,
     seconds: f64,
-) -> Transform {
-    let drift = (seconds as f32 * 0.4).sin();
-    let head = |id: &str| {
-        setlist.idol(id).map(|(index, idol)| {
-            let mark = marks.get(index).copied().unwrap_or(idol.home);
-            Vec3::new(mark.x, idol.height * 0.9, mark.y)
-        })
-    };
-    let looking =
-        |eye: Vec3, focus: Vec3| Transform::from_translation(eye).looking_at(focus, Vec3::Y);
-    match shot {
-        None | Some(Shot::Wide) => world_from_show_camera(seconds),
-        Some(Shot::Medium) => looking(Vec3::new(2.5 * drift, 2.3, 7.0), Vec3::new(0.0, 1.2, 0.3)),
-        Some(Shot::CloseUp(id)) => match head(id) {
-            Some(head) => looking(
-                head + Vec3::new(0.25 * drift, 0.05, 1.6),
-                head - Vec3::Y * 0.1,
-            ),
-            None => world_from_show_camera(seconds),
-        },
-        Some(Shot::TwoShot(a, b)) => match (head(a), head(b)) {
-            (Some(a), Some(b)) => {
-                let middle = (a + b) / 2.0;
-                let distance = 2.2 + a.distance(b) * 1.1;
-                looking(
-                    middle + Vec3::new(0.3 * drift, 0.1, distance),
-                    middle - Vec3::Y * 0.3,
-                )
-            }
-            _ => world_from_show_camera(seconds),
-        },
-        Some(Shot::Overhead) => {
-            looking(Vec3::new(0.5 * drift, 13.0, 3.0), Vec3::new(0.0, 0.0, 0.3))
-        }
-        Some(Shot::LowAngle) => {
-            looking(Vec3::new(1.5 * drift, 0.35, 4.5), Vec3::new(0.0, 1.7, 0.0))
-        }
-        Some(Shot::Crowd) => looking(Vec3::new(2.0 * drift, 1.6, 17.0), Vec3::new(0.0, 1.8, 0.0)),
-    }
+) -> Vec<Body> {
+    (0..setlist.cast.len())
+        .map(|index| idol_body(setlist, plan, index, seconds))
+        .collect()
 }
 
-/// A slow sway across the front of the stage, one cycle every 20 seconds.
-fn world_from_show_camera(seconds: f64) -> Transform {
-    let angle = (seconds as f32 * std::f32::consts::TAU / 20.0).sin() * 0.35;
-    let eye = Vec3::new(11.0 * angle.sin(), 3.2, 11.0 * angle.cos());
-    Transform::from_translation(eye).looking_at(STAGE_FOCUS, Vec3::Y)
+/// The director's lens at `seconds`: the running shot, arriving from the previous one by its
+/// transition; the wide shot where the plan has none.
+pub fn director_lens(setlist: &Setlist, shots: &ShotPlan, bodies: &[Body], seconds: f64) -> Lens {
+    let Some(index) = shots.index_at(seconds) else {
+        return shot::wide(seconds);
+    };
+    let current = &shots.shots[index];
+    let lens = planned_lens(setlist, current, bodies, seconds);
+    let blend = match current.cue.transition {
+        Transition::Cut => return lens,
+        Transition::Blend(beats) => f64::from(beats) * current.beat,
+        Transition::WhipPan => 0.25 * current.beat.max(0.4),
+    };
+    let since = seconds - current.at;
+    let Some(previous) = index.checked_sub(1).map(|index| &shots.shots[index]) else {
+        return lens;
+    };
+    if since >= blend || previous.until < current.at - 1e-6 {
+        return lens;
+    }
+    let from = planned_lens(setlist, previous, bodies, seconds);
+    let t = (since / blend) as f32;
+    let t = match current.cue.transition {
+        // A whip pan spends most of its time at speed.
+        Transition::WhipPan => {
+            let s = t * t * (3.0 - 2.0 * t);
+            s * s * (3.0 - 2.0 * s)
+        }
+        _ => current.cue.ease.apply(t),
+    };
+    from.lerp(&lens, t)
+}
+
+/// `shot` solved at `seconds` (which may run past its end, for blends).
+fn planned_lens(setlist: &Setlist, shot: &PlannedShot, bodies: &[Body], seconds: f64) -> Lens {
+    let length = (shot.until - shot.at).max(1e-6);
+    let progress = ((seconds - shot.at) / length).clamp(0.0, 1.0) as f32;
+    let beats = ((seconds - shot.at) / shot.beat.max(1e-6)) as f32;
+    shot::solve(&shot.cue, setlist, bodies, seconds, progress, beats)
+}
+
+pub(crate) fn frame_show_camera(
+    show: ShowState,
+    time: Res<Time<Real>>,
+    mut free: ResMut<FreeCamera>,
+    mut status: ResMut<CameraStatus>,
+    mut cameras: Query<(&mut Transform, &mut Projection), With<ShowCamera>>,
+) {
+    let ShowState {
+        clock,
+        setlist,
+        shots,
+        formation,
+    } = show;
+    let bodies = bodies(&setlist, &formation.0, clock.seconds);
+    let fancam = status
+        .fancam
+        .as_deref()
+        .and_then(|id| setlist.idol(id))
+        .map(|(index, idol)| (idol.name.clone(), index));
+    let (mode, shot, director) = match &fancam {
+        Some((name, index)) => (
+            CameraMode::Fancam,
+            format!("Fancam {name}"),
+            shot::fancam(&bodies[*index]),
+        ),
+        None => (
+            CameraMode::Director,
+            shots
+                .at(clock.seconds)
+                .map_or_else(|| "Wide".to_owned(), |planned| shot_name(&planned.cue.shot)),
+            director_lens(&setlist, &shots, &bodies, clock.seconds),
+        ),
+    };
+    let lens = if free.active {
+        status.mode = CameraMode::Free;
+        status.shot = "C gives the camera back".to_owned();
+        free.lens()
+    } else if let Some((from, progress)) = free.returning {
+        let progress = progress + time.delta_secs();
+        free.returning = (progress < 1.0).then_some((from, progress));
+        status.mode = mode;
+        status.shot = shot;
+        let t = progress.clamp(0.0, 1.0);
+        from.lerp(&director, t * t * (3.0 - 2.0 * t))
+    } else {
+        status.mode = mode;
+        status.shot = shot;
+        director
+    };
+    free.last = Some(lens);
+    for (mut transform, mut projection) in &mut cameras {
+        *transform = lens.transform();
+        if let Projection::Perspective(perspective) = projection.as_mut() {
+            perspective.fov = lens.fov;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{
+        choreography::formation::FormationPlan,
+        setlist::{ItemKind, model::ShotCue, raw::Shot},
+    };
 
-    #[test]
-    fn close_ups_look_at_the_idol_from_the_front() {
-        let setlist = Setlist::built_in();
-        let (_, mira) = setlist.idol("mira").expect("the demo has mira");
-        let head = Vec3::new(mira.home.x, mira.height * 0.9, mira.home.y);
-        let marks: Vec<Vec2> = setlist.cast.iter().map(|idol| idol.home).collect();
-        let transform = world_from_shot(Some(&Shot::CloseUp("mira".into())), &setlist, &marks, 3.0);
-        let to_head = (head - transform.translation).normalize();
-        assert!(transform.forward().dot(to_head) > 0.99);
-        assert!(transform.translation.distance(head) < 3.0);
-        assert!(transform.translation.z > head.z, "in front of her");
+    /// Inside the frame with a margin: the middle 90% of both axes.
+    fn in_safe_area(lens: &Lens, point: Vec3) -> bool {
+        lens.project(point, 16.0 / 9.0)
+            .is_some_and(|screen| screen.x.abs() < 0.9 && screen.y.abs() < 0.9)
     }
 
     #[test]
-    fn camera_keeps_the_stage_in_front() {
-        for step in 0..40 {
-            let transform = world_from_show_camera(f64::from(step) * 0.5);
-            let to_stage = (STAGE_FOCUS - transform.translation).normalize();
-            // The camera looks down -Z in its own frame.
-            assert!(transform.forward().dot(to_stage) > 0.999);
-            assert!(transform.translation.z > 8.0, "stays in front of the stage");
+    fn close_ups_tracking_and_fancams_keep_her_in_frame_through_a_song() {
+        let setlist = Setlist::built_in();
+        let formation = FormationPlan::new(&setlist);
+        let song = setlist
+            .items
+            .iter()
+            .find(|item| item.kind == ItemKind::Song)
+            .expect("the demo has songs");
+        let mut checked = 0;
+        for index in 0..setlist.cast.len() {
+            let id = setlist.cast[index].id.clone();
+            let shots = [
+                ShotCue::new(Shot::CloseUp(id.clone())),
+                ShotCue::new(Shot::UpperBody(id.clone())),
+                ShotCue::new(Shot::Tracking(id.clone())),
+            ];
+            let mut frame = 0;
+            while f64::from(frame) / 15.0 < song.duration {
+                let seconds = song.start + f64::from(frame) / 15.0;
+                frame += 1;
+                let bodies = bodies(&setlist, &formation, seconds);
+                let body = &bodies[index];
+                for cue in &shots {
+                    let lens = shot::solve(cue, &setlist, &bodies, seconds, 0.5, 2.0);
+                    let points: &[Vec3] = match cue.shot {
+                        Shot::CloseUp(_) => &[body.head],
+                        Shot::UpperBody(_) => &[body.head, body.hips],
+                        _ => &[body.head, body.hips, body.feet],
+                    };
+                    for point in points {
+                        assert!(
+                            in_safe_area(&lens, *point),
+                            "{:?} loses {point} at {seconds:.2} s: {:?}",
+                            cue.shot,
+                            lens.project(*point, 16.0 / 9.0)
+                        );
+                        checked += 1;
+                    }
+                }
+                let fancam = shot::fancam(body);
+                for point in [
+                    body.head + Vec3::Y * 0.1 * body.height,
+                    body.hips,
+                    body.feet,
+                ] {
+                    assert!(
+                        in_safe_area(&fancam, point),
+                        "fancam loses {point} at {seconds:.2}"
+                    );
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked} points checked");
+    }
+
+    #[test]
+    fn every_camera_stays_on_the_audience_side() {
+        let setlist = Setlist::built_in();
+        let formation = FormationPlan::new(&setlist);
+        let shots = ShotPlan::new(&setlist);
+        let mut seconds = 0.0;
+        while seconds < setlist.duration() {
+            let bodies = bodies(&setlist, &formation, seconds);
+            let lens = director_lens(&setlist, &shots, &bodies, seconds);
+            assert!(
+                lens.eye.z > 0.5,
+                "the camera crosses the line at {seconds}: {lens:?}"
+            );
+            assert!(lens.eye.is_finite() && lens.look.is_finite());
+            seconds += 0.25;
+        }
+    }
+
+    #[test]
+    fn a_blend_moves_smoothly_and_a_cut_jumps_on_its_beat() {
+        let setlist = Setlist::built_in();
+        let formation = FormationPlan::new(&setlist);
+        let mut shots = ShotPlan::new(&setlist);
+        let index = shots
+            .shots
+            .iter()
+            .position(|shot| matches!(shot.cue.shot, Shot::CloseUp(_)))
+            .expect("the demo has a close-up");
+        let at = shots.shots[index].at;
+        let lens_at = |shots: &ShotPlan, setlist: &Setlist, seconds: f64| {
+            let bodies = bodies(setlist, &formation, seconds);
+            director_lens(setlist, shots, &bodies, seconds)
+        };
+        // A cut: the camera is somewhere else one frame later.
+        let before = lens_at(&shots, &setlist, at - 1.0 / 60.0);
+        let after = lens_at(&shots, &setlist, at);
+        assert!(
+            before.eye.distance(after.eye) > 1.0,
+            "a cut moves the camera"
+        );
+        // A blend over two beats: no step larger than a small fraction of the way.
+        shots.shots[index].cue.transition = Transition::Blend(2.0);
+        let mut previous = lens_at(&shots, &setlist, at - 1.0 / 60.0);
+        let total = previous
+            .eye
+            .distance(lens_at(&shots, &setlist, at + 2.0).eye);
+        for frame in 0..60 {
+            let now = lens_at(&shots, &setlist, at + f64::from(frame) / 60.0);
+            assert!(
+                now.eye.distance(previous.eye) < total * 0.1 + 0.05,
+                "the blend jumps at frame {frame}"
+            );
+            previous = now;
         }
     }
 }

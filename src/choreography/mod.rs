@@ -15,9 +15,9 @@ use crate::{
     avatar::{
         IdolClips, IdolRig, Performer,
         expression::{Expression, Face},
-        skeleton::Bone,
+        skeleton::{Bone, Skeleton},
     },
-    camera::ShowCamera,
+    camera::{ShowCamera, director::ShotPlan, shot::Body},
     clock::ConcertClock,
     setlist::{
         Item, ItemKind, Setlist, ShowPosition,
@@ -44,7 +44,7 @@ pub(crate) fn plugin(app: &mut App) {
 
 /// The formation plan of the current setlist.
 #[derive(Resource, Debug, Default)]
-struct Plan(FormationPlan);
+pub(crate) struct Plan(pub(crate) FormationPlan);
 
 /// Beats over which one move blends into the next, ending on the new move's first beat.
 pub const BLEND_BEATS: f64 = 1.0;
@@ -90,6 +90,39 @@ pub fn idol_frame(
     let singing = is_singing(setlist, index, &position);
     face.set(Expression::Smile, if singing { smile * 0.4 } else { smile });
     IdolFrame { pose, mark, face }
+}
+
+/// Where idol `index`'s head, hips and feet are at `seconds`, in world space: her frame put
+/// through her skeleton. The camera frames shots from these.
+pub fn idol_body(setlist: &Setlist, plan: &FormationPlan, index: usize, seconds: f64) -> Body {
+    let Some(idol) = setlist.cast.get(index) else {
+        return Body {
+            head: Vec3::Y * 1.5,
+            hips: Vec3::Y * 0.9,
+            feet: Vec3::ZERO,
+            facing: Vec3::Z,
+            height: 1.65,
+        };
+    };
+    let frame = idol_frame(setlist, plan, index, seconds);
+    let build = match &idol.avatar {
+        crate::setlist::model::Avatar::Builtin(look) => look.build,
+        crate::setlist::model::Avatar::Model(_) => 1.0,
+    };
+    let skeleton = Skeleton::new(idol.height, build);
+    let joints = skeleton.posed(&frame.pose.rotations, frame.pose.hips * idol.height);
+    let root = Vec3::new(frame.mark.x, 0.0, frame.mark.y);
+    let world = |bone: Bone| root + frame.pose.turn * joints[bone.index()];
+    let (left, right) = (world(Bone::LeftToes), world(Bone::RightToes));
+    Body {
+        head: world(Bone::Head),
+        hips: world(Bone::Hips),
+        feet: if left.y < right.y { left } else { right },
+        facing: (frame.pose.turn * Vec3::Z)
+            .with_y(0.0)
+            .normalize_or(Vec3::Z),
+        height: idol.height,
+    }
 }
 
 /// Beats a member keeps dancing her last move when the next starts a little later (a canon
@@ -281,27 +314,30 @@ const LOOK_SECONDS: f64 = 0.4;
 /// How far she turns her head to find the camera, sideways and up or down.
 const LOOK_LIMITS: (f32, f32) = (1.0, 0.45);
 
-/// How much idol `index` looks into the camera at `seconds` (0 to 1): the idols a close-up or
-/// two-shot is on turn to it over [`LOOK_SECONDS`], as idols do on a broadcast.
-pub fn camera_look(setlist: &Setlist, index: usize, seconds: f64) -> f32 {
-    let Some(idol) = setlist.cast.get(index) else {
+/// How much idol `index` looks into the camera at `seconds` (0 to 1): the idols a close-up,
+/// upper-body or two-shot is on turn to it over [`LOOK_SECONDS`], as idols do on a broadcast.
+pub fn camera_look(setlist: &Setlist, shots: &ShotPlan, index: usize, seconds: f64) -> f32 {
+    let (Some(idol), Some(shot)) = (setlist.cast.get(index), shots.at(seconds)) else {
         return 0.0;
     };
-    let on_her = match setlist.shot_span_at(seconds) {
-        Some((Shot::CloseUp(id), at)) if *id == idol.id => Some(at),
-        Some((Shot::TwoShot(a, b), at)) if *a == idol.id || *b == idol.id => Some(at),
-        _ => None,
+    let on_her = match &shot.cue.shot {
+        Shot::CloseUp(id) | Shot::UpperBody(id) => *id == idol.id,
+        Shot::TwoShot(a, b) => *a == idol.id || *b == idol.id,
+        _ => false,
     };
-    on_her.map_or(0.0, |at| {
-        let t = ((seconds - at) / LOOK_SECONDS).clamp(0.0, 1.0) as f32;
-        t * t * (3.0 - 2.0 * t)
-    })
+    if !on_her {
+        return 0.0;
+    }
+    let t = ((seconds - shot.at) / LOOK_SECONDS).clamp(0.0, 1.0) as f32;
+    t * t * (3.0 - 2.0 * t)
 }
 
 /// Turns the heads of the idols the camera is on towards it, after the camera has moved.
 pub(crate) fn look_at_camera(
     clock: Res<ConcertClock>,
     setlist: Res<Setlist>,
+    shots: Res<ShotPlan>,
+    status: Res<crate::camera::CameraStatus>,
     cameras: Query<&Transform, With<ShowCamera>>,
     idols: Query<(&Performer, &IdolRig, &Transform), Without<ShowCamera>>,
     mut joints: Query<&mut Transform, (Without<IdolRig>, Without<ShowCamera>)>,
@@ -310,7 +346,10 @@ pub(crate) fn look_at_camera(
         return;
     };
     for (performer, rig, root) in &idols {
-        let weight = camera_look(&setlist, performer.index, clock.seconds);
+        if status.mode != crate::camera::CameraMode::Director {
+            return;
+        }
+        let weight = camera_look(&setlist, &shots, performer.index, clock.seconds);
         if weight <= 0.0 {
             continue;
         }
@@ -550,8 +589,9 @@ mod tests {
         let at = setlist.seconds_at(0, 5, 2.0).expect("first song");
         app.world_mut().resource_mut::<ConcertClock>().seek(at);
         crate::testing::step(&mut app, 1);
-        assert_eq!(camera_look(&setlist, 0, at - 0.5), 0.0);
-        assert!(camera_look(&setlist, 0, at) > 0.99);
+        let shots = ShotPlan::new(&setlist);
+        assert_eq!(camera_look(&setlist, &shots, 0, at - 0.5), 0.0);
+        assert!(camera_look(&setlist, &shots, 0, at) > 0.99);
         let world = app.world_mut();
         let camera = world
             .query_filtered::<&Transform, With<ShowCamera>>()

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 
 use super::{
-    raw::{BuiltinLook, Effect, Formation, Look, Move, Quality, RawItem, SectionKind, Shot, Venue},
+    raw::{
+        BuiltinLook, Ease, Effect, Formation, Look, Move, Quality, RawItem, SectionKind, Shot,
+        Side, Transition, Venue,
+    },
     time::BeatGrid,
 };
 
@@ -199,8 +202,8 @@ pub struct Cue {
 pub enum CueAction {
     /// A camera shot until `until` (concert seconds).
     Shot {
-        /// What it frames.
-        shot: Shot,
+        /// What it frames, and how.
+        shot: ShotCue,
         /// When it ends.
         until: f64,
     },
@@ -220,6 +223,40 @@ pub enum CueAction {
         /// Message.
         text: String,
     },
+}
+
+/// A camera shot with its parameters, as the setlist cues it or the director picks it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShotCue {
+    /// What it frames.
+    pub shot: Shot,
+    /// The idol moving shots aim at; the group when `None`.
+    pub on: Option<String>,
+    /// Vertical field of view in degrees; the shot kind's default when `None`.
+    pub fov: Option<f32>,
+    /// Metres added to the camera's height.
+    pub height: f32,
+    /// Which side of the target the camera stands on.
+    pub side: Side,
+    /// Easing of moving shots.
+    pub ease: Ease,
+    /// How the camera arrives from the previous shot.
+    pub transition: Transition,
+}
+
+impl ShotCue {
+    /// `shot` with default parameters and a cut.
+    pub fn new(shot: Shot) -> Self {
+        Self {
+            shot,
+            on: None,
+            fov: None,
+            height: 0.0,
+            side: Side::Front,
+            ease: Ease::InOut,
+            transition: Transition::Cut,
+        }
+    }
 }
 
 impl CueAction {
@@ -320,11 +357,11 @@ impl Setlist {
 
     /// The camera shot cued for `seconds`, if one is running.
     pub fn shot_at(&self, seconds: f64) -> Option<&Shot> {
-        self.shot_span_at(seconds).map(|(shot, _)| shot)
+        self.shot_span_at(seconds).map(|(cue, _)| &cue.shot)
     }
 
     /// The camera shot cued for `seconds`, if one is running, and when it started.
-    pub fn shot_span_at(&self, seconds: f64) -> Option<(&Shot, f64)> {
+    pub fn shot_span_at(&self, seconds: f64) -> Option<(&ShotCue, f64)> {
         self.cues[..self.cues_until(seconds)]
             .iter()
             .rev()

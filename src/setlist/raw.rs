@@ -371,25 +371,128 @@ pub struct RawShot {
     pub until: Option<TimeSpec>,
     /// What the camera shows.
     pub shot: Shot,
+    /// The idol that `Orbit`, `DollyIn`, `DollyOut`, `Crane` and `Handheld` aim at; the
+    /// whole group when absent.
+    #[serde(default)]
+    pub on: Option<String>,
+    /// Vertical field of view in degrees (the lens); each shot kind has its own default.
+    #[serde(default)]
+    pub fov: Option<f32>,
+    /// Metres added to the camera's height.
+    #[serde(default)]
+    pub height: f32,
+    /// Which side the camera stands on.
+    #[serde(default)]
+    pub side: Side,
+    /// How moving shots (orbit, dolly, crane, paths) accelerate.
+    #[serde(default)]
+    pub ease: Ease,
+    /// How the camera gets here from the previous shot.
+    #[serde(default)]
+    pub transition: Transition,
 }
 
 /// What a camera shot frames.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub enum Shot {
     /// The whole stage from the front.
     Wide,
     /// The group from mid distance.
     Medium,
-    /// One idol's face and shoulders.
+    /// One idol's face.
     CloseUp(String),
+    /// One idol from the waist up.
+    UpperBody(String),
+    /// One idol head to toe.
+    FullBody(String),
     /// Two idols together.
     TwoShot(String, String),
+    /// Follows one idol across the stage, full body.
+    Tracking(String),
+    /// Circles the target (an idol with `on`, else the group).
+    Orbit,
+    /// Moves in on the target.
+    DollyIn,
+    /// Pulls back from the target.
+    DollyOut,
+    /// Rises like a jib from low to high over the target.
+    Crane,
+    /// A camera operator's shoulder shot of the target, with a little seeded shake.
+    Handheld,
     /// Straight down on the formation.
     Overhead,
     /// From the stage floor looking up.
     LowAngle,
     /// From inside the crowd.
     Crowd,
+    /// An explicit camera path: keyframes at beats from the shot's start.
+    Path(Vec<CameraKey>),
+}
+
+/// One keyframe of a camera `Path`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraKey {
+    /// Beats after the shot starts.
+    pub beat: f32,
+    /// Camera position (x to stage left, y up, z towards the audience), metres.
+    pub eye: (f32, f32, f32),
+    /// The point it looks at.
+    pub look: (f32, f32, f32),
+    /// Vertical field of view in degrees; the previous key's (or 35) when absent.
+    #[serde(default)]
+    pub fov: Option<f32>,
+}
+
+/// The side of the target a camera stands on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum Side {
+    /// Straight in front.
+    #[default]
+    Front,
+    /// To the idol's left (stage left, the audience's right).
+    Left,
+    /// To the idol's right.
+    Right,
+}
+
+/// An easing curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum Ease {
+    /// Constant speed.
+    Linear,
+    /// Starts slowly.
+    In,
+    /// Ends slowly.
+    Out,
+    /// Starts and ends slowly.
+    #[default]
+    InOut,
+}
+
+impl Ease {
+    /// The eased value of `t` in 0..=1.
+    pub fn apply(self, t: f32) -> f32 {
+        let t = t.clamp(0.0, 1.0);
+        match self {
+            Ease::Linear => t,
+            Ease::In => t * t,
+            Ease::Out => 1.0 - (1.0 - t) * (1.0 - t),
+            Ease::InOut => t * t * (3.0 - 2.0 * t),
+        }
+    }
+}
+
+/// How the camera gets to a shot from the one before.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+pub enum Transition {
+    /// A hard cut on the shot's start.
+    #[default]
+    Cut,
+    /// A camera move from the previous framing over this many beats, eased.
+    Blend(f32),
+    /// A fast swing of the camera from the previous framing (a quarter beat).
+    WhipPan,
 }
 
 /// A light look that holds until the next one.

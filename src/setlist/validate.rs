@@ -12,10 +12,12 @@ use bevy::prelude::*;
 use super::{
     diagnostics::{Diagnostic, LineCol, Report, offset_of},
     locate::{Node, Step},
-    model::{Audio, Avatar, Cue, CueAction, Dance, Idol, Item, ItemKind, Line, Section, Setlist},
+    model::{
+        Audio, Avatar, Cue, CueAction, Dance, Idol, Item, ItemKind, Line, Section, Setlist, ShotCue,
+    },
     raw::{
         Formation, Look, RawAvatar, RawChat, RawConcert, RawEffect, RawItem, RawLight, RawSegment,
-        RawShot, RawSong, Shot,
+        RawShot, RawSong, Shot, Transition,
     },
     time::{BeatGrid, TimeSpec},
 };
@@ -861,7 +863,7 @@ impl Checker {
         (camera, lights, effects, chat): (&[RawShot], &[RawLight], &[RawEffect], &[RawChat]),
         cues: &mut Vec<Cue>,
     ) {
-        let mut shots: Vec<(usize, f64, Option<f64>, Shot)> = Vec::new();
+        let mut shots: Vec<(usize, f64, Option<f64>, ShotCue)> = Vec::new();
         for (number, shot) in camera.iter().enumerate() {
             let shot_path = join(path, &[Field("camera"), Index(number)]);
             let at = self.cue_time(&join(&shot_path, &[Field("at")]), &shot.at, &limits);
@@ -883,17 +885,93 @@ impl Checker {
                 None => None,
             };
             match &shot.shot {
-                Shot::CloseUp(id) => {
+                Shot::CloseUp(id)
+                | Shot::UpperBody(id)
+                | Shot::FullBody(id)
+                | Shot::Tracking(id) => {
                     self.idol_ref(&join(&shot_path, &[Field("shot"), Index(0)]), id);
                 }
                 Shot::TwoShot(a, b) => {
                     self.idol_ref(&join(&shot_path, &[Field("shot"), Index(0)]), a);
                     self.idol_ref(&join(&shot_path, &[Field("shot"), Index(1)]), b);
                 }
+                Shot::Path(keys) => {
+                    if keys.is_empty() {
+                        self.error(
+                            &join(&shot_path, &[Field("shot")]),
+                            "a camera path needs at least one key",
+                            "write keys as (beat: 0, eye: (0, 1.6, 6), look: (0, 1.2, 0))",
+                        );
+                    }
+                    for (index, key) in keys.iter().enumerate() {
+                        let numbers = [
+                            key.beat, key.eye.0, key.eye.1, key.eye.2, key.look.0, key.look.1,
+                            key.look.2,
+                        ];
+                        let bad_fov = key.fov.is_some_and(|fov| !(5.0..=120.0).contains(&fov));
+                        let backwards = index > 0 && key.beat < keys[index - 1].beat;
+                        if numbers.iter().any(|n| !n.is_finite()) || key.beat < 0.0 {
+                            self.error(
+                                &join(&shot_path, &[Field("shot"), Index(0), Index(index)]),
+                                "this camera key has a negative beat or a number that is not finite",
+                                "beats count from 0 at the shot's start; positions are metres",
+                            );
+                        } else if backwards {
+                            self.error(
+                                &join(&shot_path, &[Field("shot"), Index(0), Index(index)]),
+                                "camera keys must be in order of their beats",
+                                "sort the keys by `beat`",
+                            );
+                        } else if bad_fov {
+                            self.error(
+                                &join(&shot_path, &[Field("shot"), Index(0), Index(index)]),
+                                "the key's fov must be between 5 and 120 degrees",
+                                "35 is a natural lens; 15 a long telephoto; 70 a wide angle",
+                            );
+                        }
+                    }
+                }
                 _ => {}
             }
+            if let Some(id) = &shot.on {
+                self.idol_ref(&join(&shot_path, &[Field("on")]), id);
+            }
+            if let Some(fov) = shot.fov
+                && !(5.0..=120.0).contains(&fov)
+            {
+                self.error(
+                    &join(&shot_path, &[Field("fov")]),
+                    format!("fov {fov} is out of range"),
+                    "the field of view goes from 5 to 120 degrees; 35 is a natural lens",
+                );
+            }
+            if !shot.height.is_finite() || shot.height.abs() > 20.0 {
+                self.error(
+                    &join(&shot_path, &[Field("height")]),
+                    format!("height {} is out of range", shot.height),
+                    "height moves the camera up or down by up to 20 metres",
+                );
+            }
+            if let Transition::Blend(beats) = shot.transition
+                && !(beats.is_finite() && beats > 0.0 && beats <= 64.0)
+            {
+                self.error(
+                    &join(&shot_path, &[Field("transition"), Index(0)]),
+                    format!("a blend of {beats} beats is not possible"),
+                    "blend over more than 0 and at most 64 beats, e.g. Blend(2)",
+                );
+            }
             if let Some(at) = at {
-                shots.push((number, at, until, shot.shot.clone()));
+                let cue = ShotCue {
+                    shot: shot.shot.clone(),
+                    on: shot.on.clone(),
+                    fov: shot.fov,
+                    height: shot.height,
+                    side: shot.side,
+                    ease: shot.ease,
+                    transition: shot.transition,
+                };
+                shots.push((number, at, until, cue));
             }
         }
         shots.sort_by(|a, b| a.1.total_cmp(&b.1));
