@@ -181,7 +181,7 @@ pub fn idol_glb(model: &IdolModel, vrm: bool) -> Vec<u8> {
             materials_json.len() - 1,
         ));
         let node = nodes.len();
-        if !part.morph_targets().is_empty() {
+        if part.has_morphs() {
             face_node = Some(node);
         }
         // Skinned mesh nodes sit at the scene's root: their own transform is not used.

@@ -190,6 +190,11 @@ impl PartMesh {
         &self.indices
     }
 
+    /// Whether any vertex moves in an expression (the face).
+    pub fn has_morphs(&self) -> bool {
+        self.has_morphs
+    }
+
     /// Per expression (in [`Expression::ALL`] order), every vertex's displacement; empty when
     /// this part has no expressions.
     pub fn morph_targets(&self) -> Vec<Vec<[f32; 3]>> {

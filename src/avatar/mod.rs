@@ -210,7 +210,7 @@ pub(crate) fn spawn_builtin(
         let Some((_, material)) = looks.find(|(candidate, _)| *candidate == slot) else {
             continue;
         };
-        let has_face = !part.morph_targets().is_empty();
+        let has_face = part.has_morphs();
         let Ok(mesh) = part.to_mesh().with_generated_skinned_mesh_bounds() else {
             continue;
         };

@@ -85,9 +85,9 @@ pub fn idol_frame(
     }
     let mut face = Face::default();
     face.set(Expression::Blink, blink(setlist.seed, index, seconds));
-    let (vowel, open) = mouth_at(setlist, index, &position);
-    face.set(vowel, open);
     let singing = is_singing(setlist, index, &position);
+    let (vowel, open) = mouth_at(setlist, index, &position, singing);
+    face.set(vowel, open);
     face.set(Expression::Smile, if singing { smile * 0.4 } else { smile });
     IdolFrame { pose, mark, face }
 }
@@ -263,7 +263,9 @@ pub fn blink(seed: u64, index: usize, seconds: f64) -> f32 {
 /// How open her mouth is: while she holds a line, syllables two to a beat, some of them
 /// rests, each opening and closing; closed otherwise.
 pub fn mouth(setlist: &Setlist, index: usize, seconds: f64) -> f32 {
-    mouth_at(setlist, index, &setlist.position_at(seconds)).1
+    let position = setlist.position_at(seconds);
+    let singing = is_singing(setlist, index, &position);
+    mouth_at(setlist, index, &position, singing).1
 }
 
 /// Whether she holds a line of the song now.
@@ -279,7 +281,12 @@ fn is_singing(setlist: &Setlist, index: usize, position: &ShowPosition) -> bool 
 
 /// The vowel her mouth shapes and how open it is (0 closed): while she sings or talks, a
 /// syllable every half beat, each with its own vowel, some of them rests.
-fn mouth_at(setlist: &Setlist, index: usize, position: &ShowPosition) -> (Expression, f32) {
+fn mouth_at(
+    setlist: &Setlist,
+    index: usize,
+    position: &ShowPosition,
+    singing: bool,
+) -> (Expression, f32) {
     let closed = (Expression::Aa, 0.0);
     let (Some(item), Some(idol)) = (setlist.items.get(position.item), setlist.cast.get(index))
     else {
@@ -287,7 +294,7 @@ fn mouth_at(setlist: &Setlist, index: usize, position: &ShowPosition) -> (Expres
     };
     let talking = item.kind == ItemKind::Talk
         && (item.speakers.is_empty() || item.speakers.contains(&idol.id));
-    if !is_singing(setlist, index, position) && !talking {
+    if !singing && !talking {
         return closed;
     }
     let syllables = position.beats * 2.0;
