@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what encore needs on Debian 12 and does nothing else when it is all there.
 #   Vulkan: Mesa's software driver (lavapipe) and the loader, so it renders without a GPU.
-#   X11:    the client libraries winit opens at run time, Xvfb for windows without a screen.
+#   X11:    the client libraries winit opens at run time, Xvfb for windows without a screen,
+#           xdotool for the tests that drive the window with mouse and keys.
 #   Video:  ffmpeg for recordings.
 # Safe to run again: it checks each package first and only calls apt-get for missing ones.
 set -euo pipefail
@@ -9,7 +10,7 @@ set -euo pipefail
 packages=(
   mesa-vulkan-drivers libvulkan1
   libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
-  xvfb xauth
+  xvfb xauth xdotool
   ffmpeg
   fonts-dejavu-core
   pkg-config

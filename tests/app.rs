@@ -234,6 +234,63 @@ fn window_renders_under_xvfb() {
     assert!(lit > 0.05, "only {lit:.3} of the window is lit");
 }
 
+/// Drives the window like a viewer: waits for it, drags the mouse until the free camera has
+/// taken over, presses C until the director is back, then F for a fancam. Arguments: the log file, then the
+/// command that opens the window.
+const DRIVE_THE_CAMERA: &str = r#"
+log=$1; shift
+"$@" 2>"$log" &
+app=$!
+window=$(xdotool search --sync --name encore | head -1)
+seen() { grep -q "$1" "$log"; }
+for try in $(seq 1 60); do
+  xdotool mousemove --window "$window" 480 180 mousedown 1 \
+    mousemove_relative -- 30 0 sleep 0.2 mousemove_relative -- 30 0 mouseup 1 click 4
+  seen "the viewer has it" && break
+  sleep 1
+done
+xdotool windowfocus --sync "$window"
+for try in $(seq 1 60); do
+  seen "camera: director" && break
+  xdotool key c
+  sleep 1
+done
+for try in $(seq 1 60); do
+  seen "camera: fancam" && break
+  xdotool key f
+  sleep 1
+done
+kill "$app"
+wait "$app"
+"#;
+
+#[test]
+fn the_viewer_takes_the_camera_in_a_window_gives_it_back_and_picks_a_fancam() {
+    let log = out_dir().join("free-camera.log");
+    let output = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x720x24", "bash", "-c"])
+        .args([DRIVE_THE_CAMERA, "drive"])
+        .arg(&log)
+        .args([ENCORE, "play", "--size", "640x360", "--frames", "3000"])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("xvfb-run and xdotool are installed by scripts/setup.sh");
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    let taken = log.find("camera: the viewer has it; C gives it back");
+    let returned = log.find("camera: director");
+    assert!(
+        matches!((taken, returned), (Some(taken), Some(returned)) if taken < returned),
+        "a drag should take the camera and C give it back ({:?})\nlog:\n{log}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        log.contains("camera: fancam · Fancam Hana"),
+        "F should start a fancam on the first member\nlog:\n{log}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
+}
+
 #[test]
 fn without_a_display_play_explains_in_one_line() {
     let output = run(&["play"], &[], &["DISPLAY", "WAYLAND_DISPLAY"]);

@@ -57,6 +57,17 @@ pub enum CameraMode {
     Free,
 }
 
+impl CameraMode {
+    /// The mode in the indicator's words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Director => "director",
+            Self::Fancam => "fancam",
+            Self::Free => "free camera",
+        }
+    }
+}
+
 /// What the camera does now, for the indicator and the idols' looks.
 #[derive(Resource, Debug, Clone, Default, PartialEq)]
 pub struct CameraStatus {
@@ -77,6 +88,7 @@ pub struct FreeCamera {
     yaw: f32,
     pitch: f32,
     distance: f32,
+    fov: f32,
     /// The viewer's last lens and how far the hand-back to the director has come (0 to 1).
     returning: Option<(Lens, f32)>,
     last: Option<Lens>,
@@ -88,7 +100,7 @@ impl FreeCamera {
         Lens {
             eye: self.focus + offset * self.distance,
             look: self.focus,
-            fov: 45f32.to_radians(),
+            fov: self.fov,
         }
     }
 
@@ -97,6 +109,7 @@ impl FreeCamera {
         let offset = lens.eye - lens.look;
         self.distance = offset.length().max(0.5);
         self.focus = lens.look;
+        self.fov = lens.fov;
         self.yaw = offset.x.atan2(offset.z);
         self.pitch = -(offset.y / self.distance).clamp(-1.0, 1.0).asin();
         self.active = true;
@@ -155,7 +168,6 @@ pub(crate) struct ShowState<'w> {
 pub(crate) fn free_camera_input(
     input: ViewerInput,
     setlist: Res<Setlist>,
-    cameras: Query<(&Transform, &Projection), With<ShowCamera>>,
     mut free: ResMut<FreeCamera>,
     mut status: ResMut<CameraStatus>,
 ) {
@@ -198,18 +210,8 @@ pub(crate) fn free_camera_input(
         return;
     }
     if !free.active {
-        let Some((transform, projection)) = cameras.iter().next() else {
-            return;
-        };
-        let fov = match projection {
-            Projection::Perspective(perspective) => perspective.fov,
-            _ => 45f32.to_radians(),
-        };
-        let lens = Lens {
-            eye: transform.translation,
-            look: transform.translation + transform.forward() * 8.0,
-            fov,
-        };
+        // Orbit around what the director was looking at, from where the picture was.
+        let lens = free.last.unwrap_or_else(|| shot::wide(0.0));
         free.take(&lens);
     }
     if buttons.pressed(MouseButton::Left) {
@@ -306,6 +308,7 @@ pub(crate) fn frame_show_camera(
         shots,
         formation,
     } = show;
+    let previous_mode = status.mode;
     let bodies = bodies(&setlist, &formation.0, clock.seconds);
     let fancam = status
         .fancam
@@ -342,6 +345,12 @@ pub(crate) fn frame_show_camera(
         status.shot = shot;
         director
     };
+    if status.mode != previous_mode {
+        match status.mode {
+            CameraMode::Free => info!("camera: the viewer has it; C gives it back to the director"),
+            mode => info!("camera: {} · {}", mode.label(), status.shot),
+        }
+    }
     free.last = Some(lens);
     for (mut transform, mut projection) in &mut cameras {
         *transform = lens.transform();

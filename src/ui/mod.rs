@@ -124,12 +124,7 @@ fn show_panel_ui(
             {
                 ui.colored_label(egui::Color32::from_rgb(255, 214, 110), format!("{effect}!"));
             }
-            let mode = match camera.mode {
-                crate::camera::CameraMode::Director => "director",
-                crate::camera::CameraMode::Fancam => "fancam",
-                crate::camera::CameraMode::Free => "free camera",
-            };
-            ui.small(format!("camera: {mode} · {}", camera.shot));
+            ui.small(format!("camera: {} · {}", camera.mode.label(), camera.shot));
             let rate = match lockstep {
                 // Offscreen frames must be identical run to run: no measured figures here.
                 Some(lockstep) => format!("offscreen, {} fps lockstep", lockstep.fps),
