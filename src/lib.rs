@@ -55,6 +55,12 @@ pub struct PlayOptions {
     pub start: f64,
     /// Follow this cast member with a fancam instead of the director's shots.
     pub fancam: Option<String>,
+    /// Rendering quality, overriding the setlist's.
+    pub quality: Option<setlist::raw::Quality>,
+    /// Fans in the audience, overriding the setlist's.
+    pub fans: Option<u32>,
+    /// Draw the camera's clear colour only: the baseline of `encore bench venue`.
+    pub bare: bool,
 }
 
 impl Default for PlayOptions {
@@ -68,6 +74,9 @@ impl Default for PlayOptions {
             fps: 30,
             start: 0.0,
             fancam: None,
+            quality: None,
+            fans: None,
+            bare: false,
         }
     }
 }
@@ -145,6 +154,7 @@ pub fn build_app(
         fancam: options.fancam.clone(),
         ..default()
     });
+    let quality = setlist.quality;
     app.insert_resource(setlist);
     if let Some(file) = file {
         app.insert_resource(file);
@@ -205,8 +215,27 @@ pub fn build_app(
         ..default()
     });
     app.insert_resource(capture::CaptureSettings::from_options(options));
+    app.insert_resource(graphics::RequestedQuality(
+        options.quality.unwrap_or(quality),
+    ));
+    app.insert_resource(stage::FansOverride(options.fans));
     app.add_plugins((plugin, graphics::plugin, ui::plugin));
+    if options.bare {
+        // The benchmark's baseline: the camera clears the picture and draws the overlay.
+        app.add_systems(Last, keep_only_the_camera);
+    }
     app
+}
+
+/// Removes everything drawable but the camera and its overlay (`--bare`).
+fn keep_only_the_camera(
+    mut commands: Commands,
+    meshes: Query<Entity, With<Mesh3d>>,
+    lights: Query<Entity, With<SpotLight>>,
+) {
+    for entity in meshes.iter().chain(&lights) {
+        commands.entity(entity).despawn();
+    }
 }
 
 /// Runs the player until it finishes, returning an error a user can act on.

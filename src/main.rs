@@ -4,7 +4,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use bevy::math::UVec2;
 use clap::{Args, Parser, Subcommand};
-use encore::PlayOptions;
+use encore::{PlayOptions, setlist::raw::Quality};
 
 /// encore: a virtual concert renderer.
 #[derive(Debug, Parser)]
@@ -130,6 +130,17 @@ struct PlayArgs {
     /// Frames per second of the fixed time step used offscreen.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
     fps: u32,
+    /// Rendering quality; overrides the setlist's `quality`. `auto` picks `low` on a software
+    /// renderer and `high` on a GPU.
+    #[arg(long, value_enum)]
+    quality: Option<Quality>,
+    /// Fans in the audience, each with a lightstick; overrides the setlist's `audience`
+    /// (the quality preset still draws a share of them).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=200_000))]
+    fans: Option<u32>,
+    /// Draw nothing but the camera's clear colour (for `encore bench venue`).
+    #[arg(long, hide = true)]
+    bare: bool,
 }
 
 /// Parses `95.5` or `1:35.5` into seconds.
@@ -208,6 +219,9 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
         fps: args.fps,
         start: args.start,
         fancam: args.fancam,
+        quality: args.quality,
+        fans: args.fans,
+        bare: args.bare,
     })
 }
 

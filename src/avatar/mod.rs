@@ -2,6 +2,7 @@
 //! setlist parameters (height, build, skin, hair, costume, member colour): a skinned mesh on
 //! a humanoid skeleton with VRM bone names, which the choreography poses every frame.
 
+mod cpu_skin;
 pub mod export;
 pub mod expression;
 pub mod mesh;
@@ -36,6 +37,7 @@ use crate::{
 };
 
 pub(crate) fn plugin(app: &mut App) {
+    app.add_plugins(cpu_skin::plugin);
     app.init_resource::<ModelsLoading>();
     app.add_systems(
         Update,
@@ -84,6 +86,8 @@ pub(crate) struct IdolAssets<'w> {
     pub(crate) meshes: ResMut<'w, Assets<Mesh>>,
     materials: ResMut<'w, Assets<StandardMaterial>>,
     bindposes: ResMut<'w, Assets<SkinnedMeshInverseBindposes>>,
+    profile: Res<'w, crate::graphics::RenderProfile>,
+    cel: Option<Res<'w, crate::stage::SharedCel>>,
 }
 
 /// Respawns the idols when the cast changes (at start and on a reload).
@@ -211,6 +215,37 @@ pub(crate) fn spawn_builtin(
             continue;
         };
         let has_face = part.has_morphs();
+        if assets.profile.cel
+            && let Some(cel) = assets.cel.as_ref().map(|cel| cel.0.clone())
+        {
+            // Rigid pieces on the joints, coloured in their vertices so every idol shares one
+            // cel material: see `cpu_skin` for why.
+            let binds: Vec<Vec3> = Bone::ALL.iter().map(|bone| skeleton.at(*bone)).collect();
+            for piece in cpu_skin::rigid_pieces(&part, &binds, root, material.base_color) {
+                let mut entity = commands.spawn((
+                    Name::new(format!("{slot:?} on {:?}", Bone::ALL[piece.bone])),
+                    Mesh3d(assets.meshes.add(piece.mesh)),
+                    MeshMaterial3d(cel.clone()),
+                    ChildOf(joints[piece.bone]),
+                ));
+                if let Some(face) = piece.face {
+                    entity.insert(face);
+                }
+            }
+            if has_face {
+                let weights = MorphWeights::new(vec![0.0; EXPRESSION_COUNT], None)
+                    .expect("a handful of expressions fits");
+                commands.entity(root).insert(weights);
+                faces.push(FaceBinding {
+                    entity: root,
+                    targets: Expression::ALL
+                        .iter()
+                        .map(|expression| (expression.index(), *expression))
+                        .collect(),
+                });
+            }
+            continue;
+        }
         let Ok(mesh) = part.to_mesh().with_generated_skinned_mesh_bounds() else {
             continue;
         };
@@ -286,12 +321,37 @@ mod tests {
             })
             .collect();
         assert!(names.contains(&"leftUpperArm".to_owned()) && names.contains(&"head".to_owned()));
-        let skinned = world.query::<&SkinnedMesh>().iter(world).count();
-        assert_eq!(skinned, 5 * 5, "five materials per idol");
+        // The low preset (the default without an adapter) cuts the parts into rigid pieces
+        // on the joints, all sharing one cel material.
+        let pieces: Vec<AssetId<crate::stage::CelMaterial>> = world
+            .query::<(&Name, &MeshMaterial3d<crate::stage::CelMaterial>)>()
+            .iter(world)
+            .filter(|(name, _)| name.contains(" on "))
+            .map(|(_, material)| material.0.id())
+            .collect();
+        assert!(pieces.len() > 5 * 5 * 2, "only {} pieces", pieces.len());
+        assert!(
+            pieces.iter().all(|id| *id == pieces[0]),
+            "one shared material"
+        );
+        assert_eq!(world.query::<&SkinnedMesh>().iter(world).count(), 0);
 
         app.world_mut().resource_mut::<Setlist>().cast.truncate(2);
         testing::step(&mut app, 1);
         let names: Vec<String> = idols(&mut app).into_iter().map(|idol| idol.1).collect();
         assert_eq!(names, ["Idol Hana", "Idol Yuna"]);
+    }
+
+    #[test]
+    fn medium_and_high_skin_each_part_on_the_gpu() {
+        let mut app = testing::app();
+        app.insert_resource(crate::graphics::RenderProfile::new(
+            crate::graphics::Preset::Medium,
+            false,
+        ));
+        testing::step(&mut app, 2);
+        let world = app.world_mut();
+        let skinned = world.query::<&SkinnedMesh>().iter(world).count();
+        assert_eq!(skinned, 5 * 5, "five materials per idol");
     }
 }

@@ -84,9 +84,10 @@ const SIDE_ANGLE: f32 = 0.6;
 pub fn wide(seconds: f64) -> Lens {
     let angle = (seconds as f32 * std::f32::consts::TAU / 20.0).sin() * 0.35;
     Lens {
-        eye: Vec3::new(11.0 * angle.sin(), 3.2, 11.0 * angle.cos()),
+        // From behind the front rows, so the lightsticks fill the bottom of the picture.
+        eye: Vec3::new(17.0 * angle.sin(), 4.6, 17.0 * angle.cos()),
         look: STAGE_FOCUS,
-        fov: 45f32.to_radians(),
+        fov: 36f32.to_radians(),
     }
 }
 
@@ -318,7 +319,8 @@ pub fn solve(
             fov: fov(45.0),
         },
         Shot::Crowd => Lens {
-            eye: Vec3::new(2.0 * (seconds as f32 * 0.4).sin(), 1.6, 17.0),
+            // A fan's eyes, among the lightsticks beside the runway.
+            eye: Vec3::new(4.0 + 0.3 * (seconds as f32 * 0.4).sin(), 1.6, 15.0),
             look: Vec3::new(0.0, 1.8, 0.0),
             fov: fov(45.0),
         },

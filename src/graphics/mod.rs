@@ -10,6 +10,8 @@ use bevy::{
 };
 use thiserror::Error;
 
+use crate::setlist::raw::Quality;
+
 pub(crate) fn plugin(app: &mut App) {
     app.add_systems(PreStartup, choose_render_profile);
 }
@@ -72,73 +74,165 @@ fn check_display(display: Option<&str>, socket_dir: &Path) -> Result<(), Preflig
     Ok(())
 }
 
-/// Rendering settings chosen from the adapter: cheap ones for software rasterizers so the
-/// window stays fluid on a CPU, richer ones for GPUs.
+/// The quality a run asked for (`--quality`, else the setlist's `quality`); `Auto` picks by
+/// the adapter: a software rasterizer gets `Low`, a GPU `High`.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RequestedQuality(pub Quality);
+
+/// A resolved quality preset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Preset {
+    /// For CPUs: cel shading on a fixed light rig, no shadows, a thinner crowd.
+    #[default]
+    Low,
+    /// Physically based shading, the key light's shadow, half the crowd.
+    Medium,
+    /// For GPUs and recordings: every light real and shadowed, MSAA, bloom, the full crowd.
+    High,
+}
+
+impl Preset {
+    /// The preset's name as `--quality` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+/// Rendering settings of a quality preset on an adapter.
 #[derive(Resource, Debug, Clone, PartialEq)]
 pub struct RenderProfile {
+    /// The preset these settings come from.
+    pub preset: Preset,
     /// The adapter renders on the CPU (Mesa lavapipe/llvmpipe, SwiftShader, WARP).
     pub software: bool,
-    /// Multisampling for the show camera. Off on software: it costs ~20% there and the
-    /// stylized scene reads fine without it.
+    /// Multisampling for the show camera.
     pub msaa: Msaa,
-    /// Edge length of shadow maps; only the key light casts shadows on software.
+    /// Edge length of shadow maps.
     pub shadow_map_size: usize,
+    /// Whether the key light casts shadows.
+    pub key_shadows: bool,
     /// Whether the coloured stage lights cast shadows too.
     pub colour_light_shadows: bool,
+    /// Cel shading lit by the light rig in a uniform, instead of Bevy's physically based
+    /// materials and lights: on a software rasterizer a full screen of the standard material
+    /// costs ~35 ms at 640x360, the cel shader a few.
+    pub cel: bool,
+    /// Moving heads that are real spot lights (the rest are beams only).
+    pub lit_moving_heads: usize,
+    /// Share of the setlist's crowd that is drawn.
+    pub crowd: f32,
+    /// Share of each effect's particles that is drawn.
+    pub particles: f32,
+    /// Bloom around everything that glows.
+    pub bloom: bool,
 }
 
 impl RenderProfile {
-    /// Settings for a CPU rasterizer: no MSAA, one shadowed light, small shadow maps.
-    pub fn software() -> Self {
-        Self {
-            software: true,
-            msaa: Msaa::Off,
-            shadow_map_size: 1024,
-            colour_light_shadows: false,
+    /// The settings of `preset`; `software` keeps MSAA off, which costs ~20% there.
+    pub fn new(preset: Preset, software: bool) -> Self {
+        let msaa = if software { Msaa::Off } else { Msaa::Sample4 };
+        match preset {
+            Preset::Low => Self {
+                preset,
+                software,
+                msaa: Msaa::Off,
+                shadow_map_size: 512,
+                key_shadows: false,
+                colour_light_shadows: false,
+                cel: true,
+                lit_moving_heads: 0,
+                crowd: 0.5,
+                particles: 0.35,
+                bloom: false,
+            },
+            Preset::Medium => Self {
+                preset,
+                software,
+                msaa,
+                shadow_map_size: 1024,
+                key_shadows: true,
+                colour_light_shadows: false,
+                cel: false,
+                lit_moving_heads: 2,
+                crowd: 0.5,
+                particles: 0.6,
+                bloom: false,
+            },
+            Preset::High => Self {
+                preset,
+                software,
+                msaa,
+                shadow_map_size: 2048,
+                key_shadows: true,
+                colour_light_shadows: true,
+                cel: false,
+                lit_moving_heads: 6,
+                crowd: 1.0,
+                particles: 1.0,
+                bloom: true,
+            },
         }
     }
 
-    /// Settings for a real GPU.
-    pub fn gpu() -> Self {
-        Self {
-            software: false,
-            msaa: Msaa::Sample4,
-            shadow_map_size: 2048,
-            colour_light_shadows: true,
-        }
-    }
-
-    /// Picks the profile for an adapter by its device type.
-    pub fn for_device_type(device_type: wgpu::DeviceType) -> Self {
-        match device_type {
-            wgpu::DeviceType::Cpu => Self::software(),
-            _ => Self::gpu(),
-        }
+    /// Picks the preset for a request on an adapter of `device_type`.
+    pub fn choose(requested: Quality, device_type: wgpu::DeviceType) -> Self {
+        let software = device_type == wgpu::DeviceType::Cpu;
+        let preset = match requested {
+            Quality::Low => Preset::Low,
+            Quality::Medium => Preset::Medium,
+            Quality::High => Preset::High,
+            Quality::Auto if software => Preset::Low,
+            Quality::Auto => Preset::High,
+        };
+        Self::new(preset, software)
     }
 }
 
 impl Default for RenderProfile {
     /// Without an adapter (tests without rendering) assume the cheap settings.
     fn default() -> Self {
-        Self::software()
+        Self::new(Preset::Low, true)
     }
 }
 
-fn choose_render_profile(adapter: Option<Res<RenderAdapterInfo>>, mut commands: Commands) {
+fn choose_render_profile(
+    adapter: Option<Res<RenderAdapterInfo>>,
+    requested: Option<Res<RequestedQuality>>,
+    mut commands: Commands,
+) {
     let Some(adapter) = adapter else {
         return;
     };
-    let profile = RenderProfile::for_device_type(adapter.device_type);
+    let requested = requested.map_or(Quality::Auto, |requested| requested.0);
+    let profile = RenderProfile::choose(requested, adapter.device_type);
     info!(
-        "renderer: {} ({:?}, {:?}, driver {} {}); {} settings: MSAA {:?}, {} px shadow maps",
+        "renderer: {} ({:?}, {:?}, driver {} {}); quality {}{}: MSAA {:?}, {}, crowd {:.0}%",
         adapter.name,
         adapter.backend,
         adapter.device_type,
         adapter.driver,
         adapter.driver_info,
-        if profile.software { "software" } else { "GPU" },
+        profile.preset.name(),
+        if requested == Quality::Auto {
+            if profile.software {
+                " (auto: software renderer)"
+            } else {
+                " (auto: GPU)"
+            }
+        } else {
+            ""
+        },
         profile.msaa,
-        profile.shadow_map_size,
+        if profile.cel {
+            "cel shading".to_owned()
+        } else {
+            format!("{} px shadow maps", profile.shadow_map_size)
+        },
+        profile.crowd * 100.0,
     );
     commands.insert_resource(DirectionalLightShadowMap {
         size: profile.shadow_map_size,
@@ -177,13 +271,20 @@ mod tests {
     }
 
     #[test]
-    fn software_adapters_get_the_cheap_profile() {
-        let cpu = RenderProfile::for_device_type(wgpu::DeviceType::Cpu);
-        assert_eq!(cpu.msaa, Msaa::Off);
+    fn auto_picks_low_on_software_and_high_on_gpus() {
+        let cpu = RenderProfile::choose(Quality::Auto, wgpu::DeviceType::Cpu);
+        assert_eq!(
+            (cpu.preset, cpu.msaa, cpu.cel),
+            (Preset::Low, Msaa::Off, true)
+        );
         assert!(cpu.software);
-        let gpu = RenderProfile::for_device_type(wgpu::DeviceType::DiscreteGpu);
-        assert!(!gpu.software);
+        let gpu = RenderProfile::choose(Quality::Auto, wgpu::DeviceType::DiscreteGpu);
+        assert_eq!((gpu.preset, gpu.msaa), (Preset::High, Msaa::Sample4));
         assert!(gpu.shadow_map_size > cpu.shadow_map_size);
+        // Asking wins over the adapter; software still keeps MSAA off.
+        let asked = RenderProfile::choose(Quality::High, wgpu::DeviceType::Cpu);
+        assert_eq!((asked.preset, asked.msaa), (Preset::High, Msaa::Off));
+        assert!(asked.crowd > cpu.crowd && asked.particles > cpu.particles);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use bevy::prelude::*;
 
 pub use self::{
     diagnostics::Report,
-    model::{Cue, CueAction, Item, ItemKind, Setlist, ShowPosition},
+    model::{Cue, CueAction, Item, ItemKind, LightCue, Setlist, ShowPosition},
     validate::{check, check_file},
 };
 use crate::{

@@ -8,8 +8,8 @@ use bevy::prelude::*;
 
 use super::{
     raw::{
-        BuiltinLook, Ease, Effect, Formation, Look, Move, Quality, RawItem, SectionKind, Shot,
-        Side, Transition, Venue,
+        BuiltinLook, Ease, Effect, Formation, Look, Move, Ocean, Pattern, Quality, RawItem,
+        SectionKind, Shot, Side, Transition, Venue,
     },
     time::BeatGrid,
 };
@@ -25,6 +25,8 @@ pub struct Setlist {
     pub seed: u64,
     /// Default quality preset.
     pub quality: Quality,
+    /// The crowd.
+    pub audience: Audience,
     /// The members, in the order they were listed.
     pub cast: Vec<Idol>,
     /// The program, back to back from concert time 0.
@@ -121,6 +123,8 @@ pub struct Item {
     pub speakers: Vec<String>,
     /// Whether it comes after the encore call.
     pub encore: bool,
+    /// The LED wall's colours; the members' colours when empty.
+    pub palette: Vec<Color>,
 }
 
 impl Item {
@@ -208,12 +212,9 @@ pub enum CueAction {
         until: f64,
     },
     /// A light look.
-    Light {
-        /// The look.
-        look: Look,
-        /// Seconds to fade in.
-        fade: f64,
-    },
+    Light(LightCue),
+    /// A change of the lightstick ocean.
+    Ocean(Ocean),
     /// A stage effect.
     Effect(Effect),
     /// A chat message.
@@ -223,6 +224,76 @@ pub enum CueAction {
         /// Message.
         text: String,
     },
+}
+
+/// A light look with its parameters, as the setlist cues it or as a section's default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LightCue {
+    /// Colours.
+    pub look: Look,
+    /// Seconds to fade in from the previous look.
+    pub fade: f64,
+    /// Brightness, 0 to 1.
+    pub intensity: f32,
+    /// How the moving heads move.
+    pub pattern: Pattern,
+    /// Beats per sweep or chase step.
+    pub chase: f32,
+    /// Whether lasers fan out from the truss.
+    pub lasers: bool,
+    /// Picked for a section the setlist gave no look (not written in the file).
+    pub auto: bool,
+}
+
+impl LightCue {
+    /// The look a section gets when the setlist cues none: calm and warm for verses, member
+    /// colours sweeping for choruses, a fast chase with lasers for dance breaks.
+    pub fn default_for(section: Option<SectionKind>, item: ItemKind) -> Self {
+        let (look, intensity, pattern, chase, lasers) = match (item, section) {
+            (ItemKind::Talk, _) => (Look::Warm, 0.8, Pattern::Still, 4.0, false),
+            (ItemKind::Intermission, _) => (Look::Cool, 0.35, Pattern::Circle, 8.0, false),
+            (ItemKind::Encore, _) => (Look::Cool, 0.45, Pattern::Fan, 4.0, false),
+            (ItemKind::Song, Some(SectionKind::Intro)) => {
+                (Look::Cool, 0.8, Pattern::Fan, 4.0, false)
+            }
+            (ItemKind::Song, Some(SectionKind::PreChorus)) => {
+                (Look::Cool, 0.9, Pattern::Chase, 1.0, false)
+            }
+            (ItemKind::Song, Some(SectionKind::Chorus)) => {
+                (Look::Rainbow, 1.0, Pattern::Sweep, 2.0, true)
+            }
+            (ItemKind::Song, Some(SectionKind::Bridge)) => {
+                (Look::Cool, 0.7, Pattern::Circle, 4.0, false)
+            }
+            (ItemKind::Song, Some(SectionKind::DanceBreak)) => {
+                (Look::Rainbow, 1.0, Pattern::Chase, 0.5, true)
+            }
+            (ItemKind::Song, Some(SectionKind::Outro)) => {
+                (Look::Warm, 0.8, Pattern::Still, 4.0, false)
+            }
+            (ItemKind::Song, Some(SectionKind::Verse) | None) => {
+                (Look::Warm, 0.9, Pattern::Sweep, 4.0, false)
+            }
+        };
+        Self {
+            look,
+            fade: 1.0,
+            intensity,
+            pattern,
+            chase,
+            lasers,
+            auto: true,
+        }
+    }
+}
+
+/// The audience.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audience {
+    /// Fans, each with a lightstick.
+    pub fans: u32,
+    /// The fandom colour.
+    pub colour: Color,
 }
 
 /// A camera shot with its parameters, as the setlist cues it or the director picks it.
@@ -290,11 +361,22 @@ pub struct ShowPosition {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LightState<'a> {
     /// The look now fading in or held.
-    pub look: &'a Look,
+    pub look: &'a LightCue,
     /// The look it fades from, if any.
-    pub previous: Option<&'a Look>,
+    pub previous: Option<&'a LightCue>,
     /// 0 at the cue, 1 once the fade is done.
     pub blend: f64,
+}
+
+/// The lightstick ocean at one instant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OceanState<'a> {
+    /// What it shows now.
+    pub ocean: &'a Ocean,
+    /// What it showed before the last change.
+    pub previous: &'a Ocean,
+    /// Seconds since the change (infinite before any cue).
+    pub since: f64,
 }
 
 impl Setlist {
@@ -380,7 +462,7 @@ impl Setlist {
             .iter()
             .rev()
             .filter_map(|cue| match &cue.action {
-                CueAction::Light { look, fade } => Some((cue.at, look, *fade)),
+                CueAction::Light(look) => Some((cue.at, look, look.fade)),
                 _ => None,
             });
         let (at, look, fade) = looks.next()?;
@@ -395,6 +477,30 @@ impl Setlist {
             previous,
             blend,
         })
+    }
+
+    /// What the lightstick ocean shows at `seconds`, what it showed before, and the seconds
+    /// since it changed; the fandom colour before any cue.
+    pub fn ocean_at(&self, seconds: f64) -> OceanState<'_> {
+        let mut oceans = self.cues[..self.cues_until(seconds)]
+            .iter()
+            .rev()
+            .filter_map(|cue| match &cue.action {
+                CueAction::Ocean(ocean) => Some((cue.at, ocean)),
+                _ => None,
+            });
+        match oceans.next() {
+            Some((at, ocean)) => OceanState {
+                ocean,
+                previous: oceans.next().map_or(&Ocean::Fandom, |(_, ocean)| ocean),
+                since: seconds - at,
+            },
+            None => OceanState {
+                ocean: &Ocean::Fandom,
+                previous: &Ocean::Fandom,
+                since: f64::INFINITY,
+            },
+        }
     }
 
     /// Number of cues at or before `seconds`.
@@ -456,10 +562,11 @@ mod tests {
         assert_eq!(setlist.shot_at(bar(27)), Some(&Shot::LowAngle));
         // "Rainbow" at bar 17 snaps in; "Warm" at bar 5 fades over the default 0.5 s.
         let light = setlist.light_at(bar(17)).expect("cued");
-        assert_eq!((light.look, light.blend), (&Look::Rainbow, 1.0));
+        assert_eq!((&light.look.look, light.blend), (&Look::Rainbow, 1.0));
+        assert!(light.look.lasers && !light.look.auto);
         let light = setlist.light_at(bar(5) + 0.25).expect("cued");
-        assert_eq!(light.look, &Look::Warm);
-        assert_eq!(light.previous, Some(&Look::Cool));
+        assert_eq!(light.look.look, Look::Warm);
+        assert_eq!(light.previous.map(|cue| &cue.look), Some(&Look::Cool));
         assert!((light.blend - 0.5).abs() < 1e-9);
     }
 }

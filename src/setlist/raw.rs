@@ -19,9 +19,12 @@ pub struct RawConcert {
     /// Seeds every random choice (auto camera, chat, blinks); same seed, same show.
     #[serde(default)]
     pub seed: u64,
-    /// Default rendering quality preset. Read by the quality presets (planned); checked now.
+    /// Rendering quality preset, unless `--quality` says otherwise.
     #[serde(default)]
     pub quality: Quality,
+    /// The crowd and its lightsticks.
+    #[serde(default)]
+    pub audience: RawAudience,
     /// The members.
     pub cast: Vec<RawIdol>,
     /// What happens, in order.
@@ -36,8 +39,37 @@ pub enum Venue {
     Arena,
 }
 
+/// The audience: how many fans, and the fandom's lightstick colour.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudience {
+    /// Fans in the venue, each holding a lightstick (the quality preset draws a share).
+    #[serde(default = "default_fans")]
+    pub fans: u32,
+    /// The fandom's lightstick colour (`"#rrggbb"`): the ocean's colour between cues.
+    #[serde(default = "default_fandom_colour")]
+    pub colour: String,
+}
+
+impl Default for RawAudience {
+    fn default() -> Self {
+        Self {
+            fans: default_fans(),
+            colour: default_fandom_colour(),
+        }
+    }
+}
+
+fn default_fans() -> u32 {
+    20_000
+}
+
+fn default_fandom_colour() -> String {
+    "#ff8ad8".to_owned()
+}
+
 /// Rendering quality preset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
 pub enum Quality {
     /// Low on software renderers, high on GPUs.
     #[default]
@@ -201,12 +233,18 @@ pub struct RawSong {
     /// Light looks.
     #[serde(default)]
     pub lights: Vec<RawLight>,
+    /// The lightstick ocean's colour changes.
+    #[serde(default)]
+    pub ocean: Vec<RawOcean>,
     /// One-shot stage effects.
     #[serde(default)]
     pub effects: Vec<RawEffect>,
     /// Scripted chat messages.
     #[serde(default)]
     pub chat: Vec<RawChat>,
+    /// Colours of the LED wall's visuals (`"#rrggbb"`); the members' colours when empty.
+    #[serde(default)]
+    pub palette: Vec<String>,
 }
 
 fn default_beats_per_bar() -> u32 {
@@ -231,6 +269,9 @@ pub struct RawSegment {
     /// Light looks.
     #[serde(default)]
     pub lights: Vec<RawLight>,
+    /// The lightstick ocean's colour changes.
+    #[serde(default)]
+    pub ocean: Vec<RawOcean>,
     /// One-shot stage effects.
     #[serde(default)]
     pub effects: Vec<RawEffect>,
@@ -506,10 +547,72 @@ pub struct RawLight {
     /// Seconds to fade in from the previous look.
     #[serde(default = "default_fade")]
     pub fade: f64,
+    /// Brightness, 0 (dark) to 1 (full).
+    #[serde(default = "default_intensity")]
+    pub intensity: f32,
+    /// How the moving heads move.
+    #[serde(default)]
+    pub pattern: Pattern,
+    /// Beats per sweep or chase step: 0.5 is fast, 4 is slow.
+    #[serde(default = "default_chase")]
+    pub chase: f32,
+    /// Lasers fan out from the truss.
+    #[serde(default)]
+    pub lasers: bool,
 }
 
 fn default_fade() -> f64 {
     0.5
+}
+
+fn default_intensity() -> f32 {
+    1.0
+}
+
+fn default_chase() -> f32 {
+    1.0
+}
+
+/// How the moving heads move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum Pattern {
+    /// Pointed at the stage, still.
+    Still,
+    /// Swinging across the stage together.
+    #[default]
+    Sweep,
+    /// Lighting one after another.
+    Chase,
+    /// Opening out over the crowd and closing in.
+    Fan,
+    /// Drawing circles on the stage floor.
+    Circle,
+}
+
+/// A change of the lightstick ocean.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOcean {
+    /// When it changes.
+    pub at: TimeSpec,
+    /// What the lightsticks show.
+    pub ocean: Ocean,
+}
+
+/// What the lightsticks in the crowd show.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub enum Ocean {
+    /// The fandom colour (`audience.colour`).
+    #[default]
+    Fandom,
+    /// Every stick in this colour (`"#rrggbb"`).
+    Colour(String),
+    /// Every stick in one member's colour.
+    Member(String),
+    /// Each block of the crowd in a different member's colour.
+    Members,
+    /// Member colours in a wave that travels round the venue.
+    Wave,
 }
 
 /// Stage light looks.

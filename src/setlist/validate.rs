@@ -13,11 +13,12 @@ use super::{
     diagnostics::{Diagnostic, LineCol, Report, offset_of},
     locate::{Node, Step},
     model::{
-        Audio, Avatar, Cue, CueAction, Dance, Idol, Item, ItemKind, Line, Section, Setlist, ShotCue,
+        Audience, Audio, Avatar, Cue, CueAction, Dance, Idol, Item, ItemKind, LightCue, Line,
+        Section, Setlist, ShotCue,
     },
     raw::{
-        Formation, Look, RawAvatar, RawChat, RawConcert, RawEffect, RawItem, RawLight, RawSegment,
-        RawShot, RawSong, Shot, Transition,
+        Formation, Look, Ocean, RawAvatar, RawChat, RawConcert, RawEffect, RawItem, RawLight,
+        RawOcean, RawSegment, RawShot, RawSong, SectionKind, Shot, Transition,
     },
     time::{BeatGrid, TimeSpec},
 };
@@ -31,6 +32,9 @@ pub const SEGMENT_GRID: BeatGrid = BeatGrid {
 /// The longest a single program item may last (a day): longer is a typo, and keeps every
 /// time finite.
 const MAX_ITEM_SECONDS: f64 = 86_400.0;
+
+/// The largest audience, lightsticks included.
+pub const MAX_FANS: u32 = 200_000;
 
 /// The RON options setlists are read with: `Some(..)` may be left out around optional values,
 /// and `Song(title: ..)` needs no inner parentheses.
@@ -306,6 +310,19 @@ impl Checker {
 
     fn concert(&mut self, raw: &RawConcert) -> Setlist {
         let cast = self.cast(raw);
+        let audience = Audience {
+            fans: raw.audience.fans.min(MAX_FANS),
+            colour: self
+                .colour(&[Field("audience"), Field("colour")], &raw.audience.colour)
+                .unwrap_or(Color::srgb(1.0, 0.54, 0.85)),
+        };
+        if raw.audience.fans > MAX_FANS {
+            self.error(
+                &[Field("audience"), Field("fans")],
+                format!("{} fans is more than encore draws", raw.audience.fans),
+                format!("use at most {MAX_FANS}"),
+            );
+        }
         if raw.program.is_empty() {
             self.error(
                 &[Field("program")],
@@ -347,6 +364,7 @@ impl Checker {
             venue: raw.venue,
             seed: raw.seed,
             quality: raw.quality,
+            audience,
             cast,
             items,
             cues,
@@ -675,9 +693,32 @@ impl Checker {
         self.cues(
             path,
             limits,
-            (&song.camera, &song.lights, &song.effects, &song.chat),
+            ItemCues {
+                camera: &song.camera,
+                lights: &song.lights,
+                ocean: &song.ocean,
+                effects: &song.effects,
+                chat: &song.chat,
+            },
             cues,
         );
+        let starts: Vec<(f64, Option<SectionKind>)> = if sections.is_empty() {
+            vec![(start, None)]
+        } else {
+            sections
+                .iter()
+                .map(|section| (section.start, Some(section.kind)))
+                .collect()
+        };
+        default_looks(index, ItemKind::Song, &starts, cues);
+        let palette = song
+            .palette
+            .iter()
+            .enumerate()
+            .filter_map(|(number, text)| {
+                self.colour(&join(path, &[Field("palette"), Index(number)]), text)
+            })
+            .collect();
         Item {
             kind: ItemKind::Song,
             title: song.title.clone(),
@@ -691,6 +732,7 @@ impl Checker {
             dances,
             speakers: Vec::new(),
             encore: false,
+            palette,
         }
     }
 
@@ -803,14 +845,16 @@ impl Checker {
         self.cues(
             path,
             limits,
-            (
-                &segment.camera,
-                &segment.lights,
-                &segment.effects,
-                &segment.chat,
-            ),
+            ItemCues {
+                camera: &segment.camera,
+                lights: &segment.lights,
+                ocean: &segment.ocean,
+                effects: &segment.effects,
+                chat: &segment.chat,
+            },
             cues,
         );
+        default_looks(index, kind, &[(start, None)], cues);
         Item {
             kind,
             title: segment.title.clone(),
@@ -824,6 +868,7 @@ impl Checker {
             dances: Vec::new(),
             speakers: segment.speakers.clone(),
             encore: false,
+            palette: Vec::new(),
         }
     }
 
@@ -860,7 +905,13 @@ impl Checker {
         &mut self,
         path: &[Step],
         limits: CueLimits,
-        (camera, lights, effects, chat): (&[RawShot], &[RawLight], &[RawEffect], &[RawChat]),
+        ItemCues {
+            camera,
+            lights,
+            ocean,
+            effects,
+            chat,
+        }: ItemCues<'_>,
         cues: &mut Vec<Cue>,
     ) {
         let mut shots: Vec<(usize, f64, Option<f64>, ShotCue)> = Vec::new();
@@ -1024,14 +1075,53 @@ impl Checker {
                     "0 is a snap; 0.5 is the default",
                 );
             }
+            if !(0.0..=1.0).contains(&light.intensity) {
+                self.error(
+                    &join(&light_path, &[Field("intensity")]),
+                    format!("intensity {} is outside 0 to 1", light.intensity),
+                    "0 is dark, 1 is full (the default)",
+                );
+            }
+            if !(light.chase.is_finite() && (0.125..=64.0).contains(&light.chase)) {
+                self.error(
+                    &join(&light_path, &[Field("chase")]),
+                    format!("chase {} is outside 0.125 to 64 beats", light.chase),
+                    "beats per sweep or chase step: 0.5 is fast, 1 the default, 4 slow",
+                );
+            }
             if let Some(at) = at {
                 cues.push(Cue {
                     at,
                     item: limits.item,
-                    action: CueAction::Light {
+                    action: CueAction::Light(LightCue {
                         look: light.look.clone(),
                         fade: light.fade.max(0.0),
-                    },
+                        intensity: light.intensity.clamp(0.0, 1.0),
+                        pattern: light.pattern,
+                        chase: light.chase.clamp(0.125, 64.0),
+                        lasers: light.lasers,
+                        auto: false,
+                    }),
+                });
+            }
+        }
+
+        for (number, change) in ocean.iter().enumerate() {
+            let ocean_path = join(path, &[Field("ocean"), Index(number)]);
+            let at = self.cue_time(&join(&ocean_path, &[Field("at")]), &change.at, &limits);
+            let what_path = join(&ocean_path, &[Field("ocean"), Index(0)]);
+            match &change.ocean {
+                Ocean::Member(id) => self.idol_ref(&what_path, id),
+                Ocean::Colour(text) => {
+                    self.colour(&what_path, text);
+                }
+                _ => {}
+            }
+            if let Some(at) = at {
+                cues.push(Cue {
+                    at,
+                    item: limits.item,
+                    action: CueAction::Ocean(change.ocean.clone()),
                 });
             }
         }
@@ -1079,6 +1169,39 @@ impl Checker {
 }
 
 /// Where an item's cues may go.
+/// The cue lists of one song or segment.
+struct ItemCues<'a> {
+    camera: &'a [RawShot],
+    lights: &'a [RawLight],
+    ocean: &'a [RawOcean],
+    effects: &'a [RawEffect],
+    chat: &'a [RawChat],
+}
+
+/// Gives the sections of item `index` that start before its first written light cue the
+/// default look of their kind (`starts`: each section's start and kind, in order).
+fn default_looks(
+    index: usize,
+    kind: ItemKind,
+    starts: &[(f64, Option<SectionKind>)],
+    cues: &mut Vec<Cue>,
+) {
+    let first_written = cues
+        .iter()
+        .filter(|cue| cue.item == index && matches!(cue.action, CueAction::Light(_)))
+        .map(|cue| cue.at)
+        .fold(f64::INFINITY, f64::min);
+    for &(at, section) in starts {
+        if at < first_written - 1e-9 {
+            cues.push(Cue {
+                at,
+                item: index,
+                action: CueAction::Light(LightCue::default_for(section, kind)),
+            });
+        }
+    }
+}
+
 struct CueLimits {
     start: f64,
     duration: f64,

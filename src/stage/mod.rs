@@ -1,29 +1,66 @@
-//! The built-in stage: floor, LED wall, truss, lights and five performers that move on the
-//! beat. It is the scene every run shows until a setlist describes its own.
+//! The venue: a main stage with a runway to a B-stage, steps, truss and an LED wall playing
+//! beat-synced visuals; a light rig of key light, follow spot, washes, moving heads and
+//! lasers driven by the setlist's looks; and the lightstick crowd.
+//!
+//! The rig is computed once per frame from the clock ([`rig::rig_at`]). On the `low` preset it
+//! lights cel-shaded materials through a uniform and no Bevy light exists; on `medium` and
+//! `high` the same rig drives real spot lights with shadows.
 
-use std::f32::consts::TAU;
+mod crowd;
+mod materials;
+pub mod rig;
 
-use bevy::prelude::*;
+use std::collections::HashMap;
 
+use bevy::{
+    asset::RenderAssetUsages,
+    mesh::{Indices, PrimitiveTopology},
+    prelude::*,
+};
+
+use self::materials::{CEL_SPOTS, CelRig, CelSpot, WallState};
+pub use self::{
+    crowd::FansOverride,
+    materials::{CelMaterial, GlowMaterial, LedWallMaterial},
+    rig::{Rig, Spot, rig_at},
+};
 use crate::{
     AppSystems,
+    choreography::{Plan, idol_body},
     clock::ConcertClock,
     graphics::RenderProfile,
-    setlist::{CueAction, CueFired, Setlist, raw::Look, validate::parse_colour},
+    setlist::{CueAction, CueFired, Setlist},
 };
 
 pub(crate) fn plugin(app: &mut App) {
+    app.add_plugins(materials::plugin);
     app.insert_resource(ClearColor(NIGHT_SKY));
     app.insert_resource(GlobalAmbientLight {
         color: Color::srgb(0.55, 0.5, 0.8),
-        brightness: 90.0,
+        brightness: 60.0,
         ..default()
     });
     app.init_resource::<StageFlash>();
-    app.add_systems(Startup, spawn_stage);
+    app.init_resource::<Rig>();
+    app.init_resource::<FansOverride>();
+    app.init_resource::<CelConversions>();
+    app.init_resource::<SharedCel>();
+    app.add_systems(Startup, (spawn_set, spawn_lights));
     app.add_systems(
         Update,
-        (flash_on_effects, sweep_colour_lights, pulse_led_wall)
+        (
+            flash_on_effects,
+            update_rig,
+            (
+                aim_real_lights,
+                aim_beams,
+                light_cel_materials,
+                play_led_wall,
+                crowd::seat_crowd,
+                crowd::wave_lightsticks,
+                use_cel_materials,
+            ),
+        )
             .chain()
             .in_set(AppSystems::Lights),
     );
@@ -36,98 +73,137 @@ const NIGHT_SKY: Color = Color::srgb(0.015, 0.012, 0.04);
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
 pub struct StageFlash(pub f32);
 
-/// A coloured stage light that sweeps across the stage on the beat.
-#[derive(Component, Debug, Clone, Copy)]
-struct SweepingLight {
-    /// Which side of the truss it hangs on: -1 left, 1 right.
-    side: f32,
+/// Which light of the rig a Bevy spot light or a beam shows.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+enum RigLight {
+    Key,
+    Follow,
+    Wash(usize),
+    Head(usize),
+    Laser(usize),
 }
 
-/// The LED wall behind the performers.
+impl RigLight {
+    fn spot(self, rig: &Rig) -> Option<&Spot> {
+        match self {
+            Self::Key => rig.key.as_ref(),
+            Self::Follow => rig.follow.as_ref(),
+            Self::Wash(index) => rig.washes.get(index),
+            Self::Head(index) => rig.heads.get(index),
+            Self::Laser(index) => rig.lasers.get(index),
+        }
+    }
+
+    /// Lumens of a Bevy spot light at level 1.
+    fn lumens(self) -> f32 {
+        match self {
+            Self::Key => 4_500_000.0,
+            Self::Follow => 2_500_000.0,
+            Self::Wash(_) | Self::Head(_) => 6_000_000.0,
+            Self::Laser(_) => 0.0,
+        }
+    }
+}
+
+/// A visible beam in the haze: a cone (or a laser's thin box) added onto the picture.
+#[derive(Component, Debug, Clone, Copy)]
+struct Beam;
+
+/// The LED wall's screen.
 #[derive(Component, Debug)]
 struct LedWall;
 
-fn spawn_stage(
+/// A glowing surface, a panel or a strip.
+fn glow(glows: &mut Assets<GlowMaterial>, colour: Color) -> MeshMaterial3d<GlowMaterial> {
+    MeshMaterial3d(glows.add(GlowMaterial::opaque(colour)))
+}
+
+fn spawn_set(
     mut commands: Commands,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
-    profile: Res<RenderProfile>,
+    mut glows: ResMut<Assets<GlowMaterial>>,
+    mut walls: ResMut<Assets<LedWallMaterial>>,
 ) {
-    let floor = materials.add(StandardMaterial {
-        base_color: Color::srgb(0.06, 0.055, 0.09),
+    let deck = materials.add(StandardMaterial {
+        base_color: Color::srgb(0.07, 0.065, 0.1),
         perceptual_roughness: 0.3,
         metallic: 0.2,
         ..default()
     });
+    let pink = Color::srgb(1.0, 0.5, 0.82);
+    // The main stage, the runway and the B-stage out in the crowd, all decks 0.5 m high.
     commands.spawn((
-        Name::new("Stage floor"),
+        Name::new("Main stage"),
         Mesh3d(meshes.add(Cylinder::new(7.0, 0.5).mesh().resolution(96))),
-        MeshMaterial3d(floor),
+        MeshMaterial3d(deck.clone()),
         Transform::from_xyz(0.0, -0.25, 0.0),
     ));
     commands.spawn((
-        Name::new("Stage rim"),
+        Name::new("Main stage rim"),
         Mesh3d(meshes.add(Torus::new(6.95, 7.05).mesh().major_resolution(128))),
-        MeshMaterial3d(materials.add(glowing(Color::srgb(1.0, 0.5, 0.82)))),
-        Transform::default(),
+        glow(&mut glows, pink),
     ));
     commands.spawn((
+        Name::new("Runway"),
+        Mesh3d(meshes.add(Cuboid::new(2.4, 0.5, 14.0))),
+        MeshMaterial3d(deck.clone()),
+        Transform::from_xyz(0.0, -0.25, 13.0),
+    ));
+    let strip = meshes.add(Cuboid::new(0.06, 0.06, 14.0));
+    for side in [-1.0, 1.0] {
+        commands.spawn((
+            Name::new("Runway edge light"),
+            Mesh3d(strip.clone()),
+            glow(&mut glows, pink),
+            Transform::from_xyz(side * 1.2, 0.0, 13.0),
+        ));
+    }
+    commands.spawn((
+        Name::new("B-stage"),
+        Mesh3d(meshes.add(Cylinder::new(3.5, 0.5).mesh().resolution(64))),
+        MeshMaterial3d(deck.clone()),
+        Transform::from_xyz(0.0, -0.25, 23.0),
+    ));
+    commands.spawn((
+        Name::new("B-stage rim"),
+        Mesh3d(meshes.add(Torus::new(3.45, 3.55).mesh().major_resolution(96))),
+        glow(&mut glows, pink),
+        Transform::from_xyz(0.0, 0.0, 23.0),
+    ));
+    // Steps down to the floor on both sides of the runway.
+    let step = meshes.add(Cuboid::new(2.0, 0.17, 0.35));
+    for side in [-1.0, 1.0] {
+        for level in 0..3 {
+            let level = level as f32;
+            commands.spawn((
+                Name::new("Step"),
+                Mesh3d(step.clone()),
+                MeshMaterial3d(deck.clone()),
+                Transform::from_xyz(side * 3.2, -0.085 - level * 0.17, 6.55 + level * 0.35),
+            ));
+        }
+    }
+    commands.spawn((
         Name::new("Arena floor"),
-        Mesh3d(meshes.add(Plane3d::default().mesh().size(60.0, 60.0))),
-        MeshMaterial3d(materials.add(glowing(Color::srgb(0.012, 0.012, 0.02)))),
+        Mesh3d(meshes.add(Plane3d::default().mesh().size(400.0, 400.0))),
+        glow(&mut glows, Color::srgb(0.012, 0.012, 0.02)),
         Transform::from_xyz(0.0, -0.5, 0.0),
+    ));
+    commands.spawn((
+        Name::new("LED wall frame"),
+        Mesh3d(meshes.add(Cuboid::new(13.4, 5.9, 0.2))),
+        glow(&mut glows, Color::srgb(0.01, 0.01, 0.015)),
+        Transform::from_xyz(0.0, 3.0, -5.6),
     ));
     commands.spawn((
         Name::new("LED wall"),
         LedWall,
-        Mesh3d(meshes.add(Cuboid::new(13.0, 5.5, 0.2))),
-        MeshMaterial3d(materials.add(glowing(Color::srgb(0.4, 0.1, 0.6)))),
-        Transform::from_xyz(0.0, 3.0, -5.5),
+        Mesh3d(meshes.add(Rectangle::new(13.0, 5.5))),
+        MeshMaterial3d(walls.add(LedWallMaterial::default())),
+        Transform::from_xyz(0.0, 3.0, -5.49),
     ));
     spawn_truss(&mut commands, &mut meshes, &mut materials);
-
-    commands.spawn((
-        Name::new("Key light"),
-        SpotLight {
-            color: Color::srgb(1.0, 0.96, 0.9),
-            intensity: 4_000_000.0,
-            range: 40.0,
-            outer_angle: 0.55,
-            inner_angle: 0.35,
-            shadow_maps_enabled: true,
-            ..default()
-        },
-        Transform::from_xyz(0.0, 9.0, 10.0).looking_at(Vec3::new(0.0, 1.0, 0.0), Vec3::Y),
-    ));
-    for side in [-1.0, 1.0] {
-        commands.spawn((
-            Name::new(if side < 0.0 {
-                "Left colour light"
-            } else {
-                "Right colour light"
-            }),
-            SweepingLight { side },
-            SpotLight {
-                intensity: COLOUR_LIGHT_INTENSITY,
-                range: 30.0,
-                outer_angle: 0.45,
-                inner_angle: 0.2,
-                shadow_maps_enabled: profile.colour_light_shadows,
-                ..default()
-            },
-            Transform::from_xyz(side * 5.5, 7.0, -1.0).looking_at(Vec3::ZERO, Vec3::Y),
-        ));
-    }
-}
-
-/// A surface that shows its own colour whatever the lights do: LED panels, light strips and
-/// the dark arena floor. Unlit shading also costs a fraction of PBR on a software rasterizer.
-fn glowing(colour: Color) -> StandardMaterial {
-    StandardMaterial {
-        base_color: colour,
-        unlit: true,
-        ..default()
-    }
 }
 
 fn spawn_truss(
@@ -154,70 +230,87 @@ fn spawn_truss(
         Name::new("Truss beam"),
         Mesh3d(meshes.add(Cuboid::new(12.3, 0.3, 0.3))),
         MeshMaterial3d(metal),
-        Transform::from_xyz(0.0, 7.0, -1.0),
+        Transform::from_xyz(0.0, rig::TRUSS_HEIGHT, -1.0),
     ));
 }
 
-/// Full brightness of a colour spot.
-const COLOUR_LIGHT_INTENSITY: f32 = 3_000_000.0;
-
-/// Colours of the left and right spots for a light look, and how bright they are (0 to 1).
-fn look_colours(look: &Look, setlist: &Setlist, clock: &ConcertClock) -> ([Color; 2], f32) {
-    let member = |index: usize| {
-        setlist
-            .cast
-            .get(index % setlist.cast.len().max(1))
-            .map_or(Color::WHITE, |idol| idol.colour)
-    };
-    match look {
-        Look::Warm => (
-            [Color::srgb(1.0, 0.72, 0.4), Color::srgb(1.0, 0.9, 0.75)],
-            1.0,
-        ),
-        Look::Cool => (
-            [Color::srgb(0.3, 0.45, 1.0), Color::srgb(0.65, 0.4, 1.0)],
-            1.0,
-        ),
-        Look::Member(id) => {
-            let colour = setlist
-                .idol(id)
-                .map_or(Color::WHITE, |(_, idol)| idol.colour);
-            ([colour, colour], 1.0)
-        }
-        Look::Colour(hex) => {
-            let colour = parse_colour(hex).unwrap_or(Color::WHITE);
-            ([colour, colour], 1.0)
-        }
-        Look::Rainbow => {
-            // Member colours, moving on by one every bar.
-            let bar = clock.bars().floor().max(0.0) as usize;
-            ([member(bar), member(bar + 1)], 1.0)
-        }
-        Look::Strobe => {
-            let on = clock.beat_phase() < 0.25;
-            ([Color::WHITE, Color::WHITE], if on { 1.0 } else { 0.05 })
-        }
-        Look::Blackout => ([Color::BLACK, Color::BLACK], 0.0),
+/// A unit cone from its apex at the origin along -Z to a unit-radius base at z = -1, bright
+/// at the apex and fading towards the base.
+fn beam_mesh() -> Mesh {
+    const SIDES: u32 = 16;
+    let mut positions = vec![[0.0, 0.0, 0.0]];
+    let mut colours = vec![[1.0, 1.0, 1.0, 1.0]];
+    for side in 0..SIDES {
+        let angle = side as f32 / SIDES as f32 * std::f32::consts::TAU;
+        positions.push([angle.cos(), angle.sin(), -1.0]);
+        colours.push([0.1, 0.1, 0.1, 1.0]);
     }
+    let indices = (0..SIDES)
+        .flat_map(|side| [0, 1 + side, 1 + (side + 1) % SIDES])
+        .collect();
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::RENDER_WORLD,
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+    .with_inserted_attribute(
+        Mesh::ATTRIBUTE_NORMAL,
+        vec![[0.0, 0.0, 1.0]; SIDES as usize + 1],
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, colours)
+    .with_inserted_indices(Indices::U32(indices))
 }
 
-/// Colours and brightness of the spots at the clock's time: the cued look, faded in over
-/// the previous one; before any cue, member colours.
-fn light_state(setlist: &Setlist, clock: &ConcertClock) -> ([Color; 2], f32) {
-    let Some(state) = setlist.light_at(clock.seconds) else {
-        return look_colours(&Look::Rainbow, setlist, clock);
-    };
-    let (to, to_level) = look_colours(state.look, setlist, clock);
-    let Some(previous) = state.previous else {
-        return (to, to_level);
-    };
-    let (from, from_level) = look_colours(previous, setlist, clock);
-    let blend = state.blend as f32;
-    let mix = |a: Color, b: Color| Color::from(a.to_linear().mix(&b.to_linear(), blend));
-    (
-        [mix(from[0], to[0]), mix(from[1], to[1])],
-        from_level + (to_level - from_level) * blend,
-    )
+/// Spot lights for the rig (none on the cel preset) and a beam for each moving head, the
+/// follow spot and each laser.
+fn spawn_lights(
+    mut commands: Commands,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut glows: ResMut<Assets<GlowMaterial>>,
+    profile: Res<RenderProfile>,
+) {
+    if !profile.cel {
+        let mut lights = vec![
+            RigLight::Key,
+            RigLight::Follow,
+            RigLight::Wash(0),
+            RigLight::Wash(1),
+        ];
+        lights.extend((0..profile.lit_moving_heads.min(rig::MOVING_HEADS)).map(RigLight::Head));
+        for light in lights {
+            commands.spawn((
+                Name::new(format!("{light:?} light")),
+                light,
+                SpotLight {
+                    range: 60.0,
+                    shadow_maps_enabled: match light {
+                        RigLight::Key => profile.key_shadows,
+                        _ => profile.colour_light_shadows,
+                    },
+                    ..default()
+                },
+                Transform::default(),
+            ));
+        }
+    }
+    let cone = meshes.add(beam_mesh());
+    let laser = meshes.add(Cuboid::new(0.05, 0.05, 1.0));
+    let beams = (0..rig::MOVING_HEADS)
+        .map(RigLight::Head)
+        .chain([RigLight::Follow])
+        .map(|light| (light, cone.clone()))
+        .chain((0..rig::LASERS).map(|index| (RigLight::Laser(index), laser.clone())));
+    for (light, mesh) in beams {
+        commands.spawn((
+            Name::new(format!("{light:?} beam")),
+            light,
+            Beam,
+            Mesh3d(mesh),
+            MeshMaterial3d(glows.add(GlowMaterial::additive(Color::BLACK))),
+            Transform::default(),
+            Visibility::Hidden,
+        ));
+    }
 }
 
 fn flash_on_effects(
@@ -234,42 +327,237 @@ fn flash_on_effects(
     }
 }
 
-fn sweep_colour_lights(
+fn update_rig(
     clock: Res<ConcertClock>,
     setlist: Res<Setlist>,
-    mut lights: Query<(&SweepingLight, &mut Transform, &mut SpotLight)>,
+    plan: Res<Plan>,
+    mut rig: ResMut<Rig>,
 ) {
-    // One sweep across the stage every bar.
-    let angle = (clock.bars() as f32 * TAU).sin();
-    let (colours, level) = light_state(&setlist, &clock);
-    for (light, mut transform, mut spot) in &mut lights {
-        let target = Vec3::new(-light.side * angle * 3.5, 0.0, 0.5 + angle.abs());
-        transform.look_at(target, Vec3::Y);
-        spot.color = colours[usize::from(light.side > 0.0)];
-        spot.intensity = COLOUR_LIGHT_INTENSITY * level;
+    let position = setlist.position_at(clock.seconds);
+    let singer = setlist.items.get(position.item).and_then(|item| {
+        item.lines
+            .iter()
+            .find(|line| line.bars.0 <= position.bar && position.bar <= line.bars.1)
+            .and_then(|line| line.idols.first())
+            .and_then(|id| setlist.idol(id))
+            .map(|(index, _)| idol_body(&setlist, &plan.0, index, clock.seconds))
+    });
+    let new = rig_at(
+        &setlist,
+        clock.seconds,
+        (clock.beats(), clock.bars()),
+        singer.as_ref(),
+    );
+    rig.set_if_neq(new);
+}
+
+fn aim_real_lights(rig: Res<Rig>, mut lights: Query<(&RigLight, &mut Transform, &mut SpotLight)>) {
+    for (light, mut transform, mut spot_light) in &mut lights {
+        let Some(spot) = light.spot(&rig) else {
+            spot_light.intensity = 0.0;
+            continue;
+        };
+        *transform = Transform::from_translation(spot.position).looking_to(spot.direction, Vec3::Y);
+        let level = spot.colour.red.max(spot.colour.green).max(spot.colour.blue);
+        spot_light.color = Color::from(spot.colour * (1.0 / level.max(1e-4)));
+        spot_light.intensity = light.lumens() * level;
+        spot_light.outer_angle = spot.angle.max(0.05);
+        spot_light.inner_angle = spot.angle.max(0.05) * 0.6;
     }
 }
 
-fn pulse_led_wall(
-    clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
-    flash: Res<StageFlash>,
-    walls: Query<&MeshMaterial3d<StandardMaterial>, With<LedWall>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+/// How much of a light the haze shows as a beam.
+const HAZE: f32 = 0.14;
+
+fn aim_beams(
+    rig: Res<Rig>,
+    mut beams: Query<
+        (
+            &RigLight,
+            &mut Transform,
+            &mut Visibility,
+            &MeshMaterial3d<GlowMaterial>,
+        ),
+        With<Beam>,
+    >,
+    mut glows: ResMut<Assets<GlowMaterial>>,
 ) {
-    // Bright on the beat, decaying through it, tinted by the light look; effects flash it.
-    let beat_glow = 1.0 - clock.beat_phase() as f32;
-    let (colours, level) = light_state(&setlist, &clock);
-    let tint = Hsla::from(colours[0]);
-    let lightness = (0.12 + 0.35 * beat_glow * beat_glow) * (0.35 + 0.65 * level);
-    let colour = Color::hsl(
-        tint.hue,
-        tint.saturation.max(0.5),
-        (lightness + 0.5 * flash.0).min(0.95),
-    );
+    for (light, mut transform, mut visibility, material) in &mut beams {
+        let spot = light
+            .spot(&rig)
+            .filter(|spot| spot.colour.red + spot.colour.green + spot.colour.blue > 0.01);
+        let Some(spot) = spot else {
+            *visibility = Visibility::Hidden;
+            continue;
+        };
+        *visibility = Visibility::Inherited;
+        let (length, width, strength) = match light {
+            RigLight::Laser(_) => (80.0, 1.0, 1.6),
+            // The follow spot's beam crosses the audience's view: keep it faint.
+            RigLight::Follow => (18.0, 18.0 * spot.angle.tan(), HAZE * 0.3),
+            _ => {
+                // To the floor (or 40 m when it points over the crowd).
+                let down = (-spot.direction.y).max(0.05);
+                let length = ((spot.position.y + 0.5) / down).min(40.0);
+                (length, length * (spot.angle * 0.6).tan(), HAZE)
+            }
+        };
+        *transform = Transform::from_translation(spot.position)
+            .looking_to(spot.direction, Vec3::Y)
+            .with_scale(match light {
+                RigLight::Laser(_) => Vec3::new(1.0, 1.0, length),
+                _ => Vec3::new(width, width, length),
+            });
+        if matches!(light, RigLight::Laser(_)) {
+            // The box is centred: move it out so it starts at the truss.
+            transform.translation += spot.direction * length * 0.5;
+        }
+        // A material update costs about a millisecond on a software renderer: skip the
+        // ones nobody could see.
+        let colour = spot.colour * strength;
+        let close = glows.get(&material.0).is_some_and(|glow| {
+            let old = glow.colour;
+            (old.red - colour.red).abs()
+                + (old.green - colour.green).abs()
+                + (old.blue - colour.blue).abs()
+                < 0.004
+        });
+        if !close && let Some(mut glow) = glows.get_mut(&material.0) {
+            glow.colour = colour;
+        }
+    }
+}
+
+/// The rig in the cel shader's form.
+fn cel_rig(rig: &Rig) -> CelRig {
+    let to_cel = |spot: &Spot| CelSpot {
+        position: spot.position.extend(1.0),
+        direction: spot.direction.extend(spot.angle.cos()),
+        colour: Vec4::new(spot.colour.red, spot.colour.green, spot.colour.blue, 0.0)
+            .with_w((spot.angle * 0.6).cos()),
+    };
+    let mut cel = CelRig {
+        ambient: Vec4::from(rig.ambient.to_f32_array()),
+        ..default()
+    };
+    let rim = rig.colours.first().copied().unwrap_or(LinearRgba::WHITE) * 0.35;
+    cel.rim = Vec4::from(rim.to_f32_array());
+    let spots = rig
+        .key
+        .iter()
+        .chain(rig.follow.iter())
+        .chain(rig.washes.iter())
+        .chain(rig.heads.iter());
+    for (slot, spot) in cel.spots.iter_mut().zip(spots) {
+        *slot = to_cel(spot);
+        cel.count += 1;
+    }
+    debug_assert!(cel.count as usize <= CEL_SPOTS);
+    cel
+}
+
+fn light_cel_materials(
+    rig: Res<Rig>,
+    profile: Res<RenderProfile>,
+    mut materials: ResMut<Assets<CelMaterial>>,
+) {
+    if !profile.cel {
+        return;
+    }
+    // Every frame, so materials made since (a model's, converted) get lit too; only the ones
+    // that differ are touched.
+    let cel = cel_rig(&rig);
+    let ids: Vec<AssetId<CelMaterial>> = materials
+        .iter()
+        .filter(|(_, material)| material.rig != cel)
+        .map(|(id, _)| id)
+        .collect();
+    for id in ids {
+        if let Some(mut material) = materials.get_mut(id) {
+            material.rig = cel;
+        }
+    }
+}
+
+fn play_led_wall(
+    rig: Res<Rig>,
+    clock: Res<ConcertClock>,
+    flash: Res<StageFlash>,
+    walls: Query<&MeshMaterial3d<LedWallMaterial>, With<LedWall>>,
+    mut materials: ResMut<Assets<LedWallMaterial>>,
+) {
+    let (palette, pattern, level) = rig.wall;
+    let state = WallState {
+        palette: palette.map(|colour| Vec4::from(colour.to_f32_array())),
+        state: Vec4::new(clock.beats() as f32, pattern as f32, level, flash.0),
+    };
     for handle in &walls {
         if let Some(mut material) = materials.get_mut(&handle.0) {
-            material.base_color = colour;
+            material.wall = state;
         }
+    }
+}
+
+/// One white cel material for every mesh that carries its colours in its vertices (the
+/// built-in idols on the low preset): lighting it costs one material update a frame, where a
+/// material per part cost about a millisecond each on a software renderer.
+#[derive(Resource, Debug, Clone)]
+pub struct SharedCel(pub Handle<CelMaterial>);
+
+impl FromWorld for SharedCel {
+    fn from_world(world: &mut World) -> Self {
+        let mut materials = world.resource_mut::<Assets<CelMaterial>>();
+        Self(materials.add(CelMaterial::new(Color::WHITE, true)))
+    }
+}
+
+/// Standard materials already swapped for cel (or glow) ones, by the standard material.
+#[derive(Resource, Debug, Default)]
+struct CelConversions(HashMap<AssetId<StandardMaterial>, Conversion>);
+
+#[derive(Debug, Clone)]
+enum Conversion {
+    Cel(Handle<CelMaterial>),
+    Glow(Handle<GlowMaterial>),
+}
+
+/// On the cel preset, gives every mesh with a standard material (idols, model avatars, the
+/// set) a cel material of the same colour and texture, or a glow for unlit ones.
+fn use_cel_materials(
+    mut commands: Commands,
+    profile: Res<RenderProfile>,
+    meshes: Query<(Entity, &MeshMaterial3d<StandardMaterial>)>,
+    standards: Res<Assets<StandardMaterial>>,
+    mut cels: ResMut<Assets<CelMaterial>>,
+    mut glows: ResMut<Assets<GlowMaterial>>,
+    mut conversions: ResMut<CelConversions>,
+) {
+    if !profile.cel {
+        return;
+    }
+    for (entity, material) in &meshes {
+        let Some(standard) = standards.get(&material.0) else {
+            continue;
+        };
+        let conversion = conversions
+            .0
+            .entry(material.0.id())
+            .or_insert_with(|| {
+                if standard.unlit {
+                    Conversion::Glow(glows.add(GlowMaterial::opaque(standard.base_color)))
+                } else {
+                    let mut cel =
+                        CelMaterial::new(standard.base_color, standard.cull_mode.is_none());
+                    cel.texture = standard.base_color_texture.clone();
+                    Conversion::Cel(cels.add(cel))
+                }
+            })
+            .clone();
+        let mut entity = commands.entity(entity);
+        entity.remove::<MeshMaterial3d<StandardMaterial>>();
+        match conversion {
+            Conversion::Cel(handle) => entity.insert(MeshMaterial3d(handle)),
+            Conversion::Glow(handle) => entity.insert(MeshMaterial3d(handle)),
+        };
     }
 }
