@@ -90,3 +90,103 @@ pub fn animation(counts: &[usize]) {
         );
     }
 }
+
+/// One offscreen render of the demo for the venue benchmark: these arguments on top of
+/// `play --headless --size 640x360 --start 0:33` (the first chorus).
+struct VenueRun {
+    label: String,
+    args: Vec<String>,
+}
+
+/// Seconds a child `encore play` takes for `frames` frames with `args`.
+fn time_play(exe: &Path, args: &[String], frames: u32) -> Result<f64, String> {
+    let start = Instant::now();
+    let output = std::process::Command::new(exe)
+        .args(["play", "--headless", "--size", "640x360", "--start", "0:33"])
+        .args(["--frames", &frames.to_string()])
+        .args(args)
+        .output()
+        .map_err(|error| format!("cannot run {}: {error}", exe.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "encore play {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()
+                .unwrap_or("no message")
+        ));
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Renders the demo offscreen at 640x360 and prints milliseconds per frame: the low preset
+/// with 1k, 10k and 50k lightsticks drawn (target: 50k at most 1.5x the time of 1k), then
+/// each preset next to a bare frame (the camera's clear and the overlay), all in one run.
+/// Each figure is the median of `runs` runs of `frames` frames, less a one-frame run that
+/// measures start-up and warm-up.
+pub fn venue(frames: u32, runs: u32) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|error| error.to_string())?;
+    let low_share = crate::graphics::RenderProfile::new(crate::graphics::Preset::Low, true).crowd;
+    let strings = |args: &[&str]| args.iter().map(|arg| (*arg).to_owned()).collect();
+    let mut plan: Vec<VenueRun> = [1_000u32, 10_000, 50_000]
+        .iter()
+        .map(|drawn| VenueRun {
+            label: format!("low, {:>2}k lightsticks", drawn / 1000),
+            args: vec![
+                "--quality".into(),
+                "low".into(),
+                "--fans".into(),
+                ((*drawn as f32 / low_share).round() as u32).to_string(),
+            ],
+        })
+        .collect();
+    plan.push(VenueRun {
+        label: "bare (clear + overlay)".into(),
+        args: strings(&["--bare"]),
+    });
+    for preset in ["low", "medium", "high"] {
+        plan.push(VenueRun {
+            label: format!("demo, {preset}"),
+            args: strings(&["--quality", preset]),
+        });
+    }
+    println!(
+        "venue: the demo's first chorus offscreen at 640x360, {frames} frames, median of {runs} \
+         runs, start-up subtracted ({} build)",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    let mut figures = Vec::new();
+    for run in &plan {
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let full = time_play(&exe, &run.args, frames + 1)?;
+            let startup = time_play(&exe, &run.args, 1)?;
+            times.push((full - startup).max(0.0) * 1000.0 / f64::from(frames));
+        }
+        times.sort_by(f64::total_cmp);
+        let ms = times[times.len() / 2];
+        figures.push(ms);
+        println!(
+            "  {:<24} {ms:6.1} ms a frame  {:5.1} fps",
+            run.label,
+            1000.0 / ms
+        );
+    }
+    println!(
+        "  50k / 1k lightsticks: {:.2}x (target: at most 1.5x); 10k / 1k: {:.2}x",
+        figures[2] / figures[0],
+        figures[1] / figures[0]
+    );
+    println!(
+        "  demo / bare: low {:.1}x, medium {:.1}x, high {:.1}x",
+        figures[4] / figures[3],
+        figures[5] / figures[3],
+        figures[6] / figures[3]
+    );
+    Ok(())
+}

@@ -101,6 +101,16 @@ enum BenchTarget {
     },
     /// CPU time to pose 5, 20 and 100 dancing idols per frame.
     Animation,
+    /// Frame time of the demo offscreen at 640x360: the low preset with 1k, 10k and 50k
+    /// lightsticks, and each preset next to a bare frame.
+    Venue {
+        /// Frames per timed run.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+        frames: u32,
+        /// Timed runs per figure (the median is printed).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+        runs: u32,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +198,9 @@ fn main() -> ExitCode {
             BenchTarget::Setlist { songs, runs } => {
                 encore::bench::setlist(songs, runs);
                 Ok(())
+            }
+            BenchTarget::Venue { frames, runs } => {
+                encore::bench::venue(frames, runs).map_err(anyhow::Error::msg)
             }
             BenchTarget::Animation => {
                 encore::bench::animation(&[5, 20, 100]);

@@ -26,9 +26,12 @@ pub(crate) fn plugin(app: &mut App) {
 /// A colour that ignores the lights, times the mesh's vertex colours if it has them.
 #[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
 pub struct GlowMaterial {
-    /// Linear colour; with [`AlphaMode::Add`] its alpha scales what is added.
+    /// Linear colour (alpha 0 for additive ones: Bevy blends them premultiplied).
     #[uniform(0)]
     pub colour: LinearRgba,
+    /// Metres from the eye over which it fades in; 0 for solid surfaces.
+    #[uniform(1)]
+    pub near: f32,
     /// Opaque for panels, additive for beams.
     pub alpha_mode: AlphaMode,
 }
@@ -38,14 +41,16 @@ impl GlowMaterial {
     pub fn opaque(colour: Color) -> Self {
         Self {
             colour: colour.to_linear(),
+            near: 0.0,
             alpha_mode: AlphaMode::Opaque,
         }
     }
 
-    /// Light added to what is behind: beams and lasers.
+    /// Light added to what is behind (beams and lasers), faded out near the eye.
     pub fn additive(colour: Color) -> Self {
         Self {
-            colour: colour.to_linear(),
+            colour: colour.to_linear().with_alpha(0.0),
+            near: 4.0,
             alpha_mode: AlphaMode::Add,
         }
     }

@@ -7,6 +7,7 @@
 //! `high` the same rig drives real spot lights with shadows.
 
 mod crowd;
+pub mod effects;
 mod materials;
 pub mod rig;
 
@@ -33,7 +34,7 @@ use crate::{
 };
 
 pub(crate) fn plugin(app: &mut App) {
-    app.add_plugins(materials::plugin);
+    app.add_plugins((materials::plugin, effects::plugin));
     app.insert_resource(ClearColor(NIGHT_SKY));
     app.insert_resource(GlobalAmbientLight {
         color: Color::srgb(0.55, 0.5, 0.8),
@@ -58,6 +59,8 @@ pub(crate) fn plugin(app: &mut App) {
                 play_led_wall,
                 crowd::seat_crowd,
                 crowd::wave_lightsticks,
+                effects::spawn_effects,
+                effects::play_effects,
                 use_cel_materials,
             ),
         )
@@ -414,7 +417,7 @@ fn aim_beams(
         }
         // A material update costs about a millisecond on a software renderer: skip the
         // ones nobody could see.
-        let colour = spot.colour * strength;
+        let colour = (spot.colour * strength).with_alpha(0.0);
         let close = glows.get(&material.0).is_some_and(|glow| {
             let old = glow.colour;
             (old.red - colour.red).abs()
@@ -428,8 +431,9 @@ fn aim_beams(
     }
 }
 
-/// The rig in the cel shader's form.
-fn cel_rig(rig: &Rig) -> CelRig {
+/// The rig in the cel shader's form, with the first `heads` moving heads (each spot is a
+/// loop turn for every pixel lit, so the low preset keeps to key, follow spot and washes).
+fn cel_rig(rig: &Rig, heads: usize) -> CelRig {
     let to_cel = |spot: &Spot| CelSpot {
         position: spot.position.extend(1.0),
         direction: spot.direction.extend(spot.angle.cos()),
@@ -447,7 +451,7 @@ fn cel_rig(rig: &Rig) -> CelRig {
         .iter()
         .chain(rig.follow.iter())
         .chain(rig.washes.iter())
-        .chain(rig.heads.iter());
+        .chain(rig.heads.iter().take(heads));
     for (slot, spot) in cel.spots.iter_mut().zip(spots) {
         *slot = to_cel(spot);
         cel.count += 1;
@@ -466,7 +470,7 @@ fn light_cel_materials(
     }
     // Every frame, so materials made since (a model's, converted) get lit too; only the ones
     // that differ are touched.
-    let cel = cel_rig(&rig);
+    let cel = cel_rig(&rig, profile.lit_moving_heads);
     let ids: Vec<AssetId<CelMaterial>> = materials
         .iter()
         .filter(|(_, material)| material.rig != cel)

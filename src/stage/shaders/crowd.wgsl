@@ -58,7 +58,7 @@ fn vertex(vertex: Vertex) -> Out {
     let distance = length(to_eye);
     let side = normalize(cross(axis, to_eye / distance));
     // At least about a pixel wide, however far away.
-    let width = max(0.035, distance * 0.0022);
+    let width = max(0.022, distance * 0.0022);
     let world = along + side * vertex.corner.x * width;
 
     var current = ocean.colours;
@@ -66,7 +66,8 @@ fn vertex(vertex: Vertex) -> Out {
     let now = mode_colour(u32(ocean.state.y), &current, vertex.seat);
     let before = mode_colour(u32(ocean.state.z), &previous, vertex.seat);
     var colour = mix(before, now, ocean.state.w);
-    var level = ocean.more.y;
+    // Sticks right at the lens (the audience's own view) would fill the picture.
+    var level = ocean.more.y * smoothstep(1.5, 4.0, distance);
     if u32(ocean.state.y) == 2u {
         // A bright band travelling round the venue.
         let band = fract(vertex.seat.x - ocean.more.z * 0.12);

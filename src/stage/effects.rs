@@ -1,0 +1,274 @@
+//! One-shot stage effects on cues: confetti, pyro, sparklers, CO2 jets and fireworks. Each
+//! kind is one mesh of particles seeded from the setlist; the shader moves them as a function
+//! of the seconds since the latest cue of that kind, so effects depend on the clock alone:
+//! a seek shows what a playthrough would, and every cue plays once.
+
+use bevy::{
+    asset::RenderAssetUsages,
+    camera::visibility::NoFrustumCulling,
+    mesh::{Indices, PrimitiveTopology},
+    pbr::{Material, MaterialPlugin},
+    prelude::*,
+    render::render_resource::{AsBindGroup, ShaderType},
+    shader::ShaderRef,
+};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+
+use crate::{
+    clock::ConcertClock,
+    graphics::RenderProfile,
+    setlist::{CueAction, Setlist, raw::Effect},
+};
+
+pub(crate) fn plugin(app: &mut App) {
+    bevy::asset::embedded_asset!(app, "shaders/effects.wgsl");
+    app.add_plugins(MaterialPlugin::<EffectMaterial>::default());
+}
+
+/// Every kind of effect, in the shader's numbering.
+pub const EFFECTS: [Effect; 5] = [
+    Effect::Confetti,
+    Effect::Pyro,
+    Effect::Sparklers,
+    Effect::Co2,
+    Effect::Fireworks,
+];
+
+/// Seconds an effect lasts after its cue.
+pub fn lifetime(effect: Effect) -> f64 {
+    match effect {
+        Effect::Confetti => 10.0,
+        Effect::Pyro => 2.0,
+        Effect::Sparklers => 5.5,
+        Effect::Co2 => 3.2,
+        Effect::Fireworks => 5.5,
+    }
+}
+
+/// Particles of a kind at full quality.
+fn particles(effect: Effect) -> u32 {
+    match effect {
+        Effect::Confetti => 2400,
+        Effect::Pyro => 900,
+        Effect::Sparklers => 1600,
+        Effect::Co2 => 600,
+        Effect::Fireworks => 1800,
+    }
+}
+
+/// Where a kind's emitters stand.
+fn emitters(effect: Effect) -> Vec<Vec3> {
+    match effect {
+        Effect::Confetti => vec![Vec3::new(-5.0, 0.3, 5.0), Vec3::new(5.0, 0.3, 5.0)],
+        Effect::Pyro => (0..6)
+            .map(|index| Vec3::new(-5.5 + index as f32 * 2.2, 0.0, 6.3))
+            .collect(),
+        Effect::Sparklers => (0..8)
+            .map(|index| {
+                let angle = -1.1 + index as f32 * 2.2 / 7.0;
+                Vec3::new(6.8 * angle.sin(), 0.0, 6.8 * angle.cos())
+            })
+            .collect(),
+        Effect::Co2 => vec![
+            Vec3::new(-3.5, 0.0, 4.5),
+            Vec3::new(3.5, 0.0, 4.5),
+            Vec3::new(-6.2, 0.0, 1.0),
+            Vec3::new(6.2, 0.0, 1.0),
+        ],
+        Effect::Fireworks => (0..4)
+            .map(|index| Vec3::new(-7.5 + index as f32 * 5.0, 2.0, -7.0))
+            .collect(),
+    }
+}
+
+/// The latest cue of `effect` still playing at `seconds`, as seconds since it fired.
+pub fn age_at(setlist: &Setlist, effect: Effect, seconds: f64) -> Option<f64> {
+    setlist.cues[..setlist.cues_until(seconds)]
+        .iter()
+        .rev()
+        .take_while(|cue| seconds - cue.at < 30.0)
+        .find(|cue| cue.action == CueAction::Effect(effect))
+        .map(|cue| seconds - cue.at)
+        .filter(|age| *age < lifetime(effect))
+}
+
+/// What an effect's shader needs.
+#[derive(ShaderType, Debug, Clone, Copy, Default, PartialEq)]
+pub struct Burst {
+    /// x seconds since the cue, y kind, z brightness.
+    pub state: Vec4,
+    /// Colours the particles pick from (members' for confetti and fireworks).
+    pub colours: [Vec4; 4],
+}
+
+/// Particles added onto the picture, moved by their age in the shader.
+#[derive(Asset, TypePath, AsBindGroup, Debug, Clone, Default)]
+pub struct EffectMaterial {
+    /// Age, kind and colours.
+    #[uniform(0)]
+    pub burst: Burst,
+}
+
+impl Material for EffectMaterial {
+    fn vertex_shader() -> ShaderRef {
+        "embedded://encore/stage/shaders/effects.wgsl".into()
+    }
+
+    fn fragment_shader() -> ShaderRef {
+        "embedded://encore/stage/shaders/effects.wgsl".into()
+    }
+
+    fn alpha_mode(&self) -> AlphaMode {
+        AlphaMode::Add
+    }
+
+    fn enable_shadows() -> bool {
+        false
+    }
+
+    fn enable_prepass() -> bool {
+        false
+    }
+}
+
+/// A kind of effect's particles.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub(crate) struct EffectParticles {
+    kind: usize,
+    count: u32,
+    seed: u64,
+}
+
+/// `count` particles at `effect`'s emitters, each with its own seeds.
+fn particle_mesh(effect: Effect, count: u32, seed: u64) -> Mesh {
+    let mut rng = StdRng::seed_from_u64(seed ^ (0xef_fec7 + effect as u64));
+    let emitters = emitters(effect);
+    let mut origins = Vec::with_capacity(count as usize * 4);
+    let mut corners = Vec::with_capacity(count as usize * 4);
+    let mut seeds = Vec::with_capacity(count as usize * 4);
+    let mut more = Vec::with_capacity(count as usize * 4);
+    let mut indices = Vec::with_capacity(count as usize * 6);
+    for index in 0..count {
+        let origin = emitters[index as usize % emitters.len()];
+        let seed: [f32; 2] = [rng.random(), rng.random()];
+        let extra: [f32; 4] = [rng.random(), rng.random(), rng.random(), rng.random()];
+        for corner in [[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]] {
+            origins.push(origin.to_array());
+            corners.push(corner);
+            seeds.push(seed);
+            more.push(extra);
+        }
+        let first = index * 4;
+        indices.extend([first, first + 1, first + 2, first, first + 2, first + 3]);
+    }
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::RENDER_WORLD,
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, origins)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, corners)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_1, seeds)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, more)
+    .with_inserted_indices(Indices::U32(indices))
+}
+
+/// Spawns each kind's particles, again when the seed or the quality's share changes.
+pub(crate) fn spawn_effects(
+    mut commands: Commands,
+    setlist: Res<Setlist>,
+    profile: Res<RenderProfile>,
+    existing: Query<(Entity, &EffectParticles)>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<EffectMaterial>>,
+) {
+    for (kind, effect) in EFFECTS.iter().enumerate() {
+        let wanted = EffectParticles {
+            kind,
+            count: (particles(*effect) as f32 * profile.particles).round() as u32,
+            seed: setlist.seed,
+        };
+        if existing.iter().any(|(_, particles)| *particles == wanted) {
+            continue;
+        }
+        for (entity, particles) in &existing {
+            if particles.kind == kind {
+                commands.entity(entity).despawn();
+            }
+        }
+        commands.spawn((
+            Name::new(format!("{effect:?} particles")),
+            wanted,
+            Mesh3d(meshes.add(particle_mesh(*effect, wanted.count, wanted.seed))),
+            MeshMaterial3d(materials.add(EffectMaterial::default())),
+            Transform::default(),
+            Visibility::Hidden,
+            NoFrustumCulling,
+        ));
+    }
+}
+
+/// Shows the effects whose cue is still playing, at their age.
+pub(crate) fn play_effects(
+    clock: Res<ConcertClock>,
+    setlist: Res<Setlist>,
+    mut effects: Query<(
+        &EffectParticles,
+        &MeshMaterial3d<EffectMaterial>,
+        &mut Visibility,
+    )>,
+    mut materials: ResMut<Assets<EffectMaterial>>,
+) {
+    let mut colours = [Vec4::ONE; 4];
+    for (slot, idol) in colours.iter_mut().zip(&setlist.cast) {
+        *slot = Vec4::from(idol.colour.to_linear().to_f32_array());
+    }
+    for (particles, material, mut visibility) in &mut effects {
+        let effect = EFFECTS[particles.kind];
+        let Some(age) = age_at(&setlist, effect, clock.seconds) else {
+            visibility.set_if_neq(Visibility::Hidden);
+            continue;
+        };
+        visibility.set_if_neq(Visibility::Inherited);
+        if let Some(mut material) = materials.get_mut(&material.0) {
+            material.burst = Burst {
+                state: Vec4::new(age as f32, particles.kind as f32, 1.0, 0.0),
+                colours,
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn effects_play_once_from_their_cue() {
+        let setlist = Setlist::built_in();
+        // The demo fires CO2 at the first chorus (bar 17).
+        let at = setlist.seconds_at(0, 17, 1.0).expect("first song");
+        assert_eq!(age_at(&setlist, Effect::Co2, at - 0.01), None);
+        let age = age_at(&setlist, Effect::Co2, at + 1.0).expect("playing");
+        assert!((age - 1.0).abs() < 1e-9);
+        // Over once its time is up, and the same state whichever way the playhead came.
+        assert_eq!(
+            age_at(&setlist, Effect::Co2, at + lifetime(Effect::Co2) + 0.1),
+            None
+        );
+        assert_eq!(age_at(&setlist, Effect::Co2, at + 1.0), Some(age));
+        // Nothing else is cued there.
+        assert_eq!(age_at(&setlist, Effect::Fireworks, at + 1.0), None);
+    }
+
+    #[test]
+    fn particles_are_seeded_from_the_setlist() {
+        let seeds = |seed: u64| match particle_mesh(Effect::Confetti, 50, seed)
+            .attribute(Mesh::ATTRIBUTE_UV_1)
+        {
+            Some(bevy::mesh::VertexAttributeValues::Float32x2(values)) => values.clone(),
+            other => panic!("seeds are two floats, not {other:?}"),
+        };
+        assert_eq!(seeds(3), seeds(3));
+        assert_ne!(seeds(3), seeds(4));
+    }
+}
