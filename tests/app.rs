@@ -137,6 +137,76 @@ fn headless_render_shows_a_lit_stage_with_the_panel() {
     assert!(outside < 0.5, "the panel starts at its offset");
 }
 
+/// Hue of a pixel in twelfths of the colour wheel, for saturated pixels only.
+fn hue_bucket([r, g, b]: [i32; 3]) -> Option<usize> {
+    let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+    if max < 90 || max - min < 60 {
+        return None;
+    }
+    let (r, g, b, span) = (r as f32, g as f32, b as f32, (max - min) as f32);
+    let hue = if max == r as i32 {
+        ((g - b) / span).rem_euclid(6.0)
+    } else if max == g as i32 {
+        (b - r) / span + 2.0
+    } else {
+        (r - g) / span + 4.0
+    };
+    Some(((hue / 6.0 * 12.0) as usize).min(11))
+}
+
+#[test]
+fn the_crowd_waves_member_colours_and_every_preset_renders() {
+    // The first chorus: a wide shot, the ocean in member colours (`Members` at bar 17).
+    let chorus = ["--frames", "1", "--start", "0:33"];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> {
+        chorus.iter().chain(extra).copied().collect()
+    };
+    let (_, crowd) = render("venue-low.png", &with(&["--quality", "low"]));
+    let (_, empty) = render(
+        "venue-empty.png",
+        &with(&["--quality", "low", "--fans", "0"]),
+    );
+    // Where the crowd's lightsticks are: the frames differ in the lower half.
+    let mut sticks = 0;
+    let mut hues = [0u32; 12];
+    for y in 180..360 {
+        for x in 0..640 {
+            let a = crowd.get_pixel(x, y).0.map(i32::from);
+            let b = empty.get_pixel(x, y).0.map(i32::from);
+            if (0..3).map(|c| (a[c] - b[c]).abs()).sum::<i32>() > 60 {
+                sticks += 1;
+                if let Some(bucket) = hue_bucket(a) {
+                    hues[bucket] += 1;
+                }
+            }
+        }
+    }
+    let share = f64::from(sticks) / (640.0 * 180.0);
+    assert!(
+        share > 0.01,
+        "lightsticks cover only {share:.4} of the lower half"
+    );
+    let colours = hues.iter().filter(|count| **count >= 15).count();
+    assert!(
+        colours >= 3,
+        "the ocean shows {colours} hues ({hues:?}), not member colours"
+    );
+
+    // The physically lit presets render the same instant differently, and fully.
+    for (name, quality) in [("venue-medium.png", "medium"), ("venue-high.png", "high")] {
+        let (_, image) = render(name, &with(&["--quality", quality]));
+        assert!(image != crowd, "{quality} looks exactly like low");
+        let mut distinct: Vec<[u8; 3]> = image.pixels().map(|p| p.0).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert!(
+            distinct.len() > 500,
+            "{quality}: {} colours",
+            distinct.len()
+        );
+    }
+}
+
 #[test]
 fn a_setlist_file_plays_its_camera_cues() {
     // Bar 5 of the demo's first song (7.5 s at 128 bpm) cuts to a close-up of Hana, in pink.

@@ -132,6 +132,10 @@ fn spawn_show_camera(
         ShadowLodOrigin,
         shot::wide(0.0).transform(),
     ));
+    if profile.bloom {
+        // Light strips, beams, lasers, sticks and sparks glow.
+        camera.insert(bevy::post_process::bloom::Bloom::NATURAL);
+    }
     if let Some(offscreen) = offscreen {
         camera.insert(RenderTarget::Image(offscreen.image.clone().into()));
     }

@@ -297,19 +297,24 @@ fn spawn_lights(
         }
     }
     let cone = meshes.add(beam_mesh());
-    let laser = meshes.add(Cuboid::new(0.05, 0.05, 1.0));
+    let laser = meshes.add(Cuboid::new(0.035, 0.035, 1.0));
     let beams = (0..rig::MOVING_HEADS)
         .map(RigLight::Head)
         .chain([RigLight::Follow])
         .map(|light| (light, cone.clone()))
         .chain((0..rig::LASERS).map(|index| (RigLight::Laser(index), laser.clone())));
     for (light, mesh) in beams {
+        let mut glow = GlowMaterial::additive(Color::BLACK);
+        if matches!(light, RigLight::Laser(_)) {
+            // Lasers sweep over the crowd, where cameras stand.
+            glow.near = 12.0;
+        }
         commands.spawn((
             Name::new(format!("{light:?} beam")),
             light,
             Beam,
             Mesh3d(mesh),
-            MeshMaterial3d(glows.add(GlowMaterial::additive(Color::BLACK))),
+            MeshMaterial3d(glows.add(glow)),
             Transform::default(),
             Visibility::Hidden,
         ));

@@ -53,12 +53,15 @@ fn vertex(vertex: Vertex) -> Out {
     // A wave left and right, one swing per two beats, each fan a little early or late.
     let swing = sin((beats * 0.5 + vertex.seat.y * 0.15) * 6.2831853) * 0.55;
     let axis = vec3(sin(swing), cos(swing), 0.0);
-    let along = vertex.position + axis * (0.42 * vertex.corner.y);
+    // Sticks right at the lens (the audience's own view) would fill the picture: they
+    // shrink away within a few metres.
+    let distance = length(view.world_position - vertex.position);
+    let near = smoothstep(1.0, 3.5, distance);
+    let along = vertex.position + axis * (0.42 * vertex.corner.y * near);
     let to_eye = view.world_position - along;
-    let distance = length(to_eye);
-    let side = normalize(cross(axis, to_eye / distance));
+    let side = normalize(cross(axis, to_eye / max(length(to_eye), 1e-3)));
     // At least about a pixel wide, however far away.
-    let width = max(0.022, distance * 0.0022);
+    let width = max(0.022, distance * 0.0022) * near;
     let world = along + side * vertex.corner.x * width;
 
     var current = ocean.colours;
@@ -66,8 +69,7 @@ fn vertex(vertex: Vertex) -> Out {
     let now = mode_colour(u32(ocean.state.y), &current, vertex.seat);
     let before = mode_colour(u32(ocean.state.z), &previous, vertex.seat);
     var colour = mix(before, now, ocean.state.w);
-    // Sticks right at the lens (the audience's own view) would fill the picture.
-    var level = ocean.more.y * smoothstep(1.5, 4.0, distance);
+    var level = ocean.more.y;
     if u32(ocean.state.y) == 2u {
         // A bright band travelling round the venue.
         let band = fract(vertex.seat.x - ocean.more.z * 0.12);
