@@ -626,6 +626,8 @@ pub enum Look {
     Member(String),
     /// Every light in this colour (`"#rrggbb"`).
     Colour(String),
+    /// The lights in these colours, in turn (`["#ff0000", "#ffffff"]`).
+    Colours(Vec<String>),
     /// Each light in a different member colour.
     Rainbow,
     /// White flashes on every beat.

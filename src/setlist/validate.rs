@@ -1066,6 +1066,18 @@ impl Checker {
                 Look::Colour(text) => {
                     self.colour(&look_path, text);
                 }
+                Look::Colours(texts) => {
+                    if texts.is_empty() {
+                        self.error(
+                            &look_path,
+                            "`Colours` needs at least one colour",
+                            "e.g. `Colours([\"#ff6fae\", \"#ffffff\"])`",
+                        );
+                    }
+                    for (number, text) in texts.iter().enumerate() {
+                        self.colour(&join(&look_path, &[Index(number)]), text);
+                    }
+                }
                 _ => {}
             }
             if !light.fade.is_finite() || light.fade < 0.0 {

@@ -27,7 +27,7 @@ pub use self::{
 };
 use crate::{
     AppSystems,
-    choreography::{Plan, idol_body},
+    choreography::Plan,
     clock::ConcertClock,
     graphics::RenderProfile,
     setlist::{CueAction, CueFired, Setlist},
@@ -80,7 +80,7 @@ pub struct StageFlash(pub f32);
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
 enum RigLight {
     Key,
-    Follow,
+    Follow(usize),
     Wash(usize),
     Head(usize),
     Laser(usize),
@@ -90,7 +90,7 @@ impl RigLight {
     fn spot(self, rig: &Rig) -> Option<&Spot> {
         match self {
             Self::Key => rig.key.as_ref(),
-            Self::Follow => rig.follow.as_ref(),
+            Self::Follow(index) => rig.follows.get(index),
             Self::Wash(index) => rig.washes.get(index),
             Self::Head(index) => rig.heads.get(index),
             Self::Laser(index) => rig.lasers.get(index),
@@ -101,12 +101,15 @@ impl RigLight {
     fn lumens(self) -> f32 {
         match self {
             Self::Key => 4_500_000.0,
-            Self::Follow => 2_500_000.0,
+            Self::Follow(_) => 2_500_000.0,
             Self::Wash(_) | Self::Head(_) => 6_000_000.0,
             Self::Laser(_) => 0.0,
         }
     }
 }
+
+/// Follow spots on the truss: one per member, for casts of up to this many.
+const FOLLOW_SPOTS: usize = 8;
 
 /// A visible beam in the haze: a cone (or a laser's thin box) added onto the picture.
 #[derive(Component, Debug, Clone, Copy)]
@@ -273,12 +276,8 @@ fn spawn_lights(
     profile: Res<RenderProfile>,
 ) {
     if !profile.cel {
-        let mut lights = vec![
-            RigLight::Key,
-            RigLight::Follow,
-            RigLight::Wash(0),
-            RigLight::Wash(1),
-        ];
+        let mut lights = vec![RigLight::Key, RigLight::Wash(0), RigLight::Wash(1)];
+        lights.extend((0..FOLLOW_SPOTS).map(RigLight::Follow));
         lights.extend((0..profile.lit_moving_heads.min(rig::MOVING_HEADS)).map(RigLight::Head));
         for light in lights {
             commands.spawn((
@@ -300,7 +299,7 @@ fn spawn_lights(
     let laser = meshes.add(Cuboid::new(0.035, 0.035, 1.0));
     let beams = (0..rig::MOVING_HEADS)
         .map(RigLight::Head)
-        .chain([RigLight::Follow])
+        .chain((0..FOLLOW_SPOTS).map(RigLight::Follow))
         .map(|light| (light, cone.clone()))
         .chain((0..rig::LASERS).map(|index| (RigLight::Laser(index), laser.clone())));
     for (light, mesh) in beams {
@@ -348,13 +347,15 @@ fn update_rig(
             .find(|line| line.bars.0 <= position.bar && position.bar <= line.bars.1)
             .and_then(|line| line.idols.first())
             .and_then(|id| setlist.idol(id))
-            .map(|(index, _)| idol_body(&setlist, &plan.0, index, clock.seconds))
+            .map(|(index, _)| index)
     });
+    let bodies = crate::camera::bodies(&setlist, &plan.0, clock.seconds);
     let new = rig_at(
         &setlist,
         clock.seconds,
         (clock.beats(), clock.bars()),
-        singer.as_ref(),
+        &bodies,
+        singer,
     );
     rig.set_if_neq(new);
 }
@@ -402,7 +403,7 @@ fn aim_beams(
         let (length, width, strength) = match light {
             RigLight::Laser(_) => (80.0, 1.0, 1.6),
             // The follow spot's beam crosses the audience's view: keep it faint.
-            RigLight::Follow => (18.0, 18.0 * spot.angle.tan(), HAZE * 0.3),
+            RigLight::Follow(_) => (18.0, 18.0 * spot.angle.tan(), HAZE * 0.3),
             _ => {
                 // To the floor (or 40 m when it points over the crowd).
                 let down = (-spot.direction.y).max(0.05);
@@ -454,7 +455,7 @@ fn cel_rig(rig: &Rig, heads: usize) -> CelRig {
     let spots = rig
         .key
         .iter()
-        .chain(rig.follow.iter())
+        .chain(rig.singer.and_then(|index| rig.follows.get(index)))
         .chain(rig.washes.iter())
         .chain(rig.heads.iter().take(heads));
     for (slot, spot) in cel.spots.iter_mut().zip(spots) {

@@ -56,8 +56,11 @@ pub struct Rig {
     pub ambient: LinearRgba,
     /// The front key light on the whole stage.
     pub key: Option<Spot>,
-    /// The follow spot on the member holding the line.
-    pub follow: Option<Spot>,
+    /// A follow spot on each member, in cast order; the one holding the line gets the bright
+    /// key spot, the others a soft one.
+    pub follows: Vec<Spot>,
+    /// Which of `follows` is on the member holding the line.
+    pub singer: Option<usize>,
     /// Colour washes from the left and right.
     pub washes: Vec<Spot>,
     /// Moving heads, left to right.
@@ -96,6 +99,15 @@ fn look_colours(look: &Look, setlist: &Setlist, bars: f64) -> Vec<LinearRgba> {
                 .unwrap_or(Color::WHITE)
                 .to_linear(),
         ],
+        Look::Colours(hexes) if !hexes.is_empty() => hexes
+            .iter()
+            .map(|hex| {
+                crate::setlist::validate::parse_colour(hex)
+                    .unwrap_or(Color::WHITE)
+                    .to_linear()
+            })
+            .collect(),
+        Look::Colours(_) => vec![LinearRgba::WHITE],
         Look::Rainbow => {
             let shift = bars.floor().max(0.0) as usize;
             (0..members.len())
@@ -234,12 +246,14 @@ fn cue_lights(cue: &LightCue, setlist: &Setlist, beats: f64, bars: f64) -> Rig {
 }
 
 /// The rig at `seconds`: the cued (or section default) look, faded in from the one before.
-/// `beats` and `bars` count the current music; `line` is the body of the member singing.
+/// `beats` and `bars` count the current music; `bodies` are the members' in cast order and
+/// `singer` the index of the one holding the line.
 pub fn rig_at(
     setlist: &Setlist,
     seconds: f64,
     (beats, bars): (f64, f64),
-    line: Option<&Body>,
+    bodies: &[Body],
+    singer: Option<usize>,
 ) -> Rig {
     let position = setlist.position_at(seconds);
     let item = setlist.items.get(position.item);
@@ -285,15 +299,25 @@ pub fn rig_at(
         colour: Color::srgb(1.0, 0.96, 0.9).to_linear() * key_level,
         angle: 0.55,
     });
-    rig.follow = line.filter(|_| !dark).map(|body| {
-        let from = Vec3::new(body.hips.x * 0.3, 11.0, 16.0);
-        Spot {
-            position: from,
-            direction: (body.hips - from).normalize(),
-            colour: Color::srgb(1.0, 0.97, 0.92).to_linear() * 0.7,
-            angle: 0.07,
-        }
-    });
+    rig.singer = singer.filter(|index| *index < bodies.len());
+    rig.follows = bodies
+        .iter()
+        .enumerate()
+        .map(|(index, body)| {
+            let from = Vec3::new(body.hips.x * 0.3, 11.0, 16.0);
+            let level = match (dark, rig.singer == Some(index)) {
+                (true, _) => 0.0,
+                (false, true) => 0.7,
+                (false, false) => 0.2,
+            };
+            Spot {
+                position: from,
+                direction: (body.hips - from).normalize_or(Vec3::NEG_Y),
+                colour: Color::srgb(1.0, 0.97, 0.92).to_linear() * level,
+                angle: 0.07,
+            }
+        })
+        .collect();
     let tint = rig.colours[0];
     rig.ambient = LinearRgba::rgb(0.07, 0.06, 0.11) + tint * (0.05 * level);
     let palette = item
@@ -319,7 +343,7 @@ mod tests {
     fn rig(setlist: &Setlist, seconds: f64) -> Rig {
         let grid = setlist.items[setlist.item_index_at(seconds)].grid;
         let beats = grid.beats_at(seconds);
-        rig_at(setlist, seconds, (beats, beats / 4.0), None)
+        rig_at(setlist, seconds, (beats, beats / 4.0), &[], None)
     }
 
     #[test]
@@ -330,6 +354,26 @@ mod tests {
         // Seeking backwards through the show gives the same states as playing forwards.
         for (index, &t) in times.iter().enumerate().rev() {
             assert_eq!(rig(&setlist, t), forward[index], "at {t} s");
+        }
+    }
+
+    #[test]
+    fn the_line_holder_gets_the_key_spot() {
+        let setlist = Setlist::built_in();
+        let plan = crate::choreography::formation::FormationPlan::new(&setlist);
+        let seconds = setlist.seconds_at(0, 5, 1.0).expect("first song");
+        let bodies = crate::camera::bodies(&setlist, &plan, seconds);
+        let rig = rig_at(&setlist, seconds, (16.0, 4.0), &bodies, Some(1));
+        assert_eq!(rig.follows.len(), setlist.cast.len());
+        let level = |spot: &Spot| spot.colour.red + spot.colour.green + spot.colour.blue;
+        let brightest = (0..rig.follows.len())
+            .max_by(|a, b| level(&rig.follows[*a]).total_cmp(&level(&rig.follows[*b])))
+            .expect("a cast");
+        assert_eq!(brightest, 1);
+        // Each spot points at its member's hips.
+        for (spot, body) in rig.follows.iter().zip(&bodies) {
+            let to_hips = (body.hips - spot.position).normalize();
+            assert!(spot.direction.dot(to_hips) > 0.9999);
         }
     }
 
