@@ -129,6 +129,8 @@ pub struct RenderProfile {
     pub particles: f32,
     /// Bloom around everything that glows.
     pub bloom: bool,
+    /// Puffs of haze over the stage (large soft sprites: fill rate a CPU does not have).
+    pub haze: u32,
 }
 
 impl RenderProfile {
@@ -148,6 +150,7 @@ impl RenderProfile {
                 crowd: 0.5,
                 particles: 0.35,
                 bloom: false,
+                haze: 0,
             },
             Preset::Medium => Self {
                 preset,
@@ -161,6 +164,7 @@ impl RenderProfile {
                 crowd: 0.5,
                 particles: 0.6,
                 bloom: false,
+                haze: 24,
             },
             Preset::High => Self {
                 preset,
@@ -174,6 +178,7 @@ impl RenderProfile {
                 crowd: 1.0,
                 particles: 1.0,
                 bloom: true,
+                haze: 40,
             },
         }
     }

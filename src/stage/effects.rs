@@ -1,4 +1,5 @@
-//! One-shot stage effects on cues: confetti, pyro, sparklers, CO2 jets and fireworks. Each
+//! One-shot stage effects on cues (confetti, pyro, sparklers, CO2 jets and fireworks), and the
+//! haze that hangs over the stage and shows the lights. Each
 //! kind is one mesh of particles seeded from the setlist; the shader moves them as a function
 //! of the seconds since the latest cue of that kind, so effects depend on the clock alone:
 //! a seek shows what a playthrough would, and every cue plays once.
@@ -92,6 +93,87 @@ pub fn age_at(setlist: &Setlist, effect: Effect, seconds: f64) -> Option<f64> {
         .filter(|age| *age < lifetime(effect))
 }
 
+/// The haze's number in the shader, after the cued effects.
+const HAZE_KIND: usize = 5;
+/// The haze over the stage: always there, drifting, lit in the look's colours.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Haze {
+    puffs: u32,
+    seed: u64,
+}
+
+/// Puffs spread over the stage and the front rows, each with its own seeds.
+fn haze_mesh(puffs: u32, seed: u64) -> Mesh {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x4a2e);
+    let origins = (0..puffs)
+        .map(|_| {
+            Vec3::new(
+                rng.random_range(-8.0..8.0),
+                rng.random_range(1.5..6.0),
+                rng.random_range(-4.0..9.0),
+            )
+        })
+        .collect();
+    quads(origins, &mut rng)
+}
+
+/// Spawns the haze, again when the seed or the quality's share changes.
+pub(crate) fn spawn_haze(
+    mut commands: Commands,
+    setlist: Res<Setlist>,
+    profile: Res<RenderProfile>,
+    existing: Query<(Entity, &Haze)>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<EffectMaterial>>,
+) {
+    let wanted = Haze {
+        puffs: profile.haze,
+        seed: setlist.seed,
+    };
+    if existing.iter().any(|(_, haze)| *haze == wanted) {
+        return;
+    }
+    for (entity, _) in &existing {
+        commands.entity(entity).despawn();
+    }
+    if wanted.puffs == 0 {
+        return;
+    }
+    commands.spawn((
+        Name::new("Haze"),
+        wanted,
+        Mesh3d(meshes.add(haze_mesh(wanted.puffs, wanted.seed))),
+        MeshMaterial3d(materials.add(EffectMaterial::default())),
+        Transform::default(),
+        NoFrustumCulling,
+    ));
+}
+
+/// Drifts the haze and tints it with the look; it thins out in a blackout.
+pub(crate) fn light_haze(
+    clock: Res<ConcertClock>,
+    rig: Res<super::Rig>,
+    hazes: Query<&MeshMaterial3d<EffectMaterial>, With<Haze>>,
+    mut materials: ResMut<Assets<EffectMaterial>>,
+) {
+    let mut colours = [Vec4::ONE; 4];
+    for (index, slot) in colours.iter_mut().enumerate() {
+        if let Some(colour) = rig.colours.get(index % rig.colours.len().max(1)) {
+            *slot = Vec4::from(colour.to_f32_array());
+        }
+    }
+    let level = rig.wall.2;
+    let burst = Burst {
+        state: Vec4::new(clock.seconds as f32, HAZE_KIND as f32, level, 0.0),
+        colours,
+    };
+    for handle in &hazes {
+        if let Some(mut material) = materials.get_mut(&handle.0) {
+            material.burst = burst;
+        }
+    }
+}
+
 /// What an effect's shader needs.
 #[derive(ShaderType, Debug, Clone, Copy, Default, PartialEq)]
 pub struct Burst {
@@ -143,29 +225,37 @@ pub(crate) struct EffectParticles {
 fn particle_mesh(effect: Effect, count: u32, seed: u64) -> Mesh {
     let mut rng = StdRng::seed_from_u64(seed ^ (0xef_fec7 + effect as u64));
     let emitters = emitters(effect);
-    let mut origins = Vec::with_capacity(count as usize * 4);
-    let mut corners = Vec::with_capacity(count as usize * 4);
-    let mut seeds = Vec::with_capacity(count as usize * 4);
-    let mut more = Vec::with_capacity(count as usize * 4);
-    let mut indices = Vec::with_capacity(count as usize * 6);
-    for index in 0..count {
-        let origin = emitters[index as usize % emitters.len()];
+    let origins = (0..count as usize)
+        .map(|index| emitters[index % emitters.len()])
+        .collect();
+    quads(origins, &mut rng)
+}
+
+/// A quad per particle at `origins`, with six random seeds each for the shader.
+fn quads(origins: Vec<Vec3>, rng: &mut StdRng) -> Mesh {
+    let count = origins.len();
+    let mut positions = Vec::with_capacity(count * 4);
+    let mut corners = Vec::with_capacity(count * 4);
+    let mut seeds = Vec::with_capacity(count * 4);
+    let mut more = Vec::with_capacity(count * 4);
+    let mut indices = Vec::with_capacity(count * 6);
+    for (index, origin) in origins.into_iter().enumerate() {
         let seed: [f32; 2] = [rng.random(), rng.random()];
         let extra: [f32; 4] = [rng.random(), rng.random(), rng.random(), rng.random()];
         for corner in [[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]] {
-            origins.push(origin.to_array());
+            positions.push(origin.to_array());
             corners.push(corner);
             seeds.push(seed);
             more.push(extra);
         }
-        let first = index * 4;
+        let first = index as u32 * 4;
         indices.extend([first, first + 1, first + 2, first, first + 2, first + 3]);
     }
     Mesh::new(
         PrimitiveTopology::TriangleList,
         RenderAssetUsages::RENDER_WORLD,
     )
-    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, origins)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
     .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, corners)
     .with_inserted_attribute(Mesh::ATTRIBUTE_UV_1, seeds)
     .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, more)

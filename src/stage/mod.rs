@@ -61,6 +61,8 @@ pub(crate) fn plugin(app: &mut App) {
                 crowd::wave_lightsticks,
                 effects::spawn_effects,
                 effects::play_effects,
+                effects::spawn_haze,
+                effects::light_haze,
                 use_cel_materials,
             ),
         )

@@ -96,6 +96,14 @@ fn particle(v: Vertex, t: f32, kind: u32) -> Particle {
             p.size = 0.3 + 1.6 * life;
             p.colour = vec3(0.9, 0.95, 1.0) * 0.22 * (1.0 - life);
         }
+        // Haze: big soft puffs drifting slowly over the stage, lit in the look's colours.
+        case 5u: {
+            let drift = vec3(sin(t * 0.07 + s.x * TAU), sin(t * 0.05 + s.y * TAU) * 0.3, cos(t * 0.06 + m.x * TAU));
+            p.position = v.origin + drift * vec3(2.5, 1.0, 2.0);
+            p.size = 2.2 + 2.0 * m.y;
+            let breathe = 0.7 + 0.3 * sin(t * 0.3 + m.z * TAU);
+            p.colour = palette(m.w) * 0.045 * breathe;
+        }
         // Fireworks: shells over the stage that burst into their colour.
         default: {
             let shell = floor(m.w * 4.0);
@@ -144,5 +152,5 @@ fn vertex(v: Vertex) -> Out {
 fn fragment(in: Out) -> @location(0) vec4<f32> {
     // Round and soft; alpha 0 makes Bevy's premultiplied blend purely additive.
     let fade = max(1.0 - dot(in.corner, in.corner), 0.0);
-    return vec4(in.colour.rgb * fade * in.colour.a, 0.0);
+    return vec4(in.colour.rgb * fade * fade * in.colour.a, 0.0);
 }
