@@ -394,9 +394,15 @@ fn aim_beams(
     mut glows: ResMut<Assets<GlowMaterial>>,
 ) {
     for (light, mut transform, mut visibility, material) in &mut beams {
+        // Only the key follow spot shows a beam: the soft ones would barely show and cost
+        // fill rate across the whole picture.
+        let shown = match light {
+            RigLight::Follow(index) => rig.singer == Some(*index),
+            _ => true,
+        };
         let spot = light
             .spot(&rig)
-            .filter(|spot| spot.colour.red + spot.colour.green + spot.colour.blue > 0.01);
+            .filter(|spot| shown && spot.colour.red + spot.colour.green + spot.colour.blue > 0.01);
         let Some(spot) = spot else {
             *visibility = Visibility::Hidden;
             continue;
