@@ -4,6 +4,7 @@
 #   X11:    the client libraries winit opens at run time, Xvfb for windows without a screen,
 #           xdotool for the tests that drive the window with mouse and keys.
 #   Video:  ffmpeg for recordings.
+#   Fonts:  Nanum Gothic (Hangul) and VL Gothic (kana, kanji) for the chat.
 # Safe to run again: it checks each package first and only calls apt-get for missing ones.
 set -euo pipefail
 
@@ -12,7 +13,7 @@ packages=(
   libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
   xvfb xauth xdotool
   ffmpeg
-  fonts-dejavu-core
+  fonts-dejavu-core fonts-nanum fonts-vlgothic
   pkg-config
 )
 

@@ -100,6 +100,11 @@ struct VenueRun {
 
 /// Seconds a child `encore play` takes for `frames` frames with `args`.
 fn time_play(exe: &Path, args: &[String], frames: u32) -> Result<f64, String> {
+    time_play_logged(exe, args, frames).map(|(seconds, _)| seconds)
+}
+
+/// Seconds a child `encore play` takes for `frames` frames with `args`, and its log.
+fn time_play_logged(exe: &Path, args: &[String], frames: u32) -> Result<(f64, String), String> {
     let start = Instant::now();
     let output = std::process::Command::new(exe)
         .args(["play", "--headless", "--size", "640x360", "--start", "0:33"])
@@ -117,7 +122,10 @@ fn time_play(exe: &Path, args: &[String], frames: u32) -> Result<f64, String> {
                 .unwrap_or("no message")
         ));
     }
-    Ok(start.elapsed().as_secs_f64())
+    Ok((
+        start.elapsed().as_secs_f64(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ))
 }
 
 /// Renders the demo offscreen at 640x360 and prints milliseconds per frame: the low preset
@@ -188,5 +196,51 @@ pub fn venue(frames: u32, runs: u32) -> Result<(), String> {
         figures[5] / figures[3],
         figures[6] / figures[3]
     );
+    Ok(())
+}
+
+/// The chat under a flood: the demo offscreen at 640x360 for ten seconds of show (300 frames)
+/// with a quiet chat, then with `rate` messages a second poured in. Prints both frame times
+/// (target: the flood at most 10% slower) and what the chat's store held against its cap.
+pub fn chat(rate: u32, runs: u32) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|error| error.to_string())?;
+    let frames = 300;
+    println!(
+        "chat: the demo's first chorus offscreen at 640x360, {frames} frames (10 s of show), \
+         median of {runs} runs, start-up subtracted ({} build)",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    let mut figures = Vec::new();
+    let mut held = String::new();
+    for (label, flood) in [("quiet chat", 0), ("flooded chat", rate)] {
+        let args = vec!["--chat-flood".to_owned(), flood.to_string()];
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let (full, log) = time_play_logged(&exe, &args, frames + 1)?;
+            let startup = time_play(&exe, &args, 1)?;
+            times.push((full - startup).max(0.0) * 1000.0 / f64::from(frames));
+            if flood > 0
+                && let Some(line) = log
+                    .lines()
+                    .rev()
+                    .find(|line| line.contains("messages held"))
+            {
+                held = line.split("chat: ").nth(1).unwrap_or(line).to_owned();
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let ms = times[times.len() / 2];
+        figures.push(ms);
+        println!("  {label:<14} {ms:6.1} ms a frame ({flood} messages a second)");
+    }
+    println!(
+        "  flooded / quiet: {:.2}x (target: at most 1.10x)",
+        figures[1] / figures[0]
+    );
+    println!("  after {} flooded messages: {held}", u64::from(rate) * 10);
     Ok(())
 }

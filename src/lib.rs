@@ -13,6 +13,7 @@ pub mod graphics;
 pub mod setlist;
 
 pub mod camera;
+pub mod chat;
 pub(crate) mod stage;
 mod ui;
 
@@ -61,6 +62,8 @@ pub struct PlayOptions {
     pub fans: Option<u32>,
     /// Draw the camera's clear colour only: the baseline of `encore bench venue`.
     pub bare: bool,
+    /// The chat overlay and its logs.
+    pub chat: chat::ChatOptions,
 }
 
 impl Default for PlayOptions {
@@ -77,6 +80,7 @@ impl Default for PlayOptions {
             quality: None,
             fans: None,
             bare: false,
+            chat: chat::ChatOptions::default(),
         }
     }
 }
@@ -127,6 +131,7 @@ pub fn plugin(app: &mut App) {
         avatar::plugin,
         choreography::plugin,
         camera::plugin,
+        chat::plugin,
         capture::plugin,
     ));
 }
@@ -155,6 +160,7 @@ pub fn build_app(
         ..default()
     });
     let quality = setlist.quality;
+    let chat_filter = setlist.chat_filter.clone();
     app.insert_resource(setlist);
     if let Some(file) = file {
         app.insert_resource(file);
@@ -219,12 +225,61 @@ pub fn build_app(
         options.quality.unwrap_or(quality),
     ));
     app.insert_resource(stage::FansOverride(options.fans));
+    app.insert_resource(chat_feed(&options.chat, &chat_filter));
+    let mut chat_settings = chat::ChatSettings {
+        side: options.chat.side,
+        ..default()
+    };
+    if let Some(name) = &options.chat.name {
+        chat_settings.name = chat::message::sanitise_name(name);
+    }
+    app.insert_resource(chat_settings);
     app.add_plugins((plugin, graphics::plugin, ui::plugin));
     if options.bare {
         // The benchmark's baseline: the camera clears the picture and draws the overlay.
         app.add_systems(Last, keep_only_the_camera);
     }
     app
+}
+
+/// The chat feed for `options`: a replayed log (its unreadable lines reported, the show goes
+/// on without them), a file to save to, a flood rate.
+fn chat_feed(options: &chat::ChatOptions, filter: &[String]) -> chat::ChatFeed {
+    let mut feed = chat::ChatFeed::default();
+    feed.flood = options.flood;
+    feed.chatter = !options.no_chatter;
+    if let Some(path) = &options.log {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let (messages, problems) = chat::log::read(path, &text, filter);
+                for problem in problems.iter().take(5) {
+                    warn!("chat log: {problem}; the line is skipped");
+                }
+                if problems.len() > 5 {
+                    warn!("chat log: {} more lines skipped", problems.len() - 5);
+                }
+                info!(
+                    "chat log: replaying {} messages from {}",
+                    messages.len(),
+                    path.display()
+                );
+                for message in messages {
+                    feed.add(message);
+                }
+            }
+            Err(error) => warn!(
+                "chat log: cannot read {}: {error}; check the path (the show goes on without it)",
+                path.display()
+            ),
+        }
+    }
+    if let Some(path) = &options.save {
+        match chat::log::ChatSaver::create(path) {
+            Ok(saver) => feed.save = Some(saver),
+            Err(message) => warn!("{message}; the show goes on without saving the chat"),
+        }
+    }
+    feed
 }
 
 /// Removes everything drawable but the camera and its overlay (`--bare`).

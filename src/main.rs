@@ -101,6 +101,15 @@ enum BenchTarget {
     },
     /// CPU time to pose 5, 20 and 100 dancing idols per frame.
     Animation,
+    /// Frame time with a quiet chat and with a flood of messages, and the chat's memory.
+    Chat {
+        /// Messages a second in the flood.
+        #[arg(long, default_value_t = 10_000)]
+        rate: u32,
+        /// Timed runs per figure (the median is printed).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+        runs: u32,
+    },
     /// Frame time of the demo offscreen at 640x360: the low preset with 1k, 10k and 50k
     /// lightsticks, and each preset next to a bare frame.
     Venue {
@@ -151,6 +160,25 @@ struct PlayArgs {
     /// Draw nothing but the camera's clear colour (for `encore bench venue`).
     #[arg(long, hide = true)]
     bare: bool,
+    /// Where the chat overlay goes (T hides and shows it in the window).
+    #[arg(long, value_enum, default_value = "right")]
+    chat: encore::chat::ChatSide,
+    /// Replay a chat export with the show: JSON lines or `[m:ss] user: text` lines (see
+    /// docs/chat.md).
+    #[arg(long, value_name = "FILE")]
+    chat_log: Option<PathBuf>,
+    /// Save the chat as it is shown, as JSON lines that `--chat-log` reads back.
+    #[arg(long, value_name = "FILE")]
+    save_chat: Option<PathBuf>,
+    /// Your name for the messages you type in the window (Enter to type, Enter to send).
+    #[arg(long, value_name = "NAME")]
+    chat_name: Option<String>,
+    /// Only scripted, replayed and typed chat: no generated fans.
+    #[arg(long)]
+    no_chatter: bool,
+    /// Pour this many messages a second into the chat (for `encore bench chat`).
+    #[arg(long, hide = true, default_value_t = 0)]
+    chat_flood: u32,
 }
 
 /// Parses `95.5` or `1:35.5` into seconds.
@@ -199,6 +227,9 @@ fn main() -> ExitCode {
                 encore::bench::setlist(songs, runs);
                 Ok(())
             }
+            BenchTarget::Chat { rate, runs } => {
+                encore::bench::chat(rate, runs).map_err(anyhow::Error::msg)
+            }
             BenchTarget::Venue { frames, runs } => {
                 encore::bench::venue(frames, runs).map_err(anyhow::Error::msg)
             }
@@ -235,6 +266,14 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
         quality: args.quality,
         fans: args.fans,
         bare: args.bare,
+        chat: encore::chat::ChatOptions {
+            log: args.chat_log,
+            save: args.save_chat,
+            side: args.chat,
+            name: args.chat_name,
+            flood: args.chat_flood,
+            no_chatter: args.no_chatter,
+        },
     })
 }
 

@@ -208,6 +208,69 @@ fn the_crowd_waves_member_colours_and_every_preset_renders() {
 }
 
 #[test]
+fn the_chat_draws_korean_japanese_and_emoji_with_real_glyphs() {
+    let log = out_dir().join("chat-log.txt");
+    std::fs::write(
+        &log,
+        "[0:01] 민지: 안녕하세요 여러분 사랑해요\n\
+         [0:02] sakura_jp: こんにちは！最高のライブ\n\
+         [0:03] luna: 💗💙💜 ✨🎤🎶\n",
+    )
+    .expect("temp is writable");
+    let log = log.to_str().expect("temp paths are UTF-8");
+    let args = [
+        "--frames",
+        "1",
+        "--start",
+        "3.5",
+        "--no-chatter",
+        "--chat-log",
+        log,
+    ];
+    let (_, with_fonts) = render("chat-fonts.png", &args);
+    let (_, no_chat) = render(
+        "chat-off.png",
+        &["--frames", "1", "--start", "3.5", "--chat", "off"],
+    );
+    // Where the newest lines are: the bottom of the chat column on the right.
+    let (x, y) = (440..630, 250..350);
+    let bright = |image: &RgbImage| share(image, x.clone(), y.clone(), |[r, g, b]| r + g + b > 560);
+    assert!(
+        bright(&with_fonts) > bright(&no_chat) + 0.02,
+        "the chat's text adds glyph pixels ({:.4} against {:.4})",
+        bright(&with_fonts),
+        bright(&no_chat)
+    );
+    // Without the fonts the same lines are boxes: the pictures differ where the text is.
+    let output = Command::new(ENCORE)
+        .args(["play", "--headless", "--size", "640x360", "--screenshot"])
+        .arg(out_dir().join("chat-boxes.png"))
+        .args(args)
+        .env("ENCORE_NO_CJK_FONTS", "1")
+        .output()
+        .expect("encore runs");
+    assert_success(&output);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("fonts-nanum"));
+    let boxes = image::open(out_dir().join("chat-boxes.png"))
+        .expect("a PNG")
+        .to_rgb8();
+    let mut differing = 0;
+    for py in y.clone() {
+        for px in x.clone() {
+            let a = with_fonts.get_pixel(px, py).0.map(i32::from);
+            let b = boxes.get_pixel(px, py).0.map(i32::from);
+            if (0..3).map(|c| (a[c] - b[c]).abs()).sum::<i32>() > 90 {
+                differing += 1;
+            }
+        }
+    }
+    assert!(
+        differing > 400,
+        "real glyphs and boxes differ in only {differing} pixels"
+    );
+}
+
+#[test]
 fn a_setlist_file_plays_its_camera_cues() {
     // Bar 5 of the demo's first song (7.5 s at 128 bpm) cuts to a close-up of Hana, in pink.
     let (_, image) = render(
@@ -357,6 +420,64 @@ fn the_viewer_takes_the_camera_in_a_window_gives_it_back_and_picks_a_fancam() {
     assert!(
         log.contains("camera: fancam · Fancam Hana"),
         "F should start a fancam on the first member\nlog:\n{log}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+/// Types into the chat like a viewer: Enter, a message with camera keys in it, Enter, until
+/// the saved chat has it; then quits. Arguments: the log file, the saved chat, then the command.
+const TYPE_IN_THE_CHAT: &str = r#"
+log=$1; saved=$2; shift 2
+"$@" 2>"$log" &
+app=$!
+window=$(xdotool search --sync --name encore | head -1)
+xdotool windowfocus --sync "$window"
+for try in $(seq 1 60); do
+  grep -q "wasd hello" "$saved" 2>/dev/null && break
+  xdotool key Return
+  sleep 0.5
+  xdotool type --delay 30 "wasd hello"
+  xdotool key Return
+  sleep 1
+done
+kill "$app"
+wait "$app"
+"#;
+
+#[test]
+fn typed_chat_is_sent_saved_and_never_moves_the_camera() {
+    let log = out_dir().join("typing.log");
+    let saved = out_dir().join("typed-chat.jsonl");
+    let _ = std::fs::remove_file(&saved);
+    let output = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x720x24", "bash", "-c"])
+        .args([TYPE_IN_THE_CHAT, "type"])
+        .arg(&log)
+        .arg(&saved)
+        .args([
+            ENCORE,
+            "play",
+            "--size",
+            "640x360",
+            "--no-chatter",
+            "--chat-name",
+            "tester",
+        ])
+        .arg("--save-chat")
+        .arg(&saved)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("xvfb-run and xdotool are installed by scripts/setup.sh");
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    let chat = std::fs::read_to_string(&saved).unwrap_or_default();
+    assert!(
+        chat.contains(r#""user":"tester""#) && chat.contains("wasd hello"),
+        "the typed message was not saved ({:?})\nchat:\n{chat}\nlog:\n{log}",
+        output.status
+    );
+    assert!(
+        !log.contains("the viewer has it"),
+        "typing W, A, S and D moved the camera\n{log}"
     );
     assert!(!log.contains("panicked"), "{log}");
 }

@@ -27,6 +27,8 @@ pub struct Setlist {
     pub quality: Quality,
     /// The crowd.
     pub audience: Audience,
+    /// Words the chat masks.
+    pub chat_filter: Vec<String>,
     /// The members, in the order they were listed.
     pub cast: Vec<Idol>,
     /// The program, back to back from concert time 0.
@@ -223,6 +225,8 @@ pub enum CueAction {
         from: String,
         /// Message.
         text: String,
+        /// Highlighted (paid) with this amount.
+        amount: Option<u32>,
     },
 }
 

@@ -25,6 +25,9 @@ pub struct RawConcert {
     /// The crowd and its lightsticks.
     #[serde(default)]
     pub audience: RawAudience,
+    /// Words the chat masks (any case), whoever writes them.
+    #[serde(default)]
+    pub chat_filter: Vec<String>,
     /// The members.
     pub cast: Vec<RawIdol>,
     /// What happens, in order.
@@ -671,4 +674,7 @@ pub struct RawChat {
     pub from: String,
     /// The message.
     pub text: String,
+    /// A highlighted (paid) message of this amount.
+    #[serde(default)]
+    pub amount: Option<u32>,
 }

@@ -365,6 +365,7 @@ impl Checker {
             seed: raw.seed,
             quality: raw.quality,
             audience,
+            chat_filter: raw.chat_filter.clone(),
             cast,
             items,
             cues,
@@ -1173,6 +1174,7 @@ impl Checker {
                     action: CueAction::Chat {
                         from: message.from.clone(),
                         text: message.text.clone(),
+                        amount: message.amount,
                     },
                 });
             }

@@ -26,6 +26,7 @@ pub(crate) fn plugin(app: &mut App) {
     app.add_systems(
         EguiPrimaryContextPass,
         (
+            crate::chat::install_fonts,
             warm_font_atlas.run_if(is_warming_up),
             show_panel_ui,
             setlist_problems_ui,
