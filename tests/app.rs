@@ -401,7 +401,17 @@ wait "$app"
 fn the_viewer_takes_the_camera_in_a_window_gives_it_back_and_picks_a_fancam() {
     let log = out_dir().join("free-camera.log");
     let output = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x720x24", "bash", "-c"])
+        // Each window test starts looking for a free display at its own number: two
+        // `xvfb-run -a` started together can pick the same one.
+        .args([
+            "-a",
+            "-n",
+            "110",
+            "-s",
+            "-screen 0 1280x720x24",
+            "bash",
+            "-c",
+        ])
         .args([DRIVE_THE_CAMERA, "drive"])
         .arg(&log)
         .args([ENCORE, "play", "--size", "640x360", "--frames", "3000"])
@@ -432,7 +442,7 @@ log=$1; saved=$2; shift 2
 app=$!
 window=$(xdotool search --sync --name encore | head -1)
 xdotool windowfocus --sync "$window"
-for try in $(seq 1 60); do
+for try in $(seq 1 20); do
   grep -q "wasd hello" "$saved" 2>/dev/null && break
   xdotool key Return
   sleep 0.5
@@ -450,7 +460,15 @@ fn typed_chat_is_sent_saved_and_never_moves_the_camera() {
     let saved = out_dir().join("typed-chat.jsonl");
     let _ = std::fs::remove_file(&saved);
     let output = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x720x24", "bash", "-c"])
+        .args([
+            "-a",
+            "-n",
+            "130",
+            "-s",
+            "-screen 0 1280x720x24",
+            "bash",
+            "-c",
+        ])
         .args([TYPE_IN_THE_CHAT, "type"])
         .arg(&log)
         .arg(&saved)

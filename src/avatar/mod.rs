@@ -198,6 +198,8 @@ pub(crate) fn spawn_builtin(
             .spawn((
                 Name::new(bone.vrm_name()),
                 rest[bone.index()],
+                // Rigid pieces hang from the joints on the low preset.
+                Visibility::default(),
                 ChildOf(parent),
             ))
             .id();

@@ -95,7 +95,8 @@ pub struct ChatFeed {
     next_plan: usize,
     next_extra: usize,
     shown_at: f64,
-    saved_until: f64,
+    saved_plan: usize,
+    saved_extra: usize,
     flooded: u64,
 }
 
@@ -111,7 +112,8 @@ impl Default for ChatFeed {
             next_plan: 0,
             next_extra: 0,
             shown_at: f64::NEG_INFINITY,
-            saved_until: f64::NEG_INFINITY,
+            saved_plan: 0,
+            saved_extra: 0,
             flooded: 0,
         }
     }
@@ -150,31 +152,38 @@ impl ChatFeed {
                 }
                 _ => self.next_plan < plan_end,
             };
-            let message = if from_plan {
+            // Each message is saved once, also when a jump back shows it again.
+            let (message, fresh) = if from_plan {
                 self.next_plan += 1;
-                self.plan.messages[self.next_plan - 1].clone()
+                let fresh = self.next_plan > self.saved_plan;
+                self.saved_plan = self.saved_plan.max(self.next_plan);
+                (self.plan.messages[self.next_plan - 1].clone(), fresh)
             } else {
                 self.next_extra += 1;
-                self.extra[self.next_extra - 1].clone()
+                let fresh = self.next_extra > self.saved_extra;
+                self.saved_extra = self.saved_extra.max(self.next_extra);
+                (self.extra[self.next_extra - 1].clone(), fresh)
             };
-            // Each message is saved once, also when a jump back shows it again.
-            if message.at > self.saved_until
-                && let Some(save) = &mut self.save
-            {
+            if fresh && let Some(save) = &mut self.save {
                 save.write(&message);
             }
             self.store.push(message);
         }
         self.shown_at = seconds;
-        self.saved_until = self.saved_until.max(seconds);
     }
 }
 
-fn plan_chat(setlist: Res<Setlist>, mut feed: ResMut<ChatFeed>) {
+fn plan_chat(setlist: Res<Setlist>, clock: Res<ConcertClock>, mut feed: ResMut<ChatFeed>) {
     if setlist.is_changed() {
         feed.plan = ChatPlan::new(&setlist, feed.chatter);
-        // Show the new plan from scratch at the current time.
+        // Show the new plan from scratch at the current time; save it from here on.
         feed.shown_at = f64::NEG_INFINITY;
+        // A reload keeps what was saved; the first plan saves from the start.
+        feed.saved_plan = if setlist.is_added() {
+            0
+        } else {
+            feed.plan.shown_by(clock.seconds)
+        };
     }
 }
 
