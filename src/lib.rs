@@ -228,6 +228,8 @@ pub fn build_app(
     app.insert_resource(chat_feed(&options.chat, &chat_filter));
     let mut chat_settings = chat::ChatSettings {
         side: options.chat.side,
+        opacity: options.chat.opacity,
+        font_size: options.chat.font_size,
         ..default()
     };
     if let Some(name) = &options.chat.name {

@@ -170,6 +170,12 @@ struct PlayArgs {
     /// Save the chat as it is shown, as JSON lines that `--chat-log` reads back.
     #[arg(long, value_name = "FILE")]
     save_chat: Option<PathBuf>,
+    /// How opaque the chat's background is, 0 to 1 (also a slider in the window).
+    #[arg(long, value_name = "0..1", default_value_t = 0.72, value_parser = parse_unit)]
+    chat_opacity: f32,
+    /// The chat's text size in points, 9 to 22 (also a slider in the window).
+    #[arg(long, value_name = "POINTS", default_value_t = 13.0, value_parser = parse_text_size)]
+    chat_size: f32,
     /// Your name for the messages you type in the window (Enter to type, Enter to send).
     #[arg(long, value_name = "NAME")]
     chat_name: Option<String>,
@@ -179,6 +185,22 @@ struct PlayArgs {
     /// Pour this many messages a second into the chat (for `encore bench chat`).
     #[arg(long, hide = true, default_value_t = 0)]
     chat_flood: u32,
+}
+
+/// A number from 0 to 1.
+fn parse_unit(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(value) if (0.0..=1.0).contains(&value) => Ok(value),
+        _ => Err(format!("`{text}` is not a number from 0 to 1")),
+    }
+}
+
+/// A text size from 9 to 22 points.
+fn parse_text_size(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(value) if (9.0..=22.0).contains(&value) => Ok(value),
+        _ => Err(format!("`{text}` is not a text size from 9 to 22 points")),
+    }
 }
 
 /// Parses `95.5` or `1:35.5` into seconds.
@@ -273,6 +295,8 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             name: args.chat_name,
             flood: args.chat_flood,
             no_chatter: args.no_chatter,
+            opacity: args.chat_opacity,
+            font_size: args.chat_size,
         },
     })
 }

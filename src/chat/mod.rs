@@ -229,7 +229,7 @@ fn feed_chat(
 }
 
 /// The chat options of `encore play`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChatOptions {
     /// A chat export to replay with the show.
     pub log: Option<PathBuf>,
@@ -243,6 +243,26 @@ pub struct ChatOptions {
     pub flood: u32,
     /// No generated fan chatter, only scripted, replayed and typed messages.
     pub no_chatter: bool,
+    /// Background opacity, 0 to 1.
+    pub opacity: f32,
+    /// Text size in points.
+    pub font_size: f32,
+}
+
+impl Default for ChatOptions {
+    fn default() -> Self {
+        let settings = ChatSettings::default();
+        Self {
+            log: None,
+            save: None,
+            side: ChatSide::Right,
+            name: None,
+            flood: 0,
+            no_chatter: false,
+            opacity: settings.opacity,
+            font_size: settings.font_size,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -169,7 +169,7 @@ struct Typing {
 fn chat_overlay_ui(
     mut contexts: EguiContexts,
     mut feed: ResMut<ChatFeed>,
-    settings: Res<ChatSettings>,
+    mut settings: ResMut<ChatSettings>,
     clock: Res<ConcertClock>,
     setlist: Res<Setlist>,
     lockstep: Option<Res<Lockstep>>,
@@ -202,6 +202,7 @@ fn chat_overlay_ui(
     let now = clock.seconds;
     let input_id = egui::Id::new("chat input");
     let mut sent = None;
+    let (mut new_opacity, mut new_size) = (settings.opacity, settings.font_size);
     egui::Area::new(egui::Id::new("chat"))
         .fixed_pos(rect.min)
         .order(egui::Order::Background)
@@ -217,6 +218,19 @@ fn chat_overlay_ui(
                     ui.set_max_size(rect.size() - egui::vec2(16.0, 16.0));
                     ui.with_layout(egui::Layout::bottom_up(egui::Align::LEFT), |ui| {
                         if window {
+                            // Settings: how see-through the chat is and how big it writes.
+                            ui.horizontal(|ui| {
+                                ui.spacing_mut().slider_width = (rect.width() * 0.25).min(90.0);
+                                ui.small("opacity");
+                                ui.add(
+                                    egui::Slider::new(&mut new_opacity, 0.0..=1.0)
+                                        .show_value(false),
+                                );
+                                ui.small("size");
+                                ui.add(
+                                    egui::Slider::new(&mut new_size, 9.0..=22.0).show_value(false),
+                                );
+                            });
                             let edit = egui::TextEdit::singleline(&mut typing.text)
                                 .id(input_id)
                                 .hint_text(format!("chat as {} (Enter)", settings.name))
@@ -268,12 +282,17 @@ fn chat_overlay_ui(
                         };
                         if paused_history {
                             // Paused: scroll back through what was said.
+                            let width = ui.available_width();
                             egui::ScrollArea::vertical()
+                                .max_width(width)
+                                .max_height(ui.available_height())
+                                .auto_shrink([false, false])
                                 .stick_to_bottom(true)
                                 .show(ui, |ui| {
                                     ui.with_layout(
                                         egui::Layout::top_down(egui::Align::LEFT),
                                         |ui| {
+                                            ui.set_max_width(width);
                                             let all: Vec<&ChatMessage> = lines().collect();
                                             for message in all.into_iter().rev() {
                                                 draw(ui, message);
@@ -313,6 +332,8 @@ fn chat_overlay_ui(
         });
     }
     float_hearts(ctx, &feed.plan.peaks, &setlist, now, rect);
+    settings.opacity = new_opacity;
+    settings.font_size = new_size;
     Ok(())
 }
 
