@@ -10,6 +10,7 @@ pub mod capture;
 pub mod choreography;
 pub mod clock;
 pub mod graphics;
+pub mod music;
 pub mod setlist;
 
 pub mod camera;
@@ -293,6 +294,11 @@ fn keep_only_the_camera(
     for entity in meshes.iter().chain(&lights) {
         commands.entity(entity).despawn();
     }
+}
+
+/// A duration as the panel writes it (`3:57.2`).
+pub fn ui_clock(seconds: f64) -> String {
+    ui::format_clock(seconds)
 }
 
 /// Runs the player until it finishes, returning an error a user can act on.

@@ -26,6 +26,15 @@ enum Command {
         #[arg(long)]
         shots: bool,
     },
+    /// Render the concert's soundtrack (encore's synthesized songs, the crowd between them,
+    /// cheers on cues) to a WAV file, sample-exact against the concert timeline.
+    Music {
+        /// The setlist (RON); the built-in demo when left out.
+        setlist: Option<PathBuf>,
+        /// The WAV file to write (48 kHz, 16-bit stereo).
+        #[arg(long, value_name = "OUT.wav")]
+        out: PathBuf,
+    },
     /// Make and export avatars.
     Avatar {
         #[command(subcommand)]
@@ -241,6 +250,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Play(args) => play(args),
         Command::Check { setlist, shots } => return check(&setlist, shots),
+        Command::Music { setlist, out } => music(setlist.as_deref(), &out),
         Command::Avatar {
             command: AvatarCommand::Gen(args),
         } => avatar_gen(args),
@@ -299,6 +309,33 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             font_size: args.chat_size,
         },
     })
+}
+
+/// `encore music`: the concert's mix to a WAV file.
+fn music(path: Option<&std::path::Path>, out: &std::path::Path) -> anyhow::Result<()> {
+    let setlist = match path {
+        Some(path) => {
+            let (setlist, report) = encore::setlist::check_file(path);
+            setlist.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{report}\nfix the setlist and run again (`encore check` lists the problems)"
+                )
+            })?
+        }
+        None => encore::setlist::Setlist::built_in(),
+    };
+    let started = std::time::Instant::now();
+    let mix = encore::music::concert_mix(&setlist);
+    encore::music::write_wav(out, &mix)
+        .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", out.display()))?;
+    println!(
+        "wrote {}: {} of music, {} samples a channel at 48 kHz, in {:.1} s",
+        out.display(),
+        encore::ui_clock(setlist.duration()),
+        mix.len() / 2,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// `encore avatar gen`: the idol from a setlist's cast or from the options, written to a file.
