@@ -18,6 +18,8 @@ pub mod chat;
 pub(crate) mod stage;
 mod ui;
 
+pub use ui::format_clock;
+
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -294,11 +296,6 @@ fn keep_only_the_camera(
     for entity in meshes.iter().chain(&lights) {
         commands.entity(entity).despawn();
     }
-}
-
-/// A duration as the panel writes it (`3:57.2`).
-pub fn ui_clock(seconds: f64) -> String {
-    ui::format_clock(seconds)
 }
 
 /// Runs the player until it finishes, returning an error a user can act on.

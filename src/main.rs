@@ -331,7 +331,7 @@ fn music(path: Option<&std::path::Path>, out: &std::path::Path) -> anyhow::Resul
     println!(
         "wrote {}: {} of music, {} samples a channel at 48 kHz, in {:.1} s",
         out.display(),
-        encore::ui_clock(setlist.duration()),
+        encore::format_clock(setlist.duration()),
         mix.len() / 2,
         started.elapsed().as_secs_f64()
     );

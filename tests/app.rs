@@ -84,6 +84,14 @@ fn share(
     f64::from(hits) / f64::from(total)
 }
 
+/// How many different colours a picture has.
+fn distinct_colours(image: &RgbImage) -> usize {
+    let mut colours: Vec<[u8; 3]> = image.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    colours.len()
+}
+
 fn close_to(pixel: [i32; 3], target: [i32; 3], tolerance: i32) -> bool {
     pixel
         .iter()
@@ -97,14 +105,8 @@ fn headless_render_shows_a_lit_stage_with_the_panel() {
     assert_eq!(image.dimensions(), (640, 360));
 
     // Not a single colour: a real scene has many distinct colours.
-    let mut colours: Vec<[u8; 3]> = image.pixels().map(|p| p.0).collect();
-    colours.sort_unstable();
-    colours.dedup();
-    assert!(
-        colours.len() > 500,
-        "only {} distinct colours",
-        colours.len()
-    );
+    let colours = distinct_colours(&image);
+    assert!(colours > 500, "only {colours} distinct colours");
 
     // The centre idol (lilac costume) stands in the middle of the frame.
     let lilac = share(&image, 305..335, 165..225, |[r, g, b]| {

@@ -212,6 +212,7 @@ pub(crate) fn spawn_builtin(
     );
     let mut looks = materials(idol.colour, look).into_iter();
     let mut faces = Vec::new();
+    let binds: Vec<Vec3> = Bone::ALL.iter().map(|bone| skeleton.at(*bone)).collect();
     for (slot, part) in idol_parts(&skeleton, look) {
         let Some((_, material)) = looks.find(|(candidate, _)| *candidate == slot) else {
             continue;
@@ -222,7 +223,6 @@ pub(crate) fn spawn_builtin(
         {
             // Rigid pieces on the joints, coloured in their vertices so every idol shares one
             // cel material: see `cpu_skin` for why.
-            let binds: Vec<Vec3> = Bone::ALL.iter().map(|bone| skeleton.at(*bone)).collect();
             for piece in cpu_skin::rigid_pieces(&part, &binds, root, material.base_color) {
                 let mut entity = commands.spawn((
                     Name::new(format!("{slot:?} on {:?}", Bone::ALL[piece.bone])),
@@ -235,16 +235,7 @@ pub(crate) fn spawn_builtin(
                 }
             }
             if has_face {
-                let weights = MorphWeights::new(vec![0.0; EXPRESSION_COUNT], None)
-                    .expect("a handful of expressions fits");
-                commands.entity(root).insert(weights);
-                faces.push(FaceBinding {
-                    entity: root,
-                    targets: Expression::ALL
-                        .iter()
-                        .map(|expression| (expression.index(), *expression))
-                        .collect(),
-                });
+                faces.push(face_on_root(commands, root, None));
             }
             continue;
         }
@@ -269,16 +260,7 @@ pub(crate) fn spawn_builtin(
             commands
                 .entity(part)
                 .insert(MeshMorphWeights::Reference(root));
-            let weights = MorphWeights::new(vec![0.0; EXPRESSION_COUNT], Some(mesh))
-                .expect("a handful of expressions fits");
-            commands.entity(root).insert(weights);
-            faces.push(FaceBinding {
-                entity: root,
-                targets: Expression::ALL
-                    .iter()
-                    .map(|expression| (expression.index(), *expression))
-                    .collect(),
-            });
+            faces.push(face_on_root(commands, root, Some(mesh)));
         }
     }
     commands.entity(root).insert(IdolRig {
@@ -287,6 +269,21 @@ pub(crate) fn spawn_builtin(
         unit: skeleton.height,
         faces,
     });
+}
+
+/// Gives a built-in idol's `root` the expression weights her face parts follow, and the
+/// binding that writes them (`mesh`: the first face mesh, for GPU morphs).
+fn face_on_root(commands: &mut Commands, root: Entity, mesh: Option<Handle<Mesh>>) -> FaceBinding {
+    let weights = MorphWeights::new(vec![0.0; EXPRESSION_COUNT], mesh)
+        .expect("a handful of expressions fits");
+    commands.entity(root).insert(weights);
+    FaceBinding {
+        entity: root,
+        targets: Expression::ALL
+            .iter()
+            .map(|expression| (expression.index(), *expression))
+            .collect(),
+    }
 }
 
 #[cfg(test)]

@@ -159,7 +159,7 @@ fn line_alpha(age: f64) -> f32 {
     (1.0 - ((age - 12.0) / 20.0).clamp(0.0, 1.0) * 0.55) as f32
 }
 
-/// Reads the current frame's typing state so the input box keeps its text across frames.
+/// What the viewer has typed so far, kept across frames.
 #[derive(Default)]
 struct Typing {
     text: String,

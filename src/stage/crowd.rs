@@ -2,12 +2,7 @@
 //! quad whose corners the vertex shader swings on the beat and colours by the ocean's mode,
 //! so the CPU builds the mesh once and only updates a uniform per frame.
 
-use bevy::{
-    asset::RenderAssetUsages,
-    camera::visibility::NoFrustumCulling,
-    mesh::{Indices, PrimitiveTopology},
-    prelude::*,
-};
+use bevy::{camera::visibility::NoFrustumCulling, prelude::*};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 use super::materials::{CrowdMaterial, OceanState};
@@ -64,32 +59,14 @@ pub fn seats(fans: u32, seed: u64) -> Vec<(Vec3, f32)> {
     seats
 }
 
-/// The crowd's mesh: four corners per stick.
+/// The crowd's mesh: four corners per stick, from the hand (0) to the tip (1).
 fn crowd_mesh(fans: u32, seed: u64) -> Mesh {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_fa25);
-    let seats = seats(fans, seed);
-    let mut positions = Vec::with_capacity(seats.len() * 4);
-    let mut corners = Vec::with_capacity(seats.len() * 4);
-    let mut places = Vec::with_capacity(seats.len() * 4);
-    let mut indices = Vec::with_capacity(seats.len() * 6);
-    for (index, (hand, around)) in seats.iter().enumerate() {
-        let phase: f32 = rng.random();
-        let first = (index * 4) as u32;
-        for corner in [[-1.0, 0.0], [1.0, 0.0], [1.0, 1.0], [-1.0, 1.0]] {
-            positions.push(hand.to_array());
-            corners.push(corner);
-            places.push([*around, phase]);
-        }
-        indices.extend([first, first + 1, first + 2, first, first + 2, first + 3]);
-    }
-    Mesh::new(
-        PrimitiveTopology::TriangleList,
-        RenderAssetUsages::RENDER_WORLD,
-    )
-    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
-    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, corners)
-    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_1, places)
-    .with_inserted_indices(Indices::U32(indices))
+    let sticks: Vec<([f32; 3], [f32; 2])> = seats(fans, seed)
+        .into_iter()
+        .map(|(hand, around)| (hand.to_array(), [around, rng.random()]))
+        .collect();
+    super::quad_mesh([[-1.0, 0.0], [1.0, 0.0], [1.0, 1.0], [-1.0, 1.0]], &sticks)
 }
 
 /// Seats the crowd, again when the setlist's audience or seed changes.

@@ -5,9 +5,7 @@
 //! a seek shows what a playthrough would, and every cue plays once.
 
 use bevy::{
-    asset::RenderAssetUsages,
     camera::visibility::NoFrustumCulling,
-    mesh::{Indices, PrimitiveTopology},
     pbr::{Material, MaterialPlugin},
     prelude::*,
     render::render_resource::{AsBindGroup, ShaderType},
@@ -231,35 +229,24 @@ fn particle_mesh(effect: Effect, count: u32, seed: u64) -> Mesh {
     quads(origins, &mut rng)
 }
 
-/// A quad per particle at `origins`, with six random seeds each for the shader.
+/// A quad per particle at `origins`, with six random seeds each for the shader (two in the
+/// second UVs, four in the colours).
 fn quads(origins: Vec<Vec3>, rng: &mut StdRng) -> Mesh {
-    let count = origins.len();
-    let mut positions = Vec::with_capacity(count * 4);
-    let mut corners = Vec::with_capacity(count * 4);
-    let mut seeds = Vec::with_capacity(count * 4);
-    let mut more = Vec::with_capacity(count * 4);
-    let mut indices = Vec::with_capacity(count * 6);
-    for (index, origin) in origins.into_iter().enumerate() {
-        let seed: [f32; 2] = [rng.random(), rng.random()];
-        let extra: [f32; 4] = [rng.random(), rng.random(), rng.random(), rng.random()];
-        for corner in [[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]] {
-            positions.push(origin.to_array());
-            corners.push(corner);
-            seeds.push(seed);
-            more.push(extra);
-        }
-        let first = index as u32 * 4;
-        indices.extend([first, first + 1, first + 2, first, first + 2, first + 3]);
-    }
-    Mesh::new(
-        PrimitiveTopology::TriangleList,
-        RenderAssetUsages::RENDER_WORLD,
+    let mut more = Vec::with_capacity(origins.len() * 4);
+    let particles: Vec<([f32; 3], [f32; 2])> = origins
+        .into_iter()
+        .map(|origin| {
+            let seed: [f32; 2] = [rng.random(), rng.random()];
+            let extra: [f32; 4] = [rng.random(), rng.random(), rng.random(), rng.random()];
+            more.extend([extra; 4]);
+            (origin.to_array(), seed)
+        })
+        .collect();
+    super::quad_mesh(
+        [[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]],
+        &particles,
     )
-    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
-    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, corners)
-    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_1, seeds)
     .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, more)
-    .with_inserted_indices(Indices::U32(indices))
 }
 
 /// Spawns each kind's particles, again when the seed or the quality's share changes.

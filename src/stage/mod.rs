@@ -242,6 +242,32 @@ fn spawn_truss(
     ));
 }
 
+/// A mesh of quads for a vertex shader to place: four vertices a quad, in order, each with
+/// its quad's `positions` entry, its corner and its `seeds` entry.
+fn quad_mesh(corners: [[f32; 2]; 4], quads: &[([f32; 3], [f32; 2])]) -> Mesh {
+    let mut positions = Vec::with_capacity(quads.len() * 4);
+    let mut corner_values = Vec::with_capacity(quads.len() * 4);
+    let mut seeds = Vec::with_capacity(quads.len() * 4);
+    let mut indices = Vec::with_capacity(quads.len() * 6);
+    for (index, (position, seed)) in quads.iter().enumerate() {
+        for corner in corners {
+            positions.push(*position);
+            corner_values.push(corner);
+            seeds.push(*seed);
+        }
+        let first = index as u32 * 4;
+        indices.extend([first, first + 1, first + 2, first, first + 2, first + 3]);
+    }
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::RENDER_WORLD,
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, corner_values)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_1, seeds)
+    .with_inserted_indices(Indices::U32(indices))
+}
+
 /// A unit cone from its apex at the origin along -Z to a unit-radius base at z = -1, bright
 /// at the apex and fading towards the base.
 fn beam_mesh() -> Mesh {
