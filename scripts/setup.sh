@@ -3,6 +3,7 @@
 #   Vulkan: Mesa's software driver (lavapipe) and the loader, so it renders without a GPU.
 #   X11:    the client libraries winit opens at run time, Xvfb for windows without a screen,
 #           xdotool for the tests that drive the window with mouse and keys.
+#   Audio:  ALSA headers for playback (the sound card itself is optional).
 #   Video:  ffmpeg for recordings.
 #   Fonts:  Nanum Gothic (Hangul) and VL Gothic (kana, kanji) for the chat.
 # Safe to run again: it checks each package first and only calls apt-get for missing ones.
@@ -12,6 +13,7 @@ packages=(
   mesa-vulkan-drivers libvulkan1
   libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
   xvfb xauth xdotool
+  libasound2-dev
   ffmpeg
   fonts-dejavu-core fonts-nanum fonts-vlgothic
   pkg-config

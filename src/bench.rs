@@ -244,3 +244,74 @@ pub fn chat(rate: u32, runs: u32) -> Result<(), String> {
     println!("  after {} flooded messages: {held}", u64::from(rate) * 10);
     Ok(())
 }
+
+/// Records the demo's first `seconds` at `size`, `fps` and `quality` to a throwaway MP4, then
+/// a bare scene (the camera's clear and the overlay) the same way, in one run, and prints
+/// frames per second, the realtime factor, their ratio and where each frame's time went.
+pub fn record(
+    seconds: f64,
+    size: bevy::math::UVec2,
+    fps: u32,
+    quality: crate::setlist::raw::Quality,
+) -> anyhow::Result<()> {
+    use crate::record::{RecordReport, describe_timings};
+    let exe = std::env::current_exe()?;
+    let folder = std::env::temp_dir();
+    let quality = format!("{quality:?}").to_lowercase();
+    println!(
+        "record: the demo's first {} at {}x{}, {fps} fps, {quality} quality, H.264 + AAC ({} \
+         build)",
+        crate::format_clock(seconds),
+        size.x,
+        size.y,
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    let mut reports = Vec::new();
+    for (label, bare) in [("demo", false), ("bare (clear only)", true)] {
+        let out = folder.join(format!("encore-bench-record-{}.mp4", std::process::id()));
+        let json = folder.join(format!("encore-bench-record-{}.json", std::process::id()));
+        let mut command = std::process::Command::new(&exe);
+        command
+            .args(["record", "--to", &seconds.to_string()])
+            .args(["--size", &format!("{}x{}", size.x, size.y)])
+            .args(["--fps", &fps.to_string(), "--quality", &quality])
+            .arg("-o")
+            .arg(&out)
+            .arg("--report")
+            .arg(&json);
+        if bare {
+            command.arg("--bare");
+        }
+        let output = command.output()?;
+        if !output.status.success() {
+            anyhow::bail!(
+                "encore record failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("no message")
+            );
+        }
+        let report: RecordReport = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+        let _ = std::fs::remove_file(&out);
+        let _ = std::fs::remove_file(&json);
+        println!(
+            "  {label:<18} {} frames in {:.1} s: {:.2} fps, {:.3}x realtime",
+            report.frames,
+            report.seconds,
+            report.frames_per_second(),
+            report.realtime()
+        );
+        println!("    {}", describe_timings(&report));
+        reports.push(report);
+    }
+    println!(
+        "  demo / bare: {:.1}x the time per frame (start-up and warm-up included in both)",
+        reports[1].frames_per_second() / reports[0].frames_per_second()
+    );
+    Ok(())
+}

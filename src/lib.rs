@@ -11,6 +11,7 @@ pub mod choreography;
 pub mod clock;
 pub mod graphics;
 pub mod music;
+pub mod record;
 pub mod setlist;
 
 pub mod camera;
@@ -67,6 +68,10 @@ pub struct PlayOptions {
     pub bare: bool,
     /// The chat overlay and its logs.
     pub chat: chat::ChatOptions,
+    /// Volume and mute of the music in the window.
+    pub audio: music::AudioSettings,
+    /// Recording: Ctrl-C is the recorder's (it finishes the file), the show panel is hidden.
+    pub recording: bool,
 }
 
 impl Default for PlayOptions {
@@ -84,6 +89,8 @@ impl Default for PlayOptions {
             fans: None,
             bare: false,
             chat: chat::ChatOptions::default(),
+            audio: music::AudioSettings::default(),
+            recording: false,
         }
     }
 }
@@ -186,10 +193,14 @@ pub fn build_app(
         unapproved_path_mode: UnapprovedPathMode::Deny,
         ..default()
     };
-    let defaults = DefaultPlugins
+    let mut defaults = DefaultPlugins
         .set(render_plugin)
         .set(log_plugin)
         .set(asset_plugin);
+    if options.recording {
+        defaults = defaults.disable::<bevy::app::TerminalCtrlCHandlerPlugin>();
+        app.insert_resource(capture::Recording);
+    }
     if options.headless {
         app.add_plugins(
             defaults
@@ -240,6 +251,11 @@ pub fn build_app(
     }
     app.insert_resource(chat_settings);
     app.add_plugins((plugin, graphics::plugin, ui::plugin));
+    if !options.headless {
+        // The music plays in the window only; offscreen runs are silent and in lockstep.
+        app.insert_resource(options.audio);
+        app.add_plugins(music::plugin);
+    }
     if options.bare {
         // The benchmark's baseline: the camera clears the picture and draws the overlay.
         app.add_systems(Last, keep_only_the_camera);
@@ -298,9 +314,13 @@ fn keep_only_the_camera(
     }
 }
 
-/// Runs the player until it finishes, returning an error a user can act on.
-pub fn run_play(options: &PlayOptions) -> anyhow::Result<()> {
-    let (setlist, file) = match &options.setlist {
+/// The setlist a run plays: the file checked (its warnings printed, its errors an error a
+/// user can act on) or the built-in demo, and the fancam member checked against its cast.
+pub fn load_show(
+    path: Option<&std::path::Path>,
+    fancam: Option<&str>,
+) -> anyhow::Result<(setlist::Setlist, Option<setlist::SetlistFile>)> {
+    let (setlist, file) = match path {
         Some(path) => {
             let (setlist, report) = setlist::check_file(path);
             let Some(setlist) = setlist else {
@@ -311,12 +331,12 @@ pub fn run_play(options: &PlayOptions) -> anyhow::Result<()> {
             if !report.diagnostics.is_empty() {
                 eprintln!("{report}");
             }
-            let file = setlist::SetlistFile::new(path.clone(), report.source);
+            let file = setlist::SetlistFile::new(path.to_owned(), report.source);
             (setlist, Some(file))
         }
         None => (setlist::Setlist::built_in(), None),
     };
-    if let Some(id) = &options.fancam
+    if let Some(id) = fancam
         && setlist.idol(id).is_none()
     {
         let ids: Vec<&str> = setlist.cast.iter().map(|idol| idol.id.as_str()).collect();
@@ -325,8 +345,11 @@ pub fn run_play(options: &PlayOptions) -> anyhow::Result<()> {
             ids.join(", ")
         );
     }
-    graphics::preflight(options.headless)?;
-    let mut app = build_app(options, setlist, file);
+    Ok((setlist, file))
+}
+
+/// Runs an app built by [`build_app`] to its end, returning an error a user can act on.
+pub fn run_app(mut app: App) -> anyhow::Result<()> {
     // `App::run` hands the world to the runner, so failures come back through this shared slot.
     let failure = capture::CaptureFailure::default();
     app.insert_resource(failure.clone());
@@ -338,4 +361,11 @@ pub fn run_play(options: &PlayOptions) -> anyhow::Result<()> {
             ))))
         }
     }
+}
+
+/// Runs the player until it finishes, returning an error a user can act on.
+pub fn run_play(options: &PlayOptions) -> anyhow::Result<()> {
+    let (setlist, file) = load_show(options.setlist.as_deref(), options.fancam.as_deref())?;
+    graphics::preflight(options.headless)?;
+    run_app(build_app(options, setlist, file))
 }

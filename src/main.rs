@@ -18,6 +18,9 @@ struct Cli {
 enum Command {
     /// Play a concert in a window, or render it offscreen with --headless.
     Play(PlayArgs),
+    /// Record the concert offscreen to an MP4 (H.264 and AAC) with its music and the chat,
+    /// every frame of the range whatever the machine's speed. Ctrl-C keeps what is done.
+    Record(RecordArgs),
     /// Check a setlist and list every problem, like a compiler. Exit code 1 on errors.
     Check {
         /// The setlist (RON).
@@ -45,6 +48,60 @@ enum Command {
         #[command(subcommand)]
         target: BenchTarget,
     },
+}
+
+#[derive(Debug, Args)]
+struct RecordArgs {
+    /// The setlist (RON); the built-in demo when left out.
+    setlist: Option<PathBuf>,
+    /// The video to write (MP4). It appears under this name only when complete.
+    #[arg(long, short, value_name = "OUT.mp4", default_value = "concert.mp4")]
+    out: PathBuf,
+    /// Frame size, WIDTHxHEIGHT (even numbers).
+    #[arg(long, value_name = "WxH", value_parser = parse_size, default_value = "1920x1080")]
+    size: UVec2,
+    /// Frames per second.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
+    fps: u32,
+    /// Rendering quality; overrides the setlist's. `auto` picks `low` on a software renderer
+    /// and `high` on a GPU.
+    #[arg(long, value_enum)]
+    quality: Option<Quality>,
+    /// Start here: seconds (`95.5`) or minutes:seconds (`1:35.5`).
+    #[arg(long, value_name = "TIME", value_parser = parse_start, conflicts_with = "song")]
+    from: Option<f64>,
+    /// Stop here (the end of the show when left out).
+    #[arg(long, value_name = "TIME", value_parser = parse_start, conflicts_with = "song")]
+    to: Option<f64>,
+    /// Record only the Nth song (from 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    song: Option<u32>,
+    /// Record this member's fancam (her id in the cast) instead of the director's cut.
+    #[arg(long, value_name = "ID")]
+    fancam: Option<String>,
+    /// Leave the chat overlay out of the picture.
+    #[arg(long)]
+    no_chat: bool,
+    /// Write numbered PNGs (frame_000000.png...) and audio.wav into this folder instead of a
+    /// video; needs no ffmpeg.
+    #[arg(long, value_name = "DIR")]
+    frames_dir: Option<PathBuf>,
+    /// Render only frames A to B (B not included) of the range, counted from its start at
+    /// --fps: a chunk to join with others (see docs/recording.md). `A..` runs to the end.
+    #[arg(long, value_name = "A..B", value_parser = parse_frames)]
+    frames: Option<(u64, Option<u64>)>,
+    /// Write one line per frame, its number and a checksum of its pixels, to compare runs.
+    #[arg(long, value_name = "FILE")]
+    hash_log: Option<PathBuf>,
+    /// Fans in the audience, overriding the setlist's.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=200_000))]
+    fans: Option<u32>,
+    /// Draw nothing but the camera's clear colour (for `encore bench record`).
+    #[arg(long, hide = true)]
+    bare: bool,
+    /// Write the run's figures as JSON here (for `encore bench record`).
+    #[arg(long, hide = true, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,6 +176,22 @@ enum BenchTarget {
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
         runs: u32,
     },
+    /// Record the demo's first minute to an MP4, and a bare scene (camera clear only) in the
+    /// same run: frames per second, realtime factor, their ratio, and where the time goes.
+    Record {
+        /// Seconds of the show to record.
+        #[arg(long, default_value_t = 60.0)]
+        seconds: f64,
+        /// Frame size.
+        #[arg(long, value_name = "WxH", value_parser = parse_size, default_value = "1280x720")]
+        size: UVec2,
+        /// Frames per second.
+        #[arg(long, default_value_t = 30)]
+        fps: u32,
+        /// Rendering quality.
+        #[arg(long, value_enum, default_value = "medium")]
+        quality: Quality,
+    },
     /// Frame time of the demo offscreen at 640x360: the low preset with 1k, 10k and 50k
     /// lightsticks, and each preset next to a bare frame.
     Venue {
@@ -191,6 +264,12 @@ struct PlayArgs {
     /// Only scripted, replayed and typed chat: no generated fans.
     #[arg(long)]
     no_chatter: bool,
+    /// Music volume in the window, 0 to 1 (also in the transport bar).
+    #[arg(long, value_name = "0..1", default_value_t = 0.8, value_parser = parse_unit)]
+    volume: f32,
+    /// Start with the music muted (M toggles it).
+    #[arg(long)]
+    mute: bool,
     /// Pour this many messages a second into the chat (for `encore bench chat`).
     #[arg(long, hide = true, default_value_t = 0)]
     chat_flood: u32,
@@ -231,6 +310,22 @@ fn parse_start(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Parses `30..90` or `30..` into a chunk of frames.
+fn parse_frames(text: &str) -> Result<(u64, Option<u64>), String> {
+    let invalid =
+        || format!("`{text}` is not a frame range; write FIRST..END, e.g. 0..900 or 900..");
+    let (first, last) = text.split_once("..").ok_or_else(invalid)?;
+    let first: u64 = first.trim().parse().map_err(|_| invalid())?;
+    let last = match last.trim() {
+        "" => None,
+        last => Some(last.parse::<u64>().map_err(|_| invalid())?),
+    };
+    if last.is_some_and(|last| last <= first) {
+        return Err(format!("`{text}`: the end must be after the first frame"));
+    }
+    Ok((first, last))
+}
+
 /// Parses `1280x720` into a size, with a message that shows the expected form.
 fn parse_size(text: &str) -> Result<UVec2, String> {
     let invalid = || format!("`{text}` is not a size; write it as WIDTHxHEIGHT, e.g. 640x360");
@@ -249,6 +344,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Play(args) => play(args),
+        Command::Record(args) => return record(args),
         Command::Check { setlist, shots } => return check(&setlist, shots),
         Command::Music { setlist, out } => music(setlist.as_deref(), &out),
         Command::Avatar {
@@ -265,6 +361,12 @@ fn main() -> ExitCode {
             BenchTarget::Venue { frames, runs } => {
                 encore::bench::venue(frames, runs).map_err(anyhow::Error::msg)
             }
+            BenchTarget::Record {
+                seconds,
+                size,
+                fps,
+                quality,
+            } => encore::bench::record(seconds, size, fps, quality),
             BenchTarget::Animation => {
                 encore::bench::animation(&[5, 20, 100]);
                 Ok(())
@@ -308,7 +410,63 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             opacity: args.chat_opacity,
             font_size: args.chat_size,
         },
+        audio: encore::music::AudioSettings {
+            volume: args.volume,
+            muted: args.mute,
+            device: false,
+        },
+        recording: false,
     })
+}
+
+/// `encore record`: exit code 0 when complete, 130 when stopped by Ctrl-C (the file holds
+/// the frames done), 1 on errors.
+fn record(args: RecordArgs) -> ExitCode {
+    use encore::record::{RecordOptions, Span, describe, run_record};
+    let span = match (args.song, args.from, args.to) {
+        (Some(song), _, _) => Span::Song(song as usize),
+        (None, None, None) => Span::Whole,
+        (None, from, to) => Span::Between(from.unwrap_or(0.0), to),
+    };
+    let options = RecordOptions {
+        setlist: args.setlist,
+        out: args.out,
+        size: args.size,
+        fps: args.fps,
+        quality: args.quality,
+        span,
+        frames: args.frames,
+        fancam: args.fancam,
+        no_chat: args.no_chat,
+        frames_dir: args.frames_dir,
+        hash_log: args.hash_log,
+        fans: args.fans,
+        bare: args.bare,
+        progress: true,
+    };
+    match run_record(&options) {
+        Ok(report) => {
+            eprintln!("{}", describe(&report));
+            eprintln!("{}", encore::record::describe_timings(&report));
+            if let Some(path) = &args.report
+                && let Err(error) = serde_json::to_string(&report)
+                    .map_err(std::io::Error::other)
+                    .and_then(|json| std::fs::write(path, json))
+            {
+                eprintln!("error: cannot write {}: {error}", path.display());
+                return ExitCode::FAILURE;
+            }
+            if report.interrupted {
+                ExitCode::from(130)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// `encore music`: the concert's mix to a WAV file.
@@ -326,6 +484,10 @@ fn music(path: Option<&std::path::Path>, out: &std::path::Path) -> anyhow::Resul
     };
     let started = std::time::Instant::now();
     let mix = encore::music::concert_mix(&setlist);
+    for problem in &mix.problems {
+        eprintln!("warning: {problem}");
+    }
+    let mix = mix.samples;
     encore::music::write_wav(out, &mix)
         .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", out.display()))?;
     println!(

@@ -536,6 +536,8 @@ fn every_command_has_help() {
         &["play", "--help"],
         &["check", "--help"],
         &["bench", "setlist", "--help"],
+        &["record", "--help"],
+        &["bench", "record", "--help"],
     ] {
         let output = run(args, &[], &[]);
         assert_success(&output);
@@ -690,4 +692,193 @@ fn check_prints_the_camera_plan_and_play_refuses_an_unknown_fancam() {
         stderr.contains("--fancam hanna") && stderr.contains("hana"),
         "{stderr}"
     );
+}
+
+/// What ffprobe says about a video: (codec type, codec, frames, rate) per stream, and the
+/// container's duration.
+fn probe(path: &Path) -> (Vec<[String; 4]>, f64) {
+    let output = Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-show_entries"])
+        .args([
+            "stream=codec_type,codec_name,nb_read_frames,r_frame_rate:format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs (scripts/setup.sh installs ffmpeg)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let mut streams = Vec::new();
+    let mut duration = 0.0;
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let fields: Vec<&str> = line.split(',').collect();
+        if fields.len() == 1 {
+            duration = fields[0].parse().unwrap_or(0.0);
+        } else {
+            // csv order follows ffprobe's field order: name, type, rate, frames.
+            streams.push([
+                fields[1].to_owned(),
+                fields[0].to_owned(),
+                fields.get(3).copied().unwrap_or("").to_owned(),
+                fields[2].to_owned(),
+            ]);
+        }
+    }
+    (streams, duration)
+}
+
+fn hash_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_recording_has_every_frame_with_sound_and_chunks_hash_like_one_pass() {
+    let dir = out_dir();
+    let video = dir.join("two-seconds.mp4");
+    let whole = dir.join("two-seconds.hashes");
+    let _ = std::fs::remove_file(&video);
+    let record = |extra: &[&str], hashes: &Path| {
+        let mut args = vec![
+            "record", "--size", "320x180", "--from", "0:31", "--to", "0:33",
+        ];
+        args.extend_from_slice(&["--hash-log", hashes.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        let output = run(&args, &[], &[]);
+        assert_success(&output);
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let log = record(&["-o", video.to_str().unwrap()], &whole);
+    assert!(log.contains("wrote"), "{log}");
+    assert!(
+        log.contains("60/60 frames"),
+        "the progress reaches the end: {log}"
+    );
+    let (streams, duration) = probe(&video);
+    assert_eq!(
+        streams.len(),
+        2,
+        "one video and one audio stream: {streams:?}"
+    );
+    let video_stream = streams
+        .iter()
+        .find(|s| s[0] == "video")
+        .expect("a video stream");
+    assert_eq!(video_stream[1], "h264");
+    assert_eq!(video_stream[2], "60", "every frame: {streams:?}");
+    assert_eq!(video_stream[3], "30/1");
+    let audio_stream = streams
+        .iter()
+        .find(|s| s[0] == "audio")
+        .expect("an audio stream");
+    assert_eq!(audio_stream[1], "aac");
+    assert!((duration - 2.0).abs() < 0.05, "duration {duration}");
+    assert!(!dir.join("two-seconds.mp4.part").exists());
+
+    let hashes = hash_lines(&whole);
+    assert_eq!(hashes.len(), 60);
+    assert!(hashes[0].starts_with("000000 "), "{}", hashes[0]);
+    assert_ne!(hashes[0], hashes[59], "the picture moves");
+
+    // The same two seconds in two chunks, the second as PNGs and a WAV: the same frames.
+    let first = dir.join("chunk-a.hashes");
+    let second = dir.join("chunk-b.hashes");
+    let pngs = dir.join("chunk-b-frames");
+    let _ = std::fs::remove_dir_all(&pngs);
+    let chunk_video = dir.join("chunk-a.mp4");
+    record(
+        &["--frames", "0..25", "-o", chunk_video.to_str().unwrap()],
+        &first,
+    );
+    record(
+        &["--frames", "25..60", "--frames-dir", pngs.to_str().unwrap()],
+        &second,
+    );
+    let mut chunks = hash_lines(&first);
+    chunks.extend(hash_lines(&second));
+    assert_eq!(chunks, hashes, "chunks render the frames of a single pass");
+    assert!(pngs.join("frame_000025.png").exists());
+    assert!(pngs.join("frame_000059.png").exists());
+    let wav = std::fs::metadata(pngs.join("audio.wav")).expect("the chunk's audio");
+    // 35 frames at 30 fps of 48 kHz 16-bit stereo, plus the header.
+    assert_eq!(wav.len(), 44 + 56_000 * 4);
+    let frame = image::open(pngs.join("frame_000040.png"))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(frame.dimensions(), (320, 180));
+    assert!(distinct_colours(&frame) > 50, "a real picture");
+}
+
+#[test]
+fn ctrl_c_keeps_a_playable_video_of_the_frames_done() {
+    let dir = out_dir();
+    let video = dir.join("interrupted.mp4");
+    let hashes = dir.join("interrupted.hashes");
+    let _ = std::fs::remove_file(&video);
+    let _ = std::fs::remove_file(&hashes);
+    let child = Command::new(ENCORE)
+        .args(["record", "--size", "320x180", "--to", "1:00", "-o"])
+        .arg(&video)
+        .arg("--hash-log")
+        .arg(&hashes)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("encore starts");
+    let started = std::time::Instant::now();
+    while hash_lines(&hashes).len() < 12 {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no frames after two minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("encore ends");
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{log}");
+    assert!(log.contains("stopped after"), "{log}");
+    let done = hash_lines(&hashes).len();
+    assert!((12..1800).contains(&done), "{done} frames");
+    let (streams, _) = probe(&video);
+    let video_stream = streams
+        .iter()
+        .find(|s| s[0] == "video")
+        .expect("a video stream");
+    assert_eq!(
+        video_stream[2],
+        done.to_string(),
+        "the file has the frames done"
+    );
+    assert!(!dir.join("interrupted.mp4.part").exists());
+}
+
+#[test]
+fn record_without_ffmpeg_or_with_an_odd_size_says_what_to_do() {
+    let empty = out_dir().join("no-tools");
+    std::fs::create_dir_all(&empty).unwrap();
+    let output = run(
+        &["record", "--to", "1", "-o", "/tmp/never.mp4"],
+        &[("PATH", empty.to_str().unwrap())],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("ffmpeg is not installed"), "{log}");
+    assert!(log.contains("--frames-dir"), "{log}");
+
+    let output = run(&["record", "--size", "321x180"], &[], &[]);
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("even width and height"), "{log}");
 }

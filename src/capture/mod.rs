@@ -24,6 +24,7 @@ use crate::{AppSystems, PlayOptions, clock::Lockstep};
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<CaptureSettings>();
     app.init_resource::<CaptureFailure>();
+    app.init_resource::<FrameNow>();
     app.add_systems(PreStartup, prepare_capture);
     app.add_systems(Update, count_frames.in_set(AppSystems::Capture));
 }
@@ -63,6 +64,11 @@ impl CaptureSettings {
     }
 }
 
+/// Present while `encore record` runs: the recorder takes the frames, the show panel (a
+/// viewer's read-out) stays out of the picture.
+#[derive(Resource, Debug, Clone, Copy, Default)]
+pub struct Recording;
+
 /// The image the show camera renders into when there is no window.
 #[derive(Resource, Debug, Clone)]
 pub struct OffscreenTarget {
@@ -76,7 +82,7 @@ pub struct OffscreenTarget {
 pub struct CaptureFailure(Arc<Mutex<Option<String>>>);
 
 impl CaptureFailure {
-    fn set(&self, message: String) {
+    pub(crate) fn set(&self, message: String) {
         if let Ok(mut slot) = self.0.lock() {
             *slot = Some(message);
         }
@@ -99,6 +105,11 @@ pub enum CaptureProgress {
     /// The last frame's screenshot was requested; waiting for it to be saved.
     Saving,
 }
+
+/// The counted frame this update renders (0-based), `None` while warming up or saving. Set by
+/// the frame counter; systems after it read it (the recorder takes this frame).
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FrameNow(pub Option<u64>);
 
 /// A screenshot that could not be written.
 #[derive(Debug, Error)]
@@ -141,15 +152,21 @@ fn prepare_capture(
     }
 }
 
-fn count_frames(
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the frame counter decides the run's end"
+)]
+pub(crate) fn count_frames(
     settings: Res<CaptureSettings>,
     offscreen: Option<Res<OffscreenTarget>>,
     models: Option<Res<crate::avatar::ModelsLoading>>,
     mut progress: ResMut<CaptureProgress>,
     mut lockstep: Option<ResMut<Lockstep>>,
+    mut now: ResMut<FrameNow>,
     mut exit: MessageWriter<AppExit>,
     mut commands: Commands,
 ) {
+    now.0 = None;
     let frame = match *progress {
         // Model avatars load in the background: warm up again once they are on stage, so
         // their pipelines are ready by frame 0 too.
@@ -165,8 +182,13 @@ fn count_frames(
         CaptureProgress::Frame(frame) => frame,
         CaptureProgress::Saving => return,
     };
+    now.0 = Some(frame);
     let Some(total) = settings.frames else {
+        // Open-ended: a window, or a recording that decides its own end.
         *progress = CaptureProgress::Frame(frame + 1);
+        if let Some(lockstep) = lockstep.as_mut() {
+            lockstep.frame = frame + 1;
+        }
         return;
     };
     // This update renders frame `frame`; the next one shows `frame + 1`.

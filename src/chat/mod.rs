@@ -33,7 +33,7 @@ pub(crate) fn plugin(app: &mut App) {
     app.add_plugins(overlay::plugin);
 }
 
-pub use self::overlay::install_fonts;
+pub use self::overlay::{glyphs_to_warm, install_fonts};
 
 /// Memory the chat may hold for its visible history.
 pub const STORE_CAP_BYTES: usize = 2 * 1024 * 1024;

@@ -19,7 +19,10 @@ use crate::{
 pub(crate) fn plugin(app: &mut App) {
     app.add_systems(
         EguiPrimaryContextPass,
-        (toggle_chat, chat_overlay_ui).chain(),
+        // After the font atlas is warmed, so the chat adds no glyphs of its own to it.
+        (toggle_chat, chat_overlay_ui)
+            .chain()
+            .after(crate::ui::warm_font_atlas),
     );
 }
 
@@ -339,6 +342,32 @@ fn chat_overlay_ui(
 
 /// Hearts floating up over the chat for three seconds after each peak, in member colours;
 /// where each goes depends only on the peak and the time, so recordings repeat exactly.
+/// A heart's text size: one of [`HEART_SIZES`], so every size is in the font atlas before
+/// the first frame (a size first drawn mid-recording would miss its glyph for a frame).
+fn heart_size(wobble: f32) -> f32 {
+    HEART_SIZES[((wobble * HEART_SIZES.len() as f32) as usize).min(HEART_SIZES.len() - 1)]
+}
+
+/// The sizes hearts float at.
+const HEART_SIZES: [f32; 4] = [18.0, 21.0, 24.0, 27.0];
+
+/// Every character the chat can show (its messages, names, badges, amounts, hearts) and the
+/// text sizes it shows them at, for laying them out once during warm-up: a glyph first laid
+/// out in a frame reaches the GPU a frame late, so without this, whether a recording's frame
+/// has a glyph would depend on which frames came before it.
+pub fn glyphs_to_warm(feed: &ChatFeed, settings: &ChatSettings) -> (String, Vec<f32>) {
+    let mut characters = std::collections::BTreeSet::new();
+    for message in feed.plan.messages.iter().chain(&feed.extra) {
+        characters.extend(message.user.chars());
+        characters.extend(message.text.chars());
+    }
+    characters.extend("♣♥★⚑₩0123456789 ".chars());
+    let size = settings.font_size;
+    let mut sizes = vec![size, size * 0.85];
+    sizes.extend(HEART_SIZES);
+    (characters.into_iter().collect(), sizes)
+}
+
 fn float_hearts(ctx: &egui::Context, peaks: &[f64], setlist: &Setlist, now: f64, rect: egui::Rect) {
     let start = peaks.partition_point(|peak| *peak < now - 3.0);
     let painter = ctx.layer_painter(egui::LayerId::new(
@@ -379,7 +408,7 @@ fn float_hearts(ctx: &egui::Context, peaks: &[f64], setlist: &Setlist, now: f64,
                 egui::pos2(x, y),
                 egui::Align2::CENTER_CENTER,
                 "♥",
-                egui::FontId::proportional(18.0 + 8.0 * wobble),
+                egui::FontId::proportional(heart_size(wobble)),
                 tint.gamma_multiply(alpha),
             );
         }

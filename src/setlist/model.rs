@@ -113,8 +113,10 @@ pub struct Item {
     pub duration: f64,
     /// Tempo and metre (segments use 120 bpm in 4/4).
     pub grid: BeatGrid,
-    /// The song's audio file.
+    /// The song's audio file, or a segment's ambience file.
     pub audio: Option<Audio>,
+    /// Whether the crowd murmurs under it (segments without an ambience file or silence).
+    pub crowd: bool,
     /// Song sections in order.
     pub sections: Vec<Section>,
     /// Line distribution.

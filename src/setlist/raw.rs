@@ -281,6 +281,21 @@ pub struct RawSegment {
     /// Scripted chat messages.
     #[serde(default)]
     pub chat: Vec<RawChat>,
+    /// What is heard: the crowd murmuring (the default), silence, or a sound file.
+    #[serde(default)]
+    pub ambience: Ambience,
+}
+
+/// The sound under an MC segment, intermission or encore call.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub enum Ambience {
+    /// The audience murmuring (louder under the encore call).
+    #[default]
+    Crowd,
+    /// Nothing.
+    Silence,
+    /// A sound file (ogg, wav, flac or mp3), played from its start; silence after it ends.
+    File(String),
 }
 
 /// A named part of a song.

@@ -17,8 +17,8 @@ use super::{
         Section, Setlist, ShotCue,
     },
     raw::{
-        Formation, Look, Ocean, RawAvatar, RawChat, RawConcert, RawEffect, RawItem, RawLight,
-        RawOcean, RawSegment, RawShot, RawSong, SectionKind, Shot, Transition,
+        Ambience, Formation, Look, Ocean, RawAvatar, RawChat, RawConcert, RawEffect, RawItem,
+        RawLight, RawOcean, RawSegment, RawShot, RawSong, SectionKind, Shot, Transition,
     },
     time::{BeatGrid, TimeSpec},
 };
@@ -568,7 +568,7 @@ impl Checker {
                 }
                 seconds.max(0.0)
             }
-            (None, Some(audio)) => match wav_seconds(&audio.path) {
+            (None, Some(audio)) => match crate::music::decode::audio_seconds(&audio.path) {
                 Ok(seconds) => (seconds - audio.offset).max(0.0),
                 Err(problem) => {
                     self.error(
@@ -728,6 +728,7 @@ impl Checker {
             duration,
             grid,
             audio,
+            crowd: false,
             sections,
             lines,
             dances,
@@ -856,6 +857,12 @@ impl Checker {
             cues,
         );
         default_looks(index, kind, &[(start, None)], cues);
+        let audio = match &segment.ambience {
+            Ambience::File(written) => self
+                .file(&join(path, &[Field("ambience")]), written, "ambience")
+                .map(|path| Audio { path, offset: 0.0 }),
+            Ambience::Crowd | Ambience::Silence => None,
+        };
         Item {
             kind,
             title: segment.title.clone(),
@@ -863,7 +870,8 @@ impl Checker {
             start,
             duration,
             grid: SEGMENT_GRID,
-            audio: None,
+            audio,
+            crowd: segment.ambience == Ambience::Crowd,
             sections: Vec::new(),
             lines: Vec::new(),
             dances: Vec::new(),
@@ -1275,47 +1283,6 @@ pub fn resolve_file(folder: &Path, written: &str) -> Result<PathBuf, FileProblem
         (Ok(real), Ok(root)) if real.starts_with(&root) => Ok(resolved),
         _ => Err(FileProblem::Escapes),
     }
-}
-
-/// Duration of a WAV file in seconds, from its header.
-pub fn wav_seconds(path: &Path) -> Result<f64, String> {
-    let is_wav = path
-        .extension()
-        .is_some_and(|extension| extension.eq_ignore_ascii_case("wav"));
-    if !is_wav {
-        return Err(format!(
-            "{} is not a .wav file, and encore reads the length of .wav files only",
-            path.display()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
-    let broken = || format!("{} is not a readable WAV file", path.display());
-    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
-        return Err(broken());
-    }
-    let mut at = 12;
-    let mut byte_rate = None;
-    while at + 8 <= bytes.len() {
-        let id = &bytes[at..at + 4];
-        let size = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]])
-            as usize;
-        let body = at + 8;
-        if id == b"fmt " && body + 12 <= bytes.len() {
-            byte_rate = Some(u32::from_le_bytes([
-                bytes[body + 8],
-                bytes[body + 9],
-                bytes[body + 10],
-                bytes[body + 11],
-            ]));
-        }
-        if id == b"data" {
-            let rate = byte_rate.filter(|rate| *rate > 0).ok_or_else(broken)?;
-            let size = size.min(bytes.len() - body);
-            return Ok(size as f64 / f64::from(rate));
-        }
-        at = body.saturating_add(size + size % 2);
-    }
-    Err(broken())
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use crate::{
     choreography::Plan,
     clock::ConcertClock,
     graphics::RenderProfile,
-    setlist::{CueAction, CueFired, Setlist},
+    setlist::{CueAction, Setlist},
 };
 
 pub(crate) fn plugin(app: &mut App) {
@@ -348,18 +348,21 @@ fn spawn_lights(
     }
 }
 
+/// The stage flash: full at an effect cue, gone two thirds of a second later. A function of
+/// the clock alone, so a recording started mid-show (a chunk) shows the same flash as one
+/// that played through.
 fn flash_on_effects(
-    time: Res<Time>,
-    mut fired: MessageReader<CueFired>,
+    clock: Res<ConcertClock>,
+    setlist: Res<Setlist>,
     mut flash: ResMut<StageFlash>,
 ) {
-    flash.0 = (flash.0 - time.delta_secs() * 1.5).max(0.0);
-    if fired
-        .read()
-        .any(|CueFired(cue)| matches!(cue.action, CueAction::Effect(_)))
-    {
-        flash.0 = 1.0;
-    }
+    let last = setlist
+        .cues
+        .iter()
+        .filter(|cue| matches!(cue.action, CueAction::Effect(_)) && cue.at <= clock.seconds)
+        .map(|cue| cue.at)
+        .fold(f64::NEG_INFINITY, f64::max);
+    flash.0 = (1.0 - (clock.seconds - last) * 1.5).clamp(0.0, 1.0) as f32;
 }
 
 fn update_rig(

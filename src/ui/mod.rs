@@ -1,6 +1,7 @@
 //! The egui overlay: the show panel (what is playing, and how it is rendered), the transport
 //! bar in the window, and the panel listing a setlist save that could not be applied.
 
+mod titles;
 mod transport;
 
 use bevy::{
@@ -28,7 +29,8 @@ pub(crate) fn plugin(app: &mut App) {
         (
             crate::chat::install_fonts,
             warm_font_atlas.run_if(is_warming_up),
-            show_panel_ui,
+            show_panel_ui.run_if(not(resource_exists::<crate::capture::Recording>)),
+            titles::title_card_ui,
             setlist_problems_ui,
         )
             .chain(),
@@ -57,12 +59,37 @@ fn is_warming_up(progress: Option<Res<CaptureProgress>>) -> bool {
     matches!(progress.as_deref(), Some(CaptureProgress::WarmingUp(_)))
 }
 
-fn warm_font_atlas(mut contexts: EguiContexts) -> Result {
+pub(crate) fn warm_font_atlas(
+    mut contexts: EguiContexts,
+    setlist: Res<Setlist>,
+    feed: Res<crate::chat::ChatFeed>,
+    chat: Res<crate::chat::ChatSettings>,
+) -> Result {
     let ctx = contexts.ctx_mut()?;
+    // One bitmap per glyph and size instead of four sub-pixel variants, so laying the text out
+    // once here puts every glyph the show will draw in the atlas, whatever frame a recording
+    // (or one chunk of it) starts at.
+    ctx.all_styles_mut(|style| style.visuals.text_options.subpixel_binning = false);
     let fonts: Vec<egui::FontId> = ctx.global_style().text_styles.values().cloned().collect();
+    let cards = titles::card_texts(&setlist);
+    let (chat_glyphs, chat_sizes) = crate::chat::glyphs_to_warm(&feed, &chat);
     ctx.fonts_mut(|view| {
+        for size in chat_sizes {
+            view.layout_no_wrap(
+                chat_glyphs.clone(),
+                egui::FontId::proportional(size),
+                egui::Color32::WHITE,
+            );
+        }
         for font in fonts {
             view.layout_no_wrap(WARM_GLYPHS.to_owned(), font, egui::Color32::WHITE);
+        }
+        for size in titles::CARD_SIZES {
+            view.layout_no_wrap(
+                format!("{WARM_GLYPHS}{cards}"),
+                egui::FontId::proportional(size),
+                egui::Color32::WHITE,
+            );
         }
     });
     Ok(())

@@ -12,6 +12,7 @@ use super::{PANEL_FILL, format_clock};
 use crate::{
     AppSystems,
     clock::{ConcertClock, Lockstep, TransportAction},
+    music::AudioSettings,
     setlist::{ItemKind, Setlist, raw::SectionKind},
 };
 
@@ -101,6 +102,7 @@ fn transport_bar_ui(
     mut contexts: EguiContexts,
     clock: Res<ConcertClock>,
     setlist: Res<Setlist>,
+    audio: Option<ResMut<AudioSettings>>,
     mut actions: MessageWriter<TransportAction>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
@@ -151,6 +153,9 @@ fn transport_bar_ui(
                     })
                     .response
                     .on_hover_text("Speed ([ and ])");
+                if let Some(audio) = audio {
+                    volume_ui(ui, audio);
+                }
                 ui.separator();
                 ui.label(position_text(&setlist, clock.seconds));
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -166,6 +171,29 @@ fn transport_bar_ui(
             }
         });
     Ok(())
+}
+
+/// The mute button and the volume slider; without a sound device, a note saying so.
+fn volume_ui(ui: &mut egui::Ui, mut audio: ResMut<AudioSettings>) {
+    if !audio.device {
+        ui.label("🔇")
+            .on_hover_text("No sound device: the show plays on its own clock, silently");
+        return;
+    }
+    let silent = audio.muted || audio.volume <= 0.0;
+    if ui
+        .button(if silent { "🔇" } else { "🔊" })
+        .on_hover_text("Mute (M)")
+        .clicked()
+    {
+        audio.muted = !audio.muted;
+    }
+    let mut volume = audio.volume;
+    let slider = egui::Slider::new(&mut volume, 0.0..=1.0).show_value(false);
+    if ui.add(slider).on_hover_text("Volume").changed() {
+        audio.volume = volume;
+        audio.muted = false;
+    }
 }
 
 /// "Neon Heartbeat · Chorus · bar 17:3".

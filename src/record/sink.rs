@@ -1,0 +1,334 @@
+//! Where recorded frames go: ffmpeg (H.264 and AAC in an MP4, written under a `.part` name
+//! and renamed when complete) or a folder of numbered PNGs with the audio as a WAV; and the
+//! writer thread that puts frames in order, hashes them and writes them.
+
+use std::{
+    collections::BTreeMap,
+    io::{Read, Write},
+    os::unix::process::CommandExt,
+    path::{Path, PathBuf},
+    process::{Child, ChildStdin, Command, Stdio},
+    sync::{Arc, Mutex, mpsc},
+    thread::JoinHandle,
+    time::Instant,
+};
+
+use bevy::math::UVec2;
+
+use super::Written;
+use crate::music::write_wav;
+
+/// Where the writer thread puts each frame.
+pub(super) enum Output {
+    /// Raw RGBA into ffmpeg's stdin.
+    Pipe(ChildStdin),
+    /// `frame_NNNNNN.png` files in a folder.
+    Pngs { folder: PathBuf, size: UVec2 },
+    /// Taken by the writer already.
+    Taken,
+}
+
+impl Output {
+    fn write(&mut self, index: u64, pixels: Vec<u8>) -> Result<(), String> {
+        match self {
+            Self::Pipe(stdin) => stdin
+                .write_all(&pixels)
+                .map_err(|error| format!("ffmpeg stopped taking frames ({error})")),
+            Self::Pngs { folder, size } => {
+                let path = folder.join(format!("frame_{index:06}.png"));
+                let image = image::RgbaImage::from_raw(size.x, size.y, pixels)
+                    .ok_or_else(|| format!("frame {index} has the wrong size"))?;
+                image::DynamicImage::ImageRgba8(image)
+                    .to_rgb8()
+                    .save(&path)
+                    .map_err(|error| format!("cannot write {}: {error}", path.display()))
+            }
+            Self::Taken => Err("the output was already closed".to_owned()),
+        }
+    }
+}
+
+/// The recording's destination and how to finish or abandon it.
+pub(super) struct FrameSink {
+    output: Output,
+    kind: Kind,
+}
+
+enum Kind {
+    Ffmpeg {
+        child: Child,
+        stderr: Option<JoinHandle<String>>,
+        part: PathBuf,
+        out: PathBuf,
+        wav: PathBuf,
+    },
+    Pngs {
+        folder: PathBuf,
+    },
+}
+
+/// How ffmpeg is missing, and what to do.
+const NO_FFMPEG: &str = "ffmpeg is not installed, and it encodes the video: install it with \
+                         `sudo apt-get install ffmpeg` (scripts/setup.sh does), or pass \
+                         --frames-dir DIR for numbered PNG frames and a WAV";
+
+/// Whether ffmpeg runs here; the error says how to get it or do without.
+pub(super) fn check_ffmpeg() -> anyhow::Result<()> {
+    match Command::new("ffmpeg")
+        .arg("-version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(status) if status.success() => Ok(()),
+        _ => anyhow::bail!(NO_FFMPEG),
+    }
+}
+
+impl FrameSink {
+    /// Numbered PNGs and `audio.wav` in `folder` (made if missing).
+    pub fn pngs(folder: &Path, audio: &[f32]) -> anyhow::Result<Self> {
+        if folder.is_file() {
+            anyhow::bail!("--frames-dir {} is a file; give a folder", folder.display());
+        }
+        std::fs::create_dir_all(folder)
+            .map_err(|error| anyhow::anyhow!("cannot make {}: {error}", folder.display()))?;
+        let wav = folder.join("audio.wav");
+        write_wav(&wav, audio)
+            .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", wav.display()))?;
+        Ok(Self {
+            output: Output::Pngs {
+                folder: folder.to_owned(),
+                size: UVec2::ZERO,
+            },
+            kind: Kind::Pngs {
+                folder: folder.to_owned(),
+            },
+        })
+    }
+
+    /// ffmpeg encoding `size` frames at `fps` with `audio` into `out` (via `out.part`).
+    pub fn ffmpeg(out: &Path, size: UVec2, fps: u32, audio: &[f32]) -> anyhow::Result<Self> {
+        check_ffmpeg()?;
+        let folder = match out.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        if !folder.is_dir() {
+            anyhow::bail!(
+                "cannot write {}: the folder {} does not exist",
+                out.display(),
+                folder.display()
+            );
+        }
+        let mut part = out.as_os_str().to_owned();
+        part.push(".part");
+        let part = PathBuf::from(part);
+        let wav = std::env::temp_dir().join(format!("encore-record-{}.wav", std::process::id()));
+        write_wav(&wav, audio)
+            .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", wav.display()))?;
+        let mut child = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y"])
+            .args(["-f", "rawvideo", "-pix_fmt", "rgba"])
+            .args(["-s", &format!("{}x{}", size.x, size.y)])
+            .args(["-framerate", &fps.to_string(), "-i", "pipe:0"])
+            .arg("-i")
+            .arg(&wav)
+            .args(["-map", "0:v:0", "-map", "1:a:0"])
+            .args(["-c:v", "libx264", "-preset", "medium", "-crf", "18"])
+            .args([
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "192k",
+                "-shortest",
+            ])
+            .args(["-movflags", "+faststart", "-f", "mp4"])
+            .arg(&part)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            // Its own process group: Ctrl-C in the terminal reaches encore, which then
+            // closes the stream so ffmpeg finishes the file, instead of killing both.
+            .process_group(0)
+            .spawn()
+            .map_err(|error| anyhow::anyhow!("cannot start ffmpeg: {error}; {NO_FFMPEG}"))?;
+        let stdin = child.stdin.take().expect("stdin was piped");
+        let stderr = child.stderr.take().map(|mut stderr| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = stderr.read_to_string(&mut text);
+                text
+            })
+        });
+        Ok(Self {
+            output: Output::Pipe(stdin),
+            kind: Kind::Ffmpeg {
+                child,
+                stderr,
+                part,
+                out: out.to_owned(),
+                wav,
+            },
+        })
+    }
+
+    /// The frame output, for the writer thread; PNGs learn the frame size here.
+    pub fn take_output(&mut self, size: UVec2) -> Output {
+        match std::mem::replace(&mut self.output, Output::Taken) {
+            Output::Pngs { folder, .. } => Output::Pngs { folder, size },
+            output => output,
+        }
+    }
+
+    /// ffmpeg's last words, once it has exited.
+    fn ffmpeg_said(child: &mut Child, stderr: &mut Option<JoinHandle<String>>) -> String {
+        let _ = child.wait();
+        let text = stderr
+            .take()
+            .and_then(|handle| handle.join().ok())
+            .unwrap_or_default();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .collect();
+        let tail = lines[lines.len().saturating_sub(3)..].join(" / ");
+        if tail.is_empty() {
+            String::new()
+        } else {
+            format!(" (ffmpeg: {tail})")
+        }
+    }
+
+    /// Gives up: stops ffmpeg, removes the partial file. Returns what ffmpeg said and where
+    /// things stand, for the error.
+    pub fn abandon(mut self) -> String {
+        self.output = Output::Taken;
+        match &mut self.kind {
+            Kind::Ffmpeg {
+                child,
+                stderr,
+                part,
+                out,
+                wav,
+            } => {
+                let _ = child.kill();
+                let said = Self::ffmpeg_said(child, stderr);
+                let _ = std::fs::remove_file(&*part);
+                let _ = std::fs::remove_file(&*wav);
+                format!("{said}; nothing was written to {}", out.display())
+            }
+            Kind::Pngs { folder } => {
+                format!("; the frames written so far are in {}", folder.display())
+            }
+        }
+    }
+
+    /// Closes the file: waits for ffmpeg and moves the finished video to its name.
+    pub fn finish(mut self) -> anyhow::Result<PathBuf> {
+        self.output = Output::Taken;
+        match &mut self.kind {
+            Kind::Ffmpeg {
+                child,
+                stderr,
+                part,
+                out,
+                wav,
+            } => {
+                let status = child.wait();
+                let _ = std::fs::remove_file(&*wav);
+                let ok = status.as_ref().is_ok_and(|status| status.success());
+                if !ok {
+                    let said = Self::ffmpeg_said(child, stderr);
+                    let _ = std::fs::remove_file(&*part);
+                    anyhow::bail!(
+                        "ffmpeg could not finish the video{said}; nothing was written to {}",
+                        out.display()
+                    );
+                }
+                std::fs::rename(&*part, &*out).map_err(|error| {
+                    anyhow::anyhow!(
+                        "cannot move the finished video to {}: {error}; it is at {}",
+                        out.display(),
+                        part.display()
+                    )
+                })?;
+                Ok(out.clone())
+            }
+            Kind::Pngs { folder } => Ok(folder.clone()),
+        }
+    }
+}
+
+/// The writer thread and the slot where it reports a failure as soon as it happens.
+pub(super) struct Writer {
+    handle: JoinHandle<Result<Written, String>>,
+    /// Set when a write fails; the recorder stops asking for frames.
+    pub failed: Arc<Mutex<Option<String>>>,
+}
+
+impl Writer {
+    /// Starts writing frames from `frames`, the first being number `first`.
+    pub fn spawn(
+        frames: mpsc::Receiver<(u64, Vec<u8>)>,
+        mut output: Output,
+        mut hash_log: Option<std::fs::File>,
+        first: u64,
+    ) -> Self {
+        let failed = Arc::new(Mutex::new(None));
+        let report = failed.clone();
+        let handle = std::thread::spawn(move || {
+            let mut pending = BTreeMap::new();
+            let mut next = first;
+            let mut written = Written::default();
+            let mut problem: Option<String> = None;
+            for (index, pixels) in frames {
+                if problem.is_some() {
+                    // Keep taking frames so the renderer never blocks on a dead writer.
+                    continue;
+                }
+                pending.insert(index, pixels);
+                while let Some(pixels) = pending.remove(&next) {
+                    let started = Instant::now();
+                    let result = write_hash(&mut hash_log, next, &pixels)
+                        .and_then(|()| output.write(next, pixels));
+                    written.encode += started.elapsed().as_secs_f64();
+                    if let Err(error) = result {
+                        if let Ok(mut slot) = report.lock() {
+                            *slot = Some(error.clone());
+                        }
+                        problem = Some(error);
+                        break;
+                    }
+                    written.frames += 1;
+                    next += 1;
+                }
+            }
+            // Closing the pipe tells ffmpeg the video is complete.
+            drop(output);
+            match problem {
+                Some(problem) => Err(problem),
+                None => Ok(written),
+            }
+        });
+        Self { handle, failed }
+    }
+
+    /// Waits for the last frame to be written.
+    pub fn finish(self) -> Result<Written, String> {
+        self.handle
+            .join()
+            .unwrap_or_else(|_| Err("the frame writer crashed".to_owned()))
+    }
+}
+
+/// One line per frame: its number and the BLAKE3 hash of its RGBA pixels.
+fn write_hash(log: &mut Option<std::fs::File>, index: u64, pixels: &[u8]) -> Result<(), String> {
+    let Some(log) = log else {
+        return Ok(());
+    };
+    writeln!(log, "{index:06} {}", blake3::hash(pixels).to_hex())
+        .map_err(|error| format!("cannot write the hash log: {error}"))
+}
