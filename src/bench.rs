@@ -315,3 +315,34 @@ pub fn record(
     );
     Ok(())
 }
+
+/// The music: how long the demo's mix takes to render, and how closely the clock follows the
+/// music over a five-minute song with a simulated sound card (10 ms blocks with jitter, 60 fps
+/// frames with jitter and hitches), for several seeds.
+pub fn music() {
+    let setlist = crate::setlist::Setlist::built_in();
+    let started = Instant::now();
+    let mix = crate::music::concert_mix(&setlist);
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "music: the demo's mix ({} of 48 kHz stereo) renders in {seconds:.2} s, {:.0}x realtime \
+         ({} build)",
+        crate::format_clock(mix.samples.len() as f64 / 2.0 / 48_000.0),
+        setlist.duration() / seconds,
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    println!("  clock following the music over 5:00 (one 60 fps frame is 16.7 ms):");
+    for seed in 1..=5 {
+        let follower = crate::music::simulate_follow(300.0, None, None, seed);
+        println!(
+            "    seed {seed}: largest drift {:5.2} ms, mean {:5.2} ms over {} frames",
+            follower.worst_drift * 1000.0,
+            follower.mean_drift() * 1000.0,
+            follower.frames
+        );
+    }
+}

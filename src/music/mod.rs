@@ -8,7 +8,7 @@ mod player;
 pub mod synth;
 
 pub(crate) use player::plugin;
-pub use player::{AudioSettings, Follow, follow_audio};
+pub use player::{AudioSettings, Deck, Follow, Follower, follow_audio, simulate_follow};
 
 use std::{io::Write, path::Path};
 
