@@ -888,3 +888,48 @@ fn record_without_ffmpeg_or_with_an_odd_size_says_what_to_do() {
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("even width and height"), "{log}");
 }
+
+#[test]
+fn a_failing_encoder_leaves_no_file_and_says_why() {
+    // An ffmpeg that answers `-version` and then fails the way a full disk makes it fail.
+    let tools = out_dir().join("failing-ffmpeg");
+    std::fs::create_dir_all(&tools).unwrap();
+    let script = tools.join("ffmpeg");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\n[ \"$1\" = -version ] && exit 0\nhead -c 100000 >/dev/null\n\
+         echo 'concert.mp4.part: No space left on device' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x"])
+        .arg(&script)
+        .status()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        tools.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let video = out_dir().join("full-disk.mp4");
+    let _ = std::fs::remove_file(&video);
+    let output = run(
+        &[
+            "record",
+            "--size",
+            "320x180",
+            "--to",
+            "3",
+            "-o",
+            video.to_str().unwrap(),
+        ],
+        &[("PATH", &path)],
+        &[],
+    );
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    assert!(log.contains("No space left on device"), "{log}");
+    assert!(log.contains("nothing was written to"), "{log}");
+    assert!(!video.exists());
+    assert!(!out_dir().join("full-disk.mp4.part").exists());
+}

@@ -243,6 +243,52 @@ mod tests {
     }
 
     #[test]
+    fn segments_murmur_keep_silent_or_play_their_ambience_file() {
+        let folder = std::env::temp_dir().join("encore-ambience");
+        std::fs::create_dir_all(&folder).unwrap();
+        write_wav(&folder.join("rain.wav"), &vec![0.25f32; 48_000 * 2]).unwrap();
+        let source = r##"Concert(
+            title: "Ambience",
+            cast: [(id: "solo", name: "Solo", colour: "#ff6fae")],
+            program: [
+                Talk(title: "Murmur", seconds: 2),
+                Talk(title: "Quiet", seconds: 2, ambience: Silence),
+                Intermission(title: "Rain", seconds: 2, ambience: File("rain.wav")),
+                Talk(title: "Lost", seconds: 2, ambience: File("nowhere.wav")),
+            ],
+        )"##;
+        let (setlist, report) = crate::setlist::check(&folder.join("ambience.ron"), source);
+        assert!(
+            report
+                .to_string()
+                .contains("the ambience file `nowhere.wav` does not exist"),
+            "{report}"
+        );
+        assert!(setlist.is_none(), "a missing file is an error");
+
+        let source = source.replace(
+            r#"Talk(title: "Lost", seconds: 2, ambience: File("nowhere.wav")),"#,
+            "",
+        );
+        let (setlist, report) = crate::setlist::check(&folder.join("ambience.ron"), &source);
+        let setlist = setlist.unwrap_or_else(|| panic!("{report}"));
+        let mix = concert_mix(&setlist).samples;
+        let loudness = |from: f64| {
+            let at = (from * 48_000.0) as usize * 2;
+            mix[at..at + 48_000].iter().map(|v| v.abs()).sum::<f32>() / 48_000.0
+        };
+        assert!(loudness(0.5) > 0.001, "the crowd murmurs");
+        assert_eq!(loudness(2.5), 0.0, "silence is silent");
+        let rain = (0.25f32 * 0.8).tanh();
+        assert!(
+            (loudness(4.2) - rain).abs() < 1e-3,
+            "the file plays: {}",
+            loudness(4.2)
+        );
+        assert_eq!(loudness(5.2), 0.0, "then silence after the file ends");
+    }
+
+    #[test]
     fn a_song_file_plays_from_its_offset_and_a_broken_one_is_synthesized_with_a_warning() {
         let folder = std::env::temp_dir().join("encore-mix-files");
         std::fs::create_dir_all(&folder).unwrap();

@@ -115,6 +115,8 @@ pub struct Timings {
     pub wait: f64,
     /// The writer thread's hashing, PNG or pipe writes (alongside the renderer).
     pub encode: f64,
+    /// CPU time of ffmpeg's encoding (a process of its own, alongside the renderer).
+    pub ffmpeg: f64,
 }
 
 /// How a recording ended.
@@ -346,6 +348,8 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
 pub(crate) struct Written {
     pub frames: u64,
     pub encode: f64,
+    /// CPU seconds ffmpeg used, read just before its input closed.
+    pub ffmpeg: f64,
 }
 
 /// Figures shared between the systems, the screenshot observers and the caller.
@@ -373,6 +377,7 @@ impl Shared {
     fn timings(&self, written: Written) -> Timings {
         self.with(|state| Timings {
             encode: written.encode,
+            ffmpeg: written.ffmpeg,
             ..state.timings
         })
     }
@@ -604,14 +609,25 @@ pub fn describe_timings(report: &RecordReport) -> String {
     let frames = report.frames.max(1) as f64;
     let ms = |seconds: f64| seconds / frames * 1000.0;
     let timings = report.timings;
+    let alongside = if timings.ffmpeg > 0.0 {
+        format!(
+            "the writer hashed and piped for {:.1} ms and ffmpeg encoded for {:.1} ms of CPU",
+            ms(timings.encode),
+            ms(timings.ffmpeg)
+        )
+    } else {
+        format!(
+            "the writer hashed and wrote PNGs for {:.1} ms",
+            ms(timings.encode)
+        )
+    };
     format!(
         "per frame: simulate {:.1} ms · render {:.1} ms · readback {:.1} ms · waiting for the \
-         encoder {:.1} ms; the writer (alongside) hashed and encoded for {:.1} ms",
+         encoder {:.1} ms; alongside, {alongside}",
         ms(timings.simulate - timings.readback - timings.wait),
         ms(timings.render),
         ms(timings.readback),
         ms(timings.wait),
-        ms(timings.encode)
     )
 }
 

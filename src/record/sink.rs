@@ -20,8 +20,8 @@ use crate::music::write_wav;
 
 /// Where the writer thread puts each frame.
 pub(super) enum Output {
-    /// Raw RGBA into ffmpeg's stdin.
-    Pipe(ChildStdin),
+    /// Raw RGBA into ffmpeg's stdin (and its process id, to read the CPU time it used).
+    Pipe(ChildStdin, u32),
     /// `frame_NNNNNN.png` files in a folder.
     Pngs { folder: PathBuf, size: UVec2 },
     /// Taken by the writer already.
@@ -31,7 +31,7 @@ pub(super) enum Output {
 impl Output {
     fn write(&mut self, index: u64, pixels: Vec<u8>) -> Result<(), String> {
         match self {
-            Self::Pipe(stdin) => stdin
+            Self::Pipe(stdin, _) => stdin
                 .write_all(&pixels)
                 .map_err(|error| format!("ffmpeg stopped taking frames ({error})")),
             Self::Pngs { folder, size } => {
@@ -164,7 +164,7 @@ impl FrameSink {
             })
         });
         Ok(Self {
-            output: Output::Pipe(stdin),
+            output: Output::Pipe(stdin, child.id()),
             kind: Kind::Ffmpeg {
                 child,
                 stderr,
@@ -306,6 +306,9 @@ impl Writer {
                     next += 1;
                 }
             }
+            if let Output::Pipe(_, pid) = &output {
+                written.ffmpeg = cpu_seconds(*pid);
+            }
             // Closing the pipe tells ffmpeg the video is complete.
             drop(output);
             match problem {
@@ -331,4 +334,25 @@ fn write_hash(log: &mut Option<std::fs::File>, index: u64, pixels: &[u8]) -> Res
     };
     writeln!(log, "{index:06} {}", blake3::hash(pixels).to_hex())
         .map_err(|error| format!("cannot write the hash log: {error}"))
+}
+
+/// CPU seconds (user and system) process `pid` has used so far, from `/proc`; 0 where that
+/// cannot be read.
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces) start at state, field 3; utime
+    // and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|field| field.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
