@@ -108,7 +108,13 @@ struct RecordArgs {
 enum AvatarCommand {
     /// Write a procedural idol as a glTF binary (.glb) or a VRM 1.0 model (.vrm), with her
     /// face's expressions and the move library as animation clips.
-    Gen(GenArgs),
+    Gen(Box<GenArgs>),
+    /// Print what a model file holds: format and version, meshes, vertices, joints, the
+    /// humanoid map (and required bones missing), expressions, clips, spring bones, licence.
+    Inspect {
+        /// A .glb, .gltf, .vrm or .vrma file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -352,7 +358,12 @@ fn main() -> ExitCode {
         Command::Music { setlist, out } => music(setlist.as_deref(), &out),
         Command::Avatar {
             command: AvatarCommand::Gen(args),
-        } => avatar_gen(args),
+        } => avatar_gen(*args),
+        Command::Avatar {
+            command: AvatarCommand::Inspect { file },
+        } => encore::avatar::inspect::inspect(&file)
+            .map(|inspection| println!("{inspection}"))
+            .map_err(anyhow::Error::from),
         Command::Bench { target } => match target {
             BenchTarget::Setlist { songs, runs } => {
                 encore::bench::setlist(songs, runs);

@@ -543,6 +543,7 @@ fn every_command_has_help() {
         &["check", "--help"],
         &["bench", "setlist", "--help"],
         &["record", "--help"],
+        &["avatar", "inspect", "--help"],
         &["bench", "record", "--help"],
     ] {
         let output = run(args, &[], &[]);
@@ -932,4 +933,55 @@ fn a_failing_encoder_leaves_no_file_and_says_why() {
     assert!(log.contains("nothing was written to"), "{log}");
     assert!(!video.exists());
     assert!(!out_dir().join("full-disk.mp4.part").exists());
+}
+
+#[test]
+fn avatar_inspect_prints_the_humanoid_map_and_licence_or_the_reason() {
+    // An idol encore writes itself always exists; the test data is used when present.
+    let idol = out_dir().join("inspect-idol.vrm");
+    assert_success(&run(
+        &["avatar", "gen", "--out", idol.to_str().unwrap()],
+        &[],
+        &[],
+    ));
+    let output = run(&["avatar", "inspect", idol.to_str().unwrap()], &[], &[]);
+    assert_success(&output);
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("VRM 1.0"), "{report}");
+    assert!(report.contains("every required bone is there"), "{report}");
+    assert!(report.contains("leftUpperArm"), "{report}");
+
+    let not_a_model = out_dir().join("inspect-not-a-model.glb");
+    std::fs::write(&not_a_model, b"hello").unwrap();
+    let output = run(
+        &["avatar", "inspect", not_a_model.to_str().unwrap()],
+        &[],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("inspect-not-a-model.glb is not a glTF model"),
+        "{log}"
+    );
+
+    let data =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/vrm/Godette_vrm_v4.vrm");
+    if !data.exists() {
+        println!(
+            "skipped the Godette part: no test data at {}",
+            data.display()
+        );
+        return;
+    }
+    let output = run(&["avatar", "inspect", data.to_str().unwrap()], &[], &[]);
+    assert_success(&output);
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("VRM 0.x"), "{report}");
+    assert!(
+        report.contains("45 bones, from the VRM humanoid"),
+        "{report}"
+    );
+    assert!(report.contains("CC_BY"), "{report}");
+    assert!(report.contains("3 chains"), "{report}");
 }

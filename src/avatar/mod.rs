@@ -5,6 +5,7 @@
 mod cpu_skin;
 pub mod export;
 pub mod expression;
+pub mod inspect;
 pub mod mesh;
 mod model;
 pub mod skeleton;

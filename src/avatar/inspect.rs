@@ -1,0 +1,1279 @@
+//! `encore avatar inspect`: what a glTF, GLB, VRM 0.x, VRM 1.0 or VRMA file holds, read
+//! straight from its container and JSON (no GPU, no Bevy): meshes, vertices, joints, the
+//! humanoid map (from the VRM extension, or guessed from bone names for plain glTF), the
+//! required bones that are missing, expressions, clips with durations, spring-bone chains, and
+//! the licence metadata. Files encore cannot use get one error naming the file, the reason and
+//! the fix.
+
+use std::{
+    collections::BTreeSet,
+    fmt,
+    path::{Path, PathBuf},
+};
+
+use serde_json::Value;
+use thiserror::Error;
+
+/// Why a model file cannot be used.
+#[derive(Debug, Error, PartialEq)]
+pub enum ModelFileError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the file system said.
+        reason: String,
+    },
+    /// Neither a GLB container nor glTF JSON.
+    #[error(
+        "{path} is not a glTF model: it starts with {found:?} instead of the GLB magic `glTF` \
+         or a JSON `{{`; export it from your tool as glTF 2.0 (.glb, .gltf) or VRM"
+    )]
+    NotGltf {
+        /// The file.
+        path: PathBuf,
+        /// Its first bytes.
+        found: String,
+    },
+    /// A GLB whose declared lengths run past its end.
+    #[error(
+        "{path} is cut short: its header promises {expected} bytes but it has {actual}; copy \
+         or download it again"
+    )]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Bytes the header declares.
+        expected: usize,
+        /// Bytes there are.
+        actual: usize,
+    },
+    /// A glTF version other than 2.
+    #[error("{path} is glTF version {version}; encore reads glTF 2.0, re-export it as 2.0")]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The version found.
+        version: String,
+    },
+    /// The JSON does not parse.
+    #[error("{path}: the glTF JSON is broken at line {line}, column {column}: {reason}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// Line of the error.
+        line: usize,
+        /// Column of the error.
+        column: usize,
+        /// What serde_json said.
+        reason: String,
+    },
+    /// Draco or meshopt compressed geometry.
+    #[error(
+        "{path} stores its meshes compressed with {extension}, which encore cannot decode; \
+         export it again without mesh compression"
+    )]
+    Compressed {
+        /// The file.
+        path: PathBuf,
+        /// The compression extension.
+        extension: String,
+    },
+    /// Required extensions encore does not implement.
+    #[error(
+        "{path} requires glTF extensions encore does not support: {extensions}; export it \
+         without them"
+    )]
+    RequiredExtensions {
+        /// The file.
+        path: PathBuf,
+        /// Their names, comma-separated.
+        extensions: String,
+    },
+    /// A buffer or image file next to a .gltf that is not there.
+    #[error("{path} needs {what} `{uri}`, which is not next to it (looked for {looked})")]
+    MissingFile {
+        /// The file.
+        path: PathBuf,
+        /// "the buffer" or "the image".
+        what: &'static str,
+        /// The URI written in the file.
+        uri: String,
+        /// Where it was looked for.
+        looked: String,
+    },
+}
+
+/// Required glTF extensions that encore reads or can do without.
+const KNOWN_EXTENSIONS: &[&str] = &[
+    "KHR_materials_unlit",
+    "KHR_texture_transform",
+    "KHR_materials_emissive_strength",
+    "KHR_mesh_quantization",
+    "VRM",
+    "VRMC_vrm",
+    "VRMC_springBone",
+    "VRMC_materials_mtoon",
+    "VRMC_vrm_animation",
+];
+
+/// Mesh compression extensions (never decodable here).
+const COMPRESSION: &[&str] = &["KHR_draco_mesh_compression", "EXT_meshopt_compression"];
+
+/// The humanoid bones a model needs to dance (VRM 1.0's required set).
+pub const REQUIRED_BONES: &[&str] = &[
+    "hips",
+    "spine",
+    "head",
+    "leftUpperArm",
+    "leftLowerArm",
+    "leftHand",
+    "rightUpperArm",
+    "rightLowerArm",
+    "rightHand",
+    "leftUpperLeg",
+    "leftLowerLeg",
+    "leftFoot",
+    "rightUpperLeg",
+    "rightLowerLeg",
+    "rightFoot",
+];
+
+/// What kind of file it is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Format {
+    /// Plain glTF 2.0.
+    Gltf,
+    /// VRM 0.x, with its `specVersion`.
+    Vrm0(String),
+    /// VRM 1.0, with its `specVersion`.
+    Vrm1(String),
+    /// A VRM animation (VRMA).
+    Vrma(String),
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Gltf => write!(f, "glTF 2.0"),
+            Self::Vrm0(version) => write!(f, "VRM 0.x (specVersion {version})"),
+            Self::Vrm1(version) => write!(f, "VRM 1.0 (specVersion {version})"),
+            Self::Vrma(version) => write!(f, "VRM animation (VRMC_vrm_animation {version})"),
+        }
+    }
+}
+
+/// Where the humanoid map came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapSource {
+    /// The VRM (or VRMA) extension's humanoid.
+    Vrm,
+    /// Guessed from the joints' names (Mixamo, Rigify, KayKit, CMU and VRoid styles).
+    Names,
+}
+
+/// The licence and credit fields of a VRM.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Licence {
+    /// The model's name or title.
+    pub title: String,
+    /// Its author or authors.
+    pub authors: Vec<String>,
+    /// The licence's name or URL.
+    pub licence: String,
+    /// Who may perform as it.
+    pub allowed_users: String,
+    /// Commercial use.
+    pub commercial: String,
+    /// Redistribution.
+    pub redistribution: String,
+    /// Modification.
+    pub modification: String,
+    /// Whether credit is required.
+    pub credit: String,
+}
+
+/// Spring-bone (secondary motion) data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Springs {
+    /// Chains (VRM 1.0 springs, VRM 0.x bone groups).
+    pub chains: usize,
+    /// Joints over all chains (0.x: the root bones of the groups).
+    pub joints: usize,
+    /// Collider groups.
+    pub collider_groups: usize,
+    /// Sphere and capsule colliders.
+    pub colliders: usize,
+}
+
+/// Everything `inspect` reports about a model file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inspection {
+    /// The file.
+    pub path: PathBuf,
+    /// `GLB` or `glTF JSON`.
+    pub container: &'static str,
+    /// The exporting tool.
+    pub generator: String,
+    /// glTF, VRM 0.x, VRM 1.0 or VRMA.
+    pub format: Format,
+    /// Meshes and their primitives.
+    pub meshes: usize,
+    /// Primitives over all meshes.
+    pub primitives: usize,
+    /// Vertices over all primitives.
+    pub vertices: usize,
+    /// Triangles over all primitives (indexed or not).
+    pub triangles: usize,
+    /// Nodes in the scene graph.
+    pub nodes: usize,
+    /// Joints of each skin.
+    pub skins: Vec<usize>,
+    /// Morph target names (`target N` where the file leaves them unnamed).
+    pub morph_targets: Vec<String>,
+    /// Animation clips: name (or `clip N`) and duration in seconds.
+    pub clips: Vec<(String, f32)>,
+    /// Humanoid bone name → node name.
+    pub humanoid: Vec<(String, String)>,
+    /// Where the map came from.
+    pub map_source: MapSource,
+    /// Required humanoid bones with no node.
+    pub missing_bones: Vec<&'static str>,
+    /// Expressions (VRM 1.0) or blend-shape groups (VRM 0.x).
+    pub expressions: Vec<String>,
+    /// The look-at type (`bone`, `expression`, `blendShape`), for VRMs.
+    pub look_at: Option<String>,
+    /// Spring bones.
+    pub springs: Springs,
+    /// Licence metadata (VRMs; glTF's `asset.copyright` as the licence otherwise).
+    pub licence: Licence,
+    /// Extensions the file uses.
+    pub extensions: Vec<String>,
+}
+
+/// Reads and inspects a model file.
+pub fn inspect(path: &Path) -> Result<Inspection, ModelFileError> {
+    let bytes = std::fs::read(path).map_err(|error| ModelFileError::Read {
+        path: path.to_owned(),
+        reason: error.to_string(),
+    })?;
+    let (json, container) = json_of(path, &bytes)?;
+    let document: Value = serde_json::from_slice(json).map_err(|error| ModelFileError::Json {
+        path: path.to_owned(),
+        line: error.line(),
+        column: error.column(),
+        reason: error.to_string(),
+    })?;
+    inspect_document(path, &document, container)
+}
+
+/// The JSON part of a GLB or a .gltf file.
+fn json_of<'a>(path: &Path, bytes: &'a [u8]) -> Result<(&'a [u8], &'static str), ModelFileError> {
+    if bytes.starts_with(b"glTF") {
+        let word = |at: usize| {
+            bytes
+                .get(at..at + 4)
+                .map(|word| u32::from_le_bytes([word[0], word[1], word[2], word[3]]) as usize)
+        };
+        let truncated = |expected: usize| ModelFileError::Truncated {
+            path: path.to_owned(),
+            expected,
+            actual: bytes.len(),
+        };
+        let version = word(4).ok_or_else(|| truncated(12))?;
+        if version != 2 {
+            return Err(ModelFileError::Version {
+                path: path.to_owned(),
+                version: version.to_string(),
+            });
+        }
+        let length = word(8).ok_or_else(|| truncated(12))?;
+        if length > bytes.len() {
+            return Err(truncated(length));
+        }
+        let chunk = word(12).ok_or_else(|| truncated(20))?;
+        let end = 20 + chunk;
+        if end > bytes.len() {
+            return Err(truncated(end));
+        }
+        return Ok((&bytes[20..end], "GLB"));
+    }
+    let text_start = bytes.iter().position(|byte| !byte.is_ascii_whitespace());
+    if text_start.is_some_and(|at| bytes[at] == b'{') {
+        return Ok((bytes, "glTF JSON"));
+    }
+    Err(ModelFileError::NotGltf {
+        path: path.to_owned(),
+        found: String::from_utf8_lossy(&bytes[..bytes.len().min(8)]).into_owned(),
+    })
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Bool(flag) => flag.to_string(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn count(value: &Value) -> usize {
+    value.as_array().map_or(0, Vec::len)
+}
+
+fn inspect_document(
+    path: &Path,
+    document: &Value,
+    container: &'static str,
+) -> Result<Inspection, ModelFileError> {
+    let version = text(&document["asset"]["version"]);
+    if !version.starts_with('2') {
+        return Err(ModelFileError::Version {
+            path: path.to_owned(),
+            version: if version.is_empty() {
+                "unknown".into()
+            } else {
+                version
+            },
+        });
+    }
+    let required = strings(&document["extensionsRequired"]);
+    if let Some(extension) = required
+        .iter()
+        .find(|extension| COMPRESSION.contains(&extension.as_str()))
+    {
+        return Err(ModelFileError::Compressed {
+            path: path.to_owned(),
+            extension: extension.clone(),
+        });
+    }
+    let unknown: Vec<&str> = required
+        .iter()
+        .map(String::as_str)
+        .filter(|extension| !KNOWN_EXTENSIONS.contains(extension))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ModelFileError::RequiredExtensions {
+            path: path.to_owned(),
+            extensions: unknown.join(", "),
+        });
+    }
+    if container == "glTF JSON" {
+        check_files(path, document)?;
+    }
+
+    let accessors = document["accessors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let accessor_count = |index: &Value| {
+        index
+            .as_u64()
+            .and_then(|index| accessors.get(index as usize))
+            .and_then(|accessor| accessor["count"].as_u64())
+            .unwrap_or(0) as usize
+    };
+    let (mut primitives, mut vertices, mut triangles) = (0, 0, 0);
+    let mut morph_targets = Vec::new();
+    for mesh in document["meshes"].as_array().into_iter().flatten() {
+        // Target names live in the mesh's extras, or (UniVRM, Blender's VRM exporter) in a
+        // primitive's.
+        let mut names = strings(&mesh["extras"]["targetNames"]);
+        let mut targets = 0;
+        for primitive in mesh["primitives"].as_array().into_iter().flatten() {
+            if names.is_empty() {
+                names = strings(&primitive["extras"]["targetNames"]);
+            }
+            primitives += 1;
+            let count = accessor_count(&primitive["attributes"]["POSITION"]);
+            vertices += count;
+            // Mode 4 (triangles) is the default; strips and fans are rare in avatars.
+            if primitive["mode"].as_u64().unwrap_or(4) == 4 {
+                triangles += if primitive["indices"].is_null() {
+                    count / 3
+                } else {
+                    accessor_count(&primitive["indices"]) / 3
+                };
+            }
+            targets = targets.max(count_targets(primitive));
+        }
+        for target in 0..targets {
+            morph_targets.push(
+                names
+                    .get(target)
+                    .cloned()
+                    .unwrap_or_else(|| format!("target {}", target + 1)),
+            );
+        }
+    }
+    let nodes = document["nodes"].as_array().cloned().unwrap_or_default();
+    let node_name = |index: u64| {
+        nodes
+            .get(index as usize)
+            .and_then(|node| node["name"].as_str())
+            .map_or_else(|| format!("node {index}"), str::to_owned)
+    };
+    let clips = document["animations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(index, animation)| {
+            let name = animation["name"]
+                .as_str()
+                .filter(|name| !name.is_empty())
+                .map_or_else(|| format!("clip {}", index + 1), str::to_owned);
+            let duration = animation["samplers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|sampler| {
+                    sampler["input"]
+                        .as_u64()
+                        .and_then(|input| accessors.get(input as usize))
+                        .and_then(|accessor| accessor["max"][0].as_f64())
+                })
+                .fold(0.0f64, f64::max);
+            (name, duration as f32)
+        })
+        .collect();
+
+    let extensions = &document["extensions"];
+    let (format, mut humanoid, expressions, look_at, springs, licence) =
+        if let Some(vrm) = extensions.get("VRMC_vrm") {
+            let bones = vrm["humanoid"]["humanBones"]
+                .as_object()
+                .map(|bones| {
+                    bones
+                        .iter()
+                        .filter_map(|(bone, entry)| {
+                            entry["node"]
+                                .as_u64()
+                                .map(|node| (bone.clone(), node_name(node)))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut expressions: Vec<String> = Vec::new();
+            for group in ["preset", "custom"] {
+                if let Some(map) = vrm["expressions"][group].as_object() {
+                    expressions.extend(map.keys().cloned());
+                }
+            }
+            (
+                Format::Vrm1(text(&vrm["specVersion"])),
+                bones,
+                expressions,
+                vrm["lookAt"]["type"].as_str().map(str::to_owned),
+                springs_1(&extensions["VRMC_springBone"]),
+                licence_1(&vrm["meta"]),
+            )
+        } else if let Some(vrm) = extensions.get("VRM") {
+            let bones = vrm["humanoid"]["humanBones"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|entry| {
+                    Some((
+                        entry["bone"].as_str()?.to_owned(),
+                        node_name(entry["node"].as_u64()?),
+                    ))
+                })
+                .collect();
+            let expressions = vrm["blendShapeMaster"]["blendShapeGroups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|group| {
+                    let preset = text(&group["presetName"]);
+                    if preset.is_empty() || preset == "unknown" {
+                        text(&group["name"])
+                    } else {
+                        preset
+                    }
+                })
+                .collect();
+            (
+                Format::Vrm0(text(&vrm["specVersion"])),
+                bones,
+                expressions,
+                vrm["firstPerson"]["lookAtTypeName"]
+                    .as_str()
+                    .map(str::to_owned),
+                springs_0(&vrm["secondaryAnimation"]),
+                licence_0(&vrm["meta"]),
+            )
+        } else if let Some(animation) = extensions.get("VRMC_vrm_animation") {
+            let bones = animation["humanoid"]["humanBones"]
+                .as_object()
+                .map(|bones| {
+                    bones
+                        .iter()
+                        .filter_map(|(bone, entry)| {
+                            entry["node"]
+                                .as_u64()
+                                .map(|node| (bone.clone(), node_name(node)))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut expressions: Vec<String> = Vec::new();
+            for group in ["preset", "custom"] {
+                if let Some(map) = animation["expressions"][group].as_object() {
+                    expressions.extend(map.keys().cloned());
+                }
+            }
+            (
+                Format::Vrma(text(&animation["specVersion"])),
+                bones,
+                expressions,
+                None,
+                Springs::default(),
+                Licence::default(),
+            )
+        } else {
+            let joints: BTreeSet<u64> = document["skins"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|skin| skin["joints"].as_array().cloned().unwrap_or_default())
+                .filter_map(|joint| joint.as_u64())
+                .collect();
+            // Nearest the root first, so a wrist is the hand rather than the palm below it.
+            let depths = node_depths(&nodes);
+            let mut joints: Vec<u64> = joints.into_iter().collect();
+            joints.sort_by_key(|&joint| (depths.get(joint as usize).copied().unwrap_or(0), joint));
+            let names: Vec<String> = joints.iter().map(|&joint| node_name(joint)).collect();
+            let licence = Licence {
+                licence: text(&document["asset"]["copyright"]),
+                ..Licence::default()
+            };
+            (
+                Format::Gltf,
+                map_by_names(&names),
+                Vec::new(),
+                None,
+                Springs::default(),
+                licence,
+            )
+        };
+    let map_source = if format == Format::Gltf {
+        MapSource::Names
+    } else {
+        MapSource::Vrm
+    };
+    humanoid.sort_by_key(|(bone, _)| bone_order(bone));
+    let missing_bones = REQUIRED_BONES
+        .iter()
+        .copied()
+        .filter(|required| !humanoid.iter().any(|(bone, _)| bone == required))
+        .collect();
+    Ok(Inspection {
+        path: path.to_owned(),
+        container,
+        generator: text(&document["asset"]["generator"]),
+        format,
+        meshes: count(&document["meshes"]),
+        primitives,
+        vertices,
+        triangles,
+        nodes: nodes.len(),
+        skins: document["skins"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|skin| count(&skin["joints"]))
+            .collect(),
+        morph_targets,
+        clips,
+        humanoid,
+        map_source,
+        missing_bones,
+        expressions,
+        look_at,
+        springs,
+        licence,
+        extensions: strings(&document["extensionsUsed"]),
+    })
+}
+
+/// How deep each node sits in the scene graph (roots are 0).
+fn node_depths(nodes: &[Value]) -> Vec<usize> {
+    let mut parent = vec![None; nodes.len()];
+    for (index, node) in nodes.iter().enumerate() {
+        for child in node["children"].as_array().into_iter().flatten() {
+            if let Some(slot) = child
+                .as_u64()
+                .and_then(|child| parent.get_mut(child as usize))
+            {
+                *slot = Some(index);
+            }
+        }
+    }
+    (0..nodes.len())
+        .map(|mut node| {
+            let mut depth = 0;
+            // Bounded by the node count, so a cycle in a broken file cannot hang.
+            while let Some(up) = parent[node].filter(|_| depth < nodes.len()) {
+                node = up;
+                depth += 1;
+            }
+            depth
+        })
+        .collect()
+}
+
+fn count_targets(primitive: &Value) -> usize {
+    count(&primitive["targets"])
+}
+
+/// External buffers and images of a .gltf must be next to it (data URIs are inside).
+fn check_files(path: &Path, document: &Value) -> Result<(), ModelFileError> {
+    let folder = path.parent().unwrap_or_else(|| Path::new("."));
+    for (list, what) in [("buffers", "the buffer"), ("images", "the image")] {
+        for item in document[list].as_array().into_iter().flatten() {
+            let Some(uri) = item["uri"].as_str() else {
+                continue;
+            };
+            if uri.starts_with("data:") {
+                continue;
+            }
+            let file = folder.join(percent_decode(uri));
+            if !file.is_file() {
+                return Err(ModelFileError::MissingFile {
+                    path: path.to_owned(),
+                    what,
+                    uri: uri.to_owned(),
+                    looked: file.display().to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `%20` and friends in a relative URI.
+fn percent_decode(uri: &str) -> String {
+    let bytes = uri.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = bytes
+            .get(at + 1..at + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[at], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                at += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn springs_1(springs: &Value) -> Springs {
+    Springs {
+        chains: count(&springs["springs"]),
+        joints: springs["springs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|spring| count(&spring["joints"]))
+            .sum(),
+        collider_groups: count(&springs["colliderGroups"]),
+        colliders: count(&springs["colliders"]),
+    }
+}
+
+fn springs_0(secondary: &Value) -> Springs {
+    Springs {
+        chains: count(&secondary["boneGroups"]),
+        joints: secondary["boneGroups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|group| count(&group["bones"]))
+            .sum(),
+        collider_groups: count(&secondary["colliderGroups"]),
+        colliders: secondary["colliderGroups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|group| count(&group["colliders"]))
+            .sum(),
+    }
+}
+
+fn licence_1(meta: &Value) -> Licence {
+    Licence {
+        title: text(&meta["name"]),
+        authors: strings(&meta["authors"]),
+        licence: text(&meta["licenseUrl"]),
+        allowed_users: text(&meta["avatarPermission"]),
+        commercial: text(&meta["commercialUsage"]),
+        redistribution: text(&meta["allowRedistribution"]),
+        modification: text(&meta["modification"]),
+        credit: text(&meta["creditNotation"]),
+    }
+}
+
+fn licence_0(meta: &Value) -> Licence {
+    let licence = match text(&meta["licenseName"]).as_str() {
+        "Other" => format!("Other ({})", text(&meta["otherLicenseUrl"])),
+        name => name.to_owned(),
+    };
+    Licence {
+        title: text(&meta["title"]),
+        authors: [text(&meta["author"])]
+            .into_iter()
+            .filter(|author| !author.is_empty())
+            .collect(),
+        licence,
+        allowed_users: text(&meta["allowedUserName"]),
+        commercial: text(&meta["commercialUssageName"]),
+        redistribution: String::new(),
+        modification: String::new(),
+        credit: String::new(),
+    }
+}
+
+/// Position of a VRM bone name in encore's skeleton order (unknown names last).
+fn bone_order(name: &str) -> usize {
+    HUMAN_BONES
+        .iter()
+        .position(|bone| *bone == name)
+        .unwrap_or(HUMAN_BONES.len())
+}
+
+/// The VRM humanoid bones, parents first.
+const HUMAN_BONES: &[&str] = &[
+    "hips",
+    "spine",
+    "chest",
+    "upperChest",
+    "neck",
+    "head",
+    "leftEye",
+    "rightEye",
+    "jaw",
+    "leftShoulder",
+    "leftUpperArm",
+    "leftLowerArm",
+    "leftHand",
+    "rightShoulder",
+    "rightUpperArm",
+    "rightLowerArm",
+    "rightHand",
+    "leftUpperLeg",
+    "leftLowerLeg",
+    "leftFoot",
+    "leftToes",
+    "rightUpperLeg",
+    "rightLowerLeg",
+    "rightFoot",
+    "rightToes",
+];
+
+/// Which side a joint name is on: `Some(true)` for left.
+fn side(name: &str) -> (Option<bool>, String) {
+    let lower = name.to_lowercase();
+    for (marks, left) in [
+        (&[".l", "_l", "-l", " l"][..], true),
+        (&[".r", "_r", "-r", " r"][..], false),
+    ] {
+        for mark in marks {
+            if let Some(stem) = lower.strip_suffix(mark) {
+                return (Some(left), stem.to_owned());
+            }
+        }
+    }
+    for (marks, left) in [(&["left", "l_"][..], true), (&["right", "r_"][..], false)] {
+        for mark in marks {
+            if let Some(stem) = lower.strip_prefix(mark) {
+                return (Some(left), stem.to_owned());
+            }
+        }
+    }
+    for (mark, left) in [("left", true), ("right", false)] {
+        if lower.contains(mark) {
+            return (Some(left), lower.replacen(mark, "", 1));
+        }
+    }
+    (None, lower)
+}
+
+/// Guesses the humanoid map from joint names in the common rig conventions.
+pub fn map_by_names(names: &[String]) -> Vec<(String, String)> {
+    // Stems after prefixes and sides are removed, per humanoid bone (without its side).
+    const STEMS: &[(&str, &[&str])] = &[
+        ("hips", &["hips", "hip", "pelvis", "root_hips"]),
+        (
+            "spine",
+            &["spine", "spine0", "spine_01", "abdomen", "torso"],
+        ),
+        ("chest", &["chest", "spine1", "spine_02", "spine.001"]),
+        (
+            "upperChest",
+            &["upperchest", "upper_chest", "spine2", "spine_03"],
+        ),
+        ("neck", &["neck", "neck_01", "neck1"]),
+        ("head", &["head"]),
+        ("Shoulder", &["shoulder", "clavicle", "collar"]),
+        ("UpperArm", &["upperarm", "upper_arm", "arm", "uparm"]),
+        ("LowerArm", &["lowerarm", "forearm", "lower_arm", "elbow"]),
+        ("Hand", &["hand", "wrist"]),
+        (
+            "UpperLeg",
+            &["upperleg", "upleg", "thigh", "upper_leg", "thigh_01"],
+        ),
+        (
+            "LowerLeg",
+            &["lowerleg", "leg", "shin", "calf", "knee", "lower_leg"],
+        ),
+        ("Foot", &["foot", "ankle"]),
+        ("Toes", &["toes", "toe", "toebase", "ball"]),
+    ];
+    const PREFIXES: &[&str] = &[
+        "mixamorig:",
+        "mixamorig_",
+        "def-",
+        "def_",
+        "org-",
+        "j_bip_c_",
+        "j_bip_l_",
+        "j_bip_r_",
+        "bip01_",
+        "bip01 ",
+    ];
+    let mut map: Vec<(String, String)> = Vec::new();
+    for name in names {
+        let mut stripped = name.to_lowercase();
+        let mut prefix_side = None;
+        for prefix in PREFIXES {
+            if let Some(rest) = stripped.strip_prefix(prefix) {
+                prefix_side = match *prefix {
+                    "j_bip_l_" => Some(true),
+                    "j_bip_r_" => Some(false),
+                    _ => None,
+                };
+                stripped = rest.to_owned();
+                break;
+            }
+        }
+        let (found_side, stem) = side(&stripped);
+        let found_side = prefix_side.or(found_side);
+        let stem = stem.trim_matches(['_', '.', ' ', '-']).to_owned();
+        let Some((bone, _)) = STEMS
+            .iter()
+            .find(|(_, stems)| stems.contains(&stem.as_str()))
+        else {
+            continue;
+        };
+        let full = match (bone.chars().next(), found_side) {
+            (Some(first), Some(left)) if first.is_uppercase() => {
+                format!("{}{bone}", if left { "left" } else { "right" })
+            }
+            (Some(first), None) if first.is_lowercase() => (*bone).to_owned(),
+            _ => continue,
+        };
+        if !map.iter().any(|(existing, _)| *existing == full) {
+            map.push((full, name.clone()));
+        }
+    }
+    map
+}
+
+impl fmt::Display for Inspection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.path.display())?;
+        let generator = if self.generator.is_empty() {
+            String::new()
+        } else {
+            format!(", made by {}", self.generator)
+        };
+        writeln!(
+            f,
+            "  format      {} in a {} file{generator}",
+            self.format, self.container
+        )?;
+        writeln!(
+            f,
+            "  geometry    {} meshes ({} primitives), {} vertices, {} triangles, {} nodes",
+            self.meshes, self.primitives, self.vertices, self.triangles, self.nodes
+        )?;
+        let skins: Vec<String> = self
+            .skins
+            .iter()
+            .map(|joints| format!("{joints} joints"))
+            .collect();
+        writeln!(
+            f,
+            "  skins       {}",
+            if skins.is_empty() {
+                "none".to_owned()
+            } else {
+                skins.join(", ")
+            }
+        )?;
+        let source = match self.map_source {
+            MapSource::Vrm => "from the VRM humanoid",
+            MapSource::Names => "guessed from joint names",
+        };
+        writeln!(f, "  humanoid    {} bones, {source}", self.humanoid.len())?;
+        for (bone, node) in &self.humanoid {
+            writeln!(f, "                {bone:<16} {node}")?;
+        }
+        if self.missing_bones.is_empty() {
+            writeln!(f, "                every required bone is there")?;
+        } else {
+            writeln!(
+                f,
+                "                missing required bones: {} (the model cannot dance without them)",
+                self.missing_bones.join(", ")
+            )?;
+        }
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "none".to_owned()
+            } else {
+                items.join(", ")
+            }
+        };
+        writeln!(
+            f,
+            "  morphs      {} ({})",
+            self.morph_targets.len(),
+            list(&self.morph_targets)
+        )?;
+        writeln!(
+            f,
+            "  expressions {} ({})",
+            self.expressions.len(),
+            list(&self.expressions)
+        )?;
+        if let Some(look_at) = &self.look_at {
+            writeln!(f, "  look-at     {look_at}")?;
+        }
+        let clips: Vec<String> = self
+            .clips
+            .iter()
+            .map(|(name, seconds)| format!("{name} {seconds:.3} s"))
+            .collect();
+        writeln!(f, "  clips       {} ({})", clips.len(), list(&clips))?;
+        let springs = &self.springs;
+        writeln!(
+            f,
+            "  springs     {} chains, {} joints, {} colliders in {} groups",
+            springs.chains, springs.joints, springs.colliders, springs.collider_groups
+        )?;
+        let licence = &self.licence;
+        let field = |value: &str| {
+            if value.is_empty() {
+                "-".to_owned()
+            } else {
+                value.to_owned()
+            }
+        };
+        writeln!(
+            f,
+            "  licence     {} by {}: {}",
+            field(&licence.title),
+            field(&licence.authors.join(", ")),
+            field(&licence.licence)
+        )?;
+        writeln!(
+            f,
+            "              users {} · commercial {} · redistribution {} · modification {} · \
+             credit {}",
+            field(&licence.allowed_users),
+            field(&licence.commercial),
+            field(&licence.redistribution),
+            field(&licence.modification),
+            field(&licence.credit)
+        )?;
+        write!(f, "  extensions  {}", list(&self.extensions))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `../shared/testdata` next to the project (or `ENCORE_TESTDATA`), when it is there.
+    fn testdata() -> Option<PathBuf> {
+        let folder = std::env::var_os("ENCORE_TESTDATA").map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"),
+            PathBuf::from,
+        );
+        if folder.is_dir() {
+            Some(folder)
+        } else {
+            println!("skipped: no test data at {}", folder.display());
+            None
+        }
+    }
+
+    #[test]
+    fn the_test_models_report_their_documented_facts() {
+        let Some(data) = testdata() else {
+            return;
+        };
+        let model = |name: &str| {
+            inspect(&data.join(name)).unwrap_or_else(|error| panic!("{name}: {error}"))
+        };
+        let clip = |inspection: &Inspection, name: &str| {
+            inspection
+                .clips
+                .iter()
+                .find(|(clip, _)| clip == name)
+                .map(|(_, seconds)| *seconds)
+                .unwrap_or_else(|| panic!("no clip {name} in {:?}", inspection.clips))
+        };
+
+        let sphere = model("vrm/sphere.vrm");
+        assert!(matches!(sphere.format, Format::Vrm0(_)));
+        assert_eq!((sphere.vertices, sphere.triangles), (1984, 960));
+        assert_eq!(sphere.skins, vec![22]);
+        assert_eq!(sphere.humanoid.len(), 22);
+        assert!(
+            sphere.missing_bones.is_empty(),
+            "{:?}",
+            sphere.missing_bones
+        );
+        assert_eq!(sphere.look_at.as_deref(), Some("Bone"));
+        assert_eq!(sphere.licence.licence, "CC0");
+        assert_eq!(sphere.licence.allowed_users, "Everyone");
+        assert_eq!(sphere.licence.commercial, "Allow");
+
+        let voxels = model("vrm/cryptovoxels.vrm");
+        assert_eq!((voxels.vertices, voxels.triangles), (2727, 4907));
+        assert_eq!(
+            (voxels.humanoid.len(), voxels.skins.clone()),
+            (43, vec![57])
+        );
+        assert!(
+            voxels.licence.licence.starts_with("Other"),
+            "{:?}",
+            voxels.licence
+        );
+
+        let godette = model("vrm/Godette_vrm_v4.vrm");
+        assert_eq!((godette.meshes, godette.primitives), (2, 4));
+        assert_eq!((godette.vertices, godette.triangles), (8067, 3439));
+        assert_eq!(
+            (godette.humanoid.len(), godette.skins.clone()),
+            (45, vec![68])
+        );
+        assert_eq!(godette.expressions.len(), 17);
+        assert!(godette.expressions.iter().any(|name| name == "blink"));
+        assert_eq!(godette.morph_targets.len(), 15);
+        assert!(
+            godette
+                .morph_targets
+                .iter()
+                .any(|name| name == "blink_left")
+        );
+        assert_eq!(godette.springs.chains, 3);
+        assert_eq!(godette.springs.collider_groups, 2);
+        assert_eq!(godette.look_at.as_deref(), Some("BlendShape"));
+        assert_eq!(godette.licence.licence, "CC_BY");
+
+        let overrides = model("vrm/VRMC_vrm_expressions_isBinary_Overrides.vrm");
+        assert!(matches!(overrides.format, Format::Vrm1(_)));
+        assert_eq!((overrides.humanoid.len(), overrides.vertices), (22, 16));
+        assert!(overrides.expressions.iter().any(|name| name == "happy"));
+        assert!(overrides.expressions.iter().any(|name| name == "blink"));
+        assert_eq!(overrides.look_at.as_deref(), Some("expression"));
+        assert_eq!(overrides.licence.allowed_users, "everyone");
+        assert_eq!(overrides.licence.commercial, "corporation");
+        assert_eq!(overrides.licence.credit, "unnecessary");
+
+        let mtoon = model("vrm/VRMC_materials_mtoon_UV_Animation_Test.vrm");
+        assert_eq!((mtoon.humanoid.len(), mtoon.vertices), (53, 12));
+
+        let vrma = model("vrm/test.vrma");
+        assert!(matches!(vrma.format, Format::Vrma(_)));
+        assert_eq!(vrma.humanoid.len(), 51);
+        assert_eq!(vrma.clips.len(), 1);
+        assert!((vrma.clips[0].1 - 3.0).abs() < 1e-3);
+        assert_eq!(vrma.expressions, vec!["happy".to_owned()]);
+
+        let draco = inspect(&data.join("vrm/invalid/draco.vrm")).unwrap_err();
+        assert!(
+            matches!(&draco, ModelFileError::Compressed { extension, .. } if extension == "KHR_draco_mesh_compression"),
+            "{draco}"
+        );
+        let required = inspect(&data.join("vrm/invalid/extensions_required.vrm")).unwrap_err();
+        let message = required.to_string();
+        assert!(message.contains("VRMC_node_constraint"), "{message}");
+        assert!(
+            message.contains("VRMC_materials_hdr_emissiveMultiplier"),
+            "{message}"
+        );
+        assert!(!message.contains("VRMC_springBone"), "{message}");
+
+        let cesium = model("gltf/CesiumMan.glb");
+        assert_eq!((cesium.vertices, cesium.triangles), (3273, 4672));
+        assert_eq!(cesium.skins, vec![19]);
+        assert_eq!(cesium.clips.len(), 19);
+        assert!(
+            cesium
+                .clips
+                .iter()
+                .all(|(_, seconds)| (seconds - 2.0).abs() < 0.01)
+        );
+
+        let fox = model("gltf/Fox.glb");
+        assert_eq!(
+            (fox.vertices, fox.triangles, fox.skins.clone()),
+            (1728, 576, vec![24])
+        );
+        assert!((clip(&fox, "Survey") - 3.417).abs() < 0.01);
+        assert!((clip(&fox, "Walk") - 0.708).abs() < 0.01);
+        assert!((clip(&fox, "Run") - 1.158).abs() < 0.01);
+
+        let simple = model("gltf/SimpleSkin.gltf");
+        assert_eq!(
+            (simple.vertices, simple.triangles, simple.skins.clone()),
+            (10, 8, vec![2])
+        );
+        assert!((simple.clips[0].1 - 5.5).abs() < 0.01);
+
+        let rigged = model("gltf/RiggedSimple.glb");
+        assert_eq!(
+            (rigged.vertices, rigged.triangles, rigged.skins.clone()),
+            (960, 892, vec![4])
+        );
+        assert!((clip(&rigged, "Anim_0_Armature") - 6.667).abs() < 0.01);
+
+        let morphs = model("gltf/MorphStressTest.gltf");
+        assert_eq!(morphs.vertices, 1528);
+        let keys: Vec<String> = (1..=8).map(|key| format!("Key {key}")).collect();
+        assert_eq!(morphs.morph_targets, keys);
+        assert!((clip(&morphs, "TheWave") - 1.958).abs() < 0.01);
+
+        let cube = model("gltf/AnimatedMorphCube/AnimatedMorphCube.gltf");
+        assert_eq!((cube.vertices, cube.triangles), (24, 12));
+        assert_eq!(
+            cube.morph_targets,
+            vec!["target 1".to_owned(), "target 2".to_owned()]
+        );
+        assert!((clip(&cube, "Square") - 4.2).abs() < 0.01);
+
+        let manny = model("gltf/kaykit/manny_med_mod.gltf");
+        assert_eq!(
+            (manny.meshes, manny.vertices, manny.triangles),
+            (8, 6578, 6756)
+        );
+        assert_eq!(manny.skins, vec![21]);
+        assert_eq!(manny.map_source, MapSource::Names);
+        assert!(manny.missing_bones.is_empty(), "{:?}", manny.humanoid);
+        // The wrist is the humanoid hand; `hand.l` below it is the palm.
+        assert!(
+            manny
+                .humanoid
+                .contains(&("leftHand".to_owned(), "wrist.l".to_owned()))
+        );
+
+        let library = model("gltf/kaykit/Med_MovementBasic.glb");
+        assert_eq!((library.vertices, library.skins.clone()), (0, vec![23]));
+        assert_eq!(library.clips.len(), 11);
+        assert!((clip(&library, "Rig_Medium|Jump_Full_Long") - 2.367).abs() < 0.01);
+    }
+
+    #[test]
+    fn joint_names_in_common_rigs_map_to_humanoid_bones() {
+        let names: Vec<String> = [
+            "mixamorig:Hips",
+            "mixamorig:LeftUpLeg",
+            "mixamorig:LeftLeg",
+            "mixamorig:LeftForeArm",
+            "upperarm.l",
+            "lowerleg.r",
+            "DEF-thigh.L",
+            "J_Bip_L_UpperArm",
+            "J_Bip_C_Head",
+            "RightHand",
+            "handslot.l",
+        ]
+        .iter()
+        .map(|name| (*name).to_owned())
+        .collect();
+        let map = map_by_names(&names);
+        let get = |bone: &str| {
+            map.iter()
+                .find(|(found, _)| found == bone)
+                .map(|(_, node)| node.as_str())
+        };
+        assert_eq!(get("hips"), Some("mixamorig:Hips"));
+        assert_eq!(get("leftUpperLeg"), Some("mixamorig:LeftUpLeg"));
+        assert_eq!(get("leftLowerLeg"), Some("mixamorig:LeftLeg"));
+        assert_eq!(get("leftLowerArm"), Some("mixamorig:LeftForeArm"));
+        assert_eq!(get("leftUpperArm"), Some("upperarm.l"));
+        assert_eq!(get("rightLowerLeg"), Some("lowerleg.r"));
+        assert_eq!(get("head"), Some("J_Bip_C_Head"));
+        assert_eq!(get("rightHand"), Some("RightHand"));
+        // `handslot.l` is not a hand.
+        assert!(map.iter().all(|(_, node)| node != "handslot.l"));
+    }
+
+    #[test]
+    fn broken_containers_name_the_file_and_the_problem() {
+        let folder = std::env::temp_dir().join("encore-inspect");
+        std::fs::create_dir_all(&folder).unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let path = folder.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        let png = write("not-a-model.vrm", b"\x89PNG\r\n\x1a\n....");
+        assert!(matches!(inspect(&png), Err(ModelFileError::NotGltf { .. })));
+
+        let mut glb = b"glTF".to_vec();
+        glb.extend(2u32.to_le_bytes());
+        glb.extend(5000u32.to_le_bytes());
+        glb.extend(&[0; 16]);
+        let cut = write("cut.glb", &glb);
+        let error = inspect(&cut).unwrap_err();
+        assert!(error.to_string().contains("cut short"), "{error}");
+        assert!(error.to_string().contains("cut.glb"), "{error}");
+
+        let json = write(
+            "broken.gltf",
+            b"{\"asset\": {\"version\": \"2.0\"},\n \"nodes\": [}",
+        );
+        let error = inspect(&json).unwrap_err();
+        assert!(
+            matches!(error, ModelFileError::Json { line: 2, .. }),
+            "{error}"
+        );
+
+        let missing = write(
+            "missing.gltf",
+            br#"{"asset": {"version": "2.0"}, "buffers": [{"uri": "gone.bin", "byteLength": 4}]}"#,
+        );
+        let error = inspect(&missing).unwrap_err().to_string();
+        assert!(error.contains("the buffer `gone.bin`"), "{error}");
+
+        let old = write("old.gltf", br#"{"asset": {"version": "1.0"}}"#);
+        assert!(matches!(inspect(&old), Err(ModelFileError::Version { .. })));
+    }
+}
