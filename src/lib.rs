@@ -188,9 +188,11 @@ pub fn build_app(
         ..default()
     };
     let asset_plugin = AssetPlugin {
-        // Setlists name model files by paths the checker keeps inside the project; those
-        // loads opt in one by one, everything else stays inside `assets/`.
-        unapproved_path_mode: UnapprovedPathMode::Deny,
+        // Setlists name model files by paths the checker keeps inside the project. A .gltf's
+        // own textures and buffers sit next to it, outside `assets/`, and bevy_gltf loads
+        // them without a way to opt in one by one (a denied texture makes its loader panic),
+        // so paths are allowed; the only files named by users are checked by the setlist.
+        unapproved_path_mode: UnapprovedPathMode::Allow,
         ..default()
     };
     let mut defaults = DefaultPlugins

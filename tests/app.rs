@@ -985,3 +985,69 @@ fn avatar_inspect_prints_the_humanoid_map_and_licence_or_the_reason() {
     assert!(report.contains("CC_BY"), "{report}");
     assert!(report.contains("3 chains"), "{report}");
 }
+
+#[test]
+fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replaced() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata");
+    if !data.is_dir() {
+        println!("skipped: no test data at {}", data.display());
+        return;
+    }
+    // A project folder of its own: setlists may only name files inside their project.
+    let project = out_dir().join("imported");
+    let _ = std::fs::remove_dir_all(&project);
+    std::fs::create_dir_all(&project).unwrap();
+    for file in [
+        "vrm/Godette_vrm_v4.vrm",
+        "vrm/cryptovoxels.vrm",
+        "vrm/invalid/draco.vrm",
+        "gltf/kaykit/manny_med_mod.gltf",
+        "gltf/kaykit/manny_med_mod.bin",
+        "gltf/kaykit/mannequin_texture.png",
+    ] {
+        let name = Path::new(file).file_name().unwrap();
+        std::fs::copy(data.join(file), project.join(name)).unwrap();
+    }
+    let setlist = project.join("lineup.ron");
+    std::fs::write(
+        &setlist,
+        r##"Concert(
+    title: "Line-up",
+    quality: Low,
+    cast: [
+        (id: "godette", name: "Godette", colour: "#6fa8ff", avatar: Model("Godette_vrm_v4.vrm")),
+        (id: "voxel", name: "Voxel", colour: "#7fe08a", avatar: Model("cryptovoxels.vrm")),
+        (id: "manny", name: "Manny", colour: "#c58cff", avatar: Model("manny_med_mod.gltf")),
+        (id: "broken", name: "Broken", colour: "#ffd166", avatar: Model("draco.vrm")),
+    ],
+    program: [Song(title: "Line-up", bpm: 120, length: "bar 9",
+        sections: [(kind: Verse, bars: (1, 8), formation: Line)],
+        dance: [(bars: (1, 8), move: ArmWave)],
+        camera: [(at: 0.0, shot: Wide)])],
+)"##,
+    )
+    .unwrap();
+    let (image, log) = render_setlist(&setlist, "imported-lineup.png", "2.6");
+    for (file, bones) in [
+        ("Godette_vrm_v4.vrm", 25),
+        ("cryptovoxels.vrm", 23),
+        ("manny_med_mod.gltf", 18),
+    ] {
+        let line = format!("{file}: ");
+        let on_stage = log
+            .lines()
+            .find(|entry| entry.contains(&line) && entry.contains("is on stage"))
+            .unwrap_or_else(|| panic!("{file} is not on stage:\n{log}"));
+        assert!(
+            on_stage.contains(&format!("with {bones} of 29")),
+            "{on_stage}"
+        );
+    }
+    assert!(
+        log.contains("KHR_draco_mesh_compression")
+            && log.contains("Broken appears as a built-in idol"),
+        "{log}"
+    );
+    // Four figures in a line under the wide shot: the stage is lit and not empty.
+    assert!(distinct_colours(&image) > 200);
+}

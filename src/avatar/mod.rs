@@ -8,6 +8,7 @@ pub mod expression;
 pub mod inspect;
 pub mod mesh;
 mod model;
+pub mod retarget;
 pub mod skeleton;
 
 use bevy::{
@@ -70,6 +71,9 @@ pub struct IdolRig {
     pub unit: f32,
     /// Entities with [`MorphWeights`] and which of their morph targets is which expression.
     pub faces: Vec<FaceBinding>,
+    /// For a model whose rest pose or joint axes differ from encore's: how the moves map
+    /// onto its joints. `None` for built-in idols, whose joints take the moves as they are.
+    pub retarget: Option<Box<retarget::Retarget>>,
 }
 
 /// Morph targets of one mesh (or group of meshes sharing weights) that make expressions.
@@ -269,6 +273,7 @@ pub(crate) fn spawn_builtin(
         rest,
         unit: skeleton.height,
         faces,
+        retarget: None,
     });
 }
 

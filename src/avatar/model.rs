@@ -14,6 +14,8 @@ use bevy::{
 use super::{
     FaceBinding, IdolAssets, IdolRig, Performer,
     expression::Expression,
+    inspect::{Format, Inspection},
+    retarget::{ModelRest, retarget},
     skeleton::{BONE_COUNT, Bone},
     spawn_builtin,
 };
@@ -112,7 +114,11 @@ pub(crate) fn attach_models(
                     }
                     None => Some("the file has no scene to show".to_owned()),
                 },
-                LoadState::Failed(error) => Some(format!("it could not be loaded: {error}")),
+                // The file's own reading says why in a user's words where it can.
+                LoadState::Failed(error) => Some(match super::inspect::inspect(&model.path) {
+                    Err(problem) => problem.to_string(),
+                    Ok(_) => format!("it could not be loaded: {error}"),
+                }),
                 LoadState::NotLoaded | LoadState::Loading => None,
             },
             ModelState::Spawning(scene_root) => {
@@ -121,8 +127,13 @@ pub(crate) fn attach_models(
                     None
                 } else {
                     let gltf = gltfs.get(&model.gltf);
-                    match bind(scene_root, idol.height, &nodes, &descendants) {
-                        Ok((rig, scale)) => {
+                    let bound = super::inspect::inspect(&model.path)
+                        .map_err(|problem| problem.to_string())
+                        .and_then(|inspection| {
+                            bind(scene_root, idol.height, &inspection, &nodes, &descendants)
+                        });
+                    match bound {
+                        Ok((rig, scale, facing)) => {
                             let faces = faces(scene_root, &descendants, &morphs, &assets.meshes);
                             info!(
                                 "{}: {} is on stage with {} of {BONE_COUNT} humanoid bones, \
@@ -136,9 +147,9 @@ pub(crate) fn attach_models(
                                 faces.iter().map(|face| face.targets.len()).sum::<usize>(),
                                 gltf.map_or(0, |gltf| gltf.named_animations.len()),
                             );
-                            commands
-                                .entity(scene_root)
-                                .insert(Transform::from_scale(Vec3::splat(scale)));
+                            commands.entity(scene_root).insert(
+                                Transform::from_scale(Vec3::splat(scale)).with_rotation(facing),
+                            );
                             commands.entity(root).insert(IdolRig { faces, ..rig });
                             if let Some(gltf) = gltf
                                 && let Some((named, graph)) =
@@ -163,8 +174,9 @@ pub(crate) fn attach_models(
         if let Some(problem) = problem {
             warn!(
                 "{}: {problem}. {} appears as a built-in idol until the file is fixed; \
-                 models need joints named with the VRM humanoid bone names (hips, spine, \
-                 head, leftUpperArm...), as `encore avatar gen` writes them",
+                 a model needs a VRM humanoid, or joints with names encore recognises (hips, \
+                 spine, head, upper arms and legs...); `encore avatar inspect FILE` shows what \
+                 it finds",
                 model.path.display(),
                 idol.name
             );
@@ -186,23 +198,37 @@ pub(crate) fn attach_models(
     }
 }
 
-/// Finds the humanoid joints under `scene_root` by name, and the scale that gives the model
-/// the idol's `height`.
+/// Finds the humanoid joints under `scene_root` (by the file's humanoid map, else by encore's
+/// own joint names), turns the model to face the audience, works out the retargeting from its
+/// rest pose, and the scale that gives it the idol's `height`. Returns the rig, the scale and
+/// the facing rotation for the scene root.
 fn bind(
     scene_root: Entity,
     height: f32,
+    inspection: &Inspection,
     nodes: &Query<(&Name, &Transform, Option<&ChildOf>)>,
     descendants: &Query<&Children>,
-) -> Result<(IdolRig, f32), String> {
+) -> Result<(IdolRig, f32, Quat), String> {
     let mut joints = [Entity::PLACEHOLDER; BONE_COUNT];
     let mut rest = [Transform::IDENTITY; BONE_COUNT];
+    let bone_of = |name: &str| {
+        inspection
+            .humanoid
+            .iter()
+            .find(|(_, node)| node == name)
+            .and_then(|(bone, _)| Bone::ALL.iter().find(|known| known.vrm_name() == bone))
+            .or_else(|| {
+                Bone::ALL
+                    .iter()
+                    .find(|bone| bone.vrm_name().eq_ignore_ascii_case(name))
+            })
+            .copied()
+    };
     for entity in descendants.iter_descendants(scene_root) {
         let Ok((name, transform, _)) = nodes.get(entity) else {
             continue;
         };
-        if let Some(bone) = Bone::ALL
-            .iter()
-            .find(|bone| bone.vrm_name().eq_ignore_ascii_case(name.as_str()))
+        if let Some(bone) = bone_of(name.as_str())
             && joints[bone.index()] == Entity::PLACEHOLDER
         {
             joints[bone.index()] = entity;
@@ -215,26 +241,62 @@ fn bind(
         .map(|bone| bone.vrm_name())
         .collect();
     if !missing.is_empty() {
-        return Err(format!("no joints named {} were found", missing.join(", ")));
+        return Err(format!("no joints for {} were found", missing.join(", ")));
     }
-    // The head's rest height above the model's origin, in model units.
-    let mut head = GlobalTransform::default();
-    let mut entity = joints[Bone::Head.index()];
-    let mut chain = Vec::new();
-    while entity != scene_root {
-        let Ok((_, transform, parent)) = nodes.get(entity) else {
-            break;
-        };
-        chain.push(*transform);
-        let Some(parent) = parent else {
-            break;
-        };
-        entity = parent.parent();
-    }
-    for transform in chain.iter().rev() {
-        head = head.mul_transform(*transform);
-    }
-    let head_height = head.translation().y;
+    // Rest transforms in the scene root's space: each joint's and its parent node's.
+    let in_scene = |joint: Entity| {
+        let mut chain = Vec::new();
+        let mut entity = joint;
+        while entity != scene_root {
+            let Ok((_, transform, parent)) = nodes.get(entity) else {
+                break;
+            };
+            chain.push(*transform);
+            let Some(parent) = parent else {
+                break;
+            };
+            entity = parent.parent();
+        }
+        let mut world = GlobalTransform::default();
+        for transform in chain.iter().rev() {
+            world = world.mul_transform(*transform);
+        }
+        world
+    };
+    let mapped: [bool; BONE_COUNT] =
+        std::array::from_fn(|index| joints[index] != Entity::PLACEHOLDER);
+    let worlds: Vec<GlobalTransform> = joints
+        .iter()
+        .map(|&joint| {
+            if joint == Entity::PLACEHOLDER {
+                GlobalTransform::default()
+            } else {
+                in_scene(joint)
+            }
+        })
+        .collect();
+    // Her left arm is on +X when she faces the audience (+Z); VRM 0.x models face -Z.
+    let left = worlds[Bone::LeftUpperArm.index()].translation().x;
+    let right = worlds[Bone::RightUpperArm.index()].translation().x;
+    let turned = if mapped[Bone::LeftUpperArm.index()] && mapped[Bone::RightUpperArm.index()] {
+        left < right
+    } else {
+        matches!(inspection.format, Format::Vrm0(_))
+    };
+    let facing = if turned {
+        Quat::from_rotation_y(std::f32::consts::PI)
+    } else {
+        Quat::IDENTITY
+    };
+    let model_rest = ModelRest {
+        mapped,
+        rotation: std::array::from_fn(|index| facing * worlds[index].rotation()),
+        parent_rotation: std::array::from_fn(|index| {
+            facing * worlds[index].rotation() * rest[index].rotation.inverse()
+        }),
+        position: std::array::from_fn(|index| facing * worlds[index].translation()),
+    };
+    let head_height = worlds[Bone::Head.index()].translation().y;
     if !(head_height.is_finite() && head_height > 1e-4) {
         return Err("its head is not above its feet".to_owned());
     }
@@ -246,8 +308,10 @@ fn bind(
             rest,
             unit: height / scale,
             faces: Vec::new(),
+            retarget: Some(Box::new(retarget(&model_rest))),
         },
         scale,
+        facing,
     ))
 }
 

@@ -418,9 +418,16 @@ fn pose_idols(
             let rest = rig.rest[bone.index()];
             joint.translation = rest.translation;
             if *bone == Bone::Hips {
-                joint.translation += frame.pose.hips * rig.unit;
+                let offset = frame.pose.hips * rig.unit;
+                joint.translation += match &rig.retarget {
+                    Some(retarget) => retarget.hips_frame * offset,
+                    None => offset,
+                };
             }
-            joint.rotation = rest.rotation * frame.pose.rotations[bone.index()];
+            joint.rotation = match &rig.retarget {
+                Some(retarget) => retarget.local(*bone, &frame.pose.rotations),
+                None => rest.rotation * frame.pose.rotations[bone.index()],
+            };
         }
         for binding in &rig.faces {
             let Ok(mut weights) = morphs.get_mut(binding.entity) else {
