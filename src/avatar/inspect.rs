@@ -207,6 +207,19 @@ pub struct Springs {
     pub colliders: usize,
 }
 
+/// One morph target an expression moves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpressionBind {
+    /// The expression (`blink`, `aa`, `happy`... or a VRM 0.x preset such as `a`, `joy`).
+    pub expression: String,
+    /// The node holding the morphed mesh.
+    pub node: String,
+    /// The morph target's index in that mesh.
+    pub morph: usize,
+    /// How far the expression at full moves it, 0 to 1.
+    pub weight: f32,
+}
+
 /// Everything `inspect` reports about a model file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inspection {
@@ -242,6 +255,8 @@ pub struct Inspection {
     pub missing_bones: Vec<&'static str>,
     /// Expressions (VRM 1.0) or blend-shape groups (VRM 0.x).
     pub expressions: Vec<String>,
+    /// The morph targets the expressions move.
+    pub expression_binds: Vec<ExpressionBind>,
     /// The look-at type (`bone`, `expression`, `blendShape`), for VRMs.
     pub look_at: Option<String>,
     /// Spring bones.
@@ -570,6 +585,7 @@ fn inspect_document(
                 licence,
             )
         };
+    let expression_binds = expression_binds(extensions, &nodes);
     let map_source = if format == Format::Gltf {
         MapSource::Names
     } else {
@@ -603,11 +619,76 @@ fn inspect_document(
         map_source,
         missing_bones,
         expressions,
+        expression_binds,
         look_at,
         springs,
         licence,
         extensions: strings(&document["extensionsUsed"]),
     })
+}
+
+/// The morph binds of VRM 1.0 expressions or VRM 0.x blend-shape groups.
+fn expression_binds(extensions: &Value, nodes: &[Value]) -> Vec<ExpressionBind> {
+    let node_name = |index: usize| {
+        nodes
+            .get(index)
+            .and_then(|node| node["name"].as_str())
+            .map_or_else(|| format!("node {index}"), str::to_owned)
+    };
+    let mut binds = Vec::new();
+    if let Some(vrm) = extensions.get("VRMC_vrm") {
+        for group in ["preset", "custom"] {
+            for (name, expression) in vrm["expressions"][group].as_object().into_iter().flatten() {
+                for bind in expression["morphTargetBinds"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    let (Some(node), Some(morph)) = (bind["node"].as_u64(), bind["index"].as_u64())
+                    else {
+                        continue;
+                    };
+                    binds.push(ExpressionBind {
+                        expression: name.clone(),
+                        node: node_name(node as usize),
+                        morph: morph as usize,
+                        weight: bind["weight"].as_f64().unwrap_or(1.0) as f32,
+                    });
+                }
+            }
+        }
+    } else if let Some(vrm) = extensions.get("VRM") {
+        for group in vrm["blendShapeMaster"]["blendShapeGroups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let preset = text(&group["presetName"]);
+            let name = if preset.is_empty() || preset == "unknown" {
+                text(&group["name"])
+            } else {
+                preset
+            };
+            for bind in group["binds"].as_array().into_iter().flatten() {
+                let (Some(mesh), Some(morph)) = (bind["mesh"].as_u64(), bind["index"].as_u64())
+                else {
+                    continue;
+                };
+                // VRM 0.x binds name the mesh; every node showing that mesh gets the weight.
+                for (index, node) in nodes.iter().enumerate() {
+                    if node["mesh"].as_u64() == Some(mesh) {
+                        binds.push(ExpressionBind {
+                            expression: name.clone(),
+                            node: node_name(index),
+                            morph: morph as usize,
+                            weight: (bind["weight"].as_f64().unwrap_or(100.0) / 100.0) as f32,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    binds
 }
 
 /// How deep each node sits in the scene graph (roots are 0).
@@ -1084,6 +1165,13 @@ mod tests {
         );
         assert_eq!(godette.expressions.len(), 17);
         assert!(godette.expressions.iter().any(|name| name == "blink"));
+        assert_eq!(godette.expression_binds.len(), 25);
+        assert!(
+            godette
+                .expression_binds
+                .iter()
+                .any(|bind| bind.expression == "blink" && bind.node == "Face")
+        );
         assert_eq!(godette.morph_targets.len(), 15);
         assert!(
             godette

@@ -81,8 +81,10 @@ pub struct IdolRig {
 pub struct FaceBinding {
     /// The entity holding the [`MorphWeights`].
     pub entity: Entity,
-    /// Morph target index and the expression it shows.
-    pub targets: Vec<(usize, Expression)>,
+    /// Morph target index, the expression it shows, and how far the full expression moves
+    /// it (1 for encore's own idols; a VRM bind's weight otherwise). Several expressions may
+    /// move one target; their shares add up, to at most 1.
+    pub targets: Vec<(usize, Expression, f32)>,
 }
 
 /// The asset stores a procedural idol's body goes into.
@@ -287,7 +289,7 @@ fn face_on_root(commands: &mut Commands, root: Entity, mesh: Option<Handle<Mesh>
         entity: root,
         targets: Expression::ALL
             .iter()
-            .map(|expression| (expression.index(), *expression))
+            .map(|expression| (expression.index(), *expression, 1.0))
             .collect(),
     }
 }

@@ -14,7 +14,7 @@ use bevy::{
 use super::{
     FaceBinding, IdolAssets, IdolRig, Performer,
     expression::Expression,
-    inspect::{Format, Inspection},
+    inspect::{ExpressionBind, Format, Inspection},
     retarget::{ModelRest, retarget},
     skeleton::{BONE_COUNT, Bone},
     spawn_builtin,
@@ -133,8 +133,13 @@ pub(crate) fn attach_models(
                             bind(scene_root, idol.height, &inspection, &nodes, &descendants)
                         });
                     match bound {
-                        Ok((rig, scale, facing)) => {
-                            let faces = faces(scene_root, &descendants, &morphs, &assets.meshes);
+                        Ok((rig, scale, facing, binds)) => {
+                            let mut found =
+                                faces_from_binds(scene_root, &binds, &nodes, &descendants, &morphs);
+                            if found.is_empty() {
+                                found = faces(scene_root, &descendants, &morphs, &assets.meshes);
+                            }
+                            let faces = found;
                             info!(
                                 "{}: {} is on stage with {} of {BONE_COUNT} humanoid bones, \
                                  {} expressions and {} animation clips",
@@ -208,7 +213,7 @@ fn bind(
     inspection: &Inspection,
     nodes: &Query<(&Name, &Transform, Option<&ChildOf>)>,
     descendants: &Query<&Children>,
-) -> Result<(IdolRig, f32, Quat), String> {
+) -> Result<(IdolRig, f32, Quat, Vec<ExpressionBind>), String> {
     let mut joints = [Entity::PLACEHOLDER; BONE_COUNT];
     let mut rest = [Transform::IDENTITY; BONE_COUNT];
     let bone_of = |name: &str| {
@@ -312,7 +317,41 @@ fn bind(
         },
         scale,
         facing,
+        inspection.expression_binds.clone(),
     ))
+}
+
+/// The model's expressions from its VRM expression binds: each bound morph target of the
+/// expressions encore shows (blink, the vowels, a smile), on the node that holds it.
+fn faces_from_binds(
+    scene_root: Entity,
+    binds: &[ExpressionBind],
+    nodes: &Query<(&Name, &Transform, Option<&ChildOf>)>,
+    descendants: &Query<&Children>,
+    morphs: &Query<&MorphWeights>,
+) -> Vec<FaceBinding> {
+    let mut faces: Vec<FaceBinding> = Vec::new();
+    for bind in binds {
+        let Some(expression) = Expression::from_morph_name(&bind.expression) else {
+            continue;
+        };
+        let Some(entity) = descendants.iter_descendants(scene_root).find(|entity| {
+            morphs.contains(*entity)
+                && nodes
+                    .get(*entity)
+                    .is_ok_and(|(name, _, _)| name.as_str() == bind.node)
+        }) else {
+            continue;
+        };
+        match faces.iter_mut().find(|face| face.entity == entity) {
+            Some(face) => face.targets.push((bind.morph, expression, bind.weight)),
+            None => faces.push(FaceBinding {
+                entity,
+                targets: vec![(bind.morph, expression, bind.weight)],
+            }),
+        }
+    }
+    faces
 }
 
 /// The model's morph-weight holders and which of their targets are expressions.
@@ -328,10 +367,10 @@ fn faces(
             let weights = morphs.get(entity).ok()?;
             let mesh = meshes.get(weights.first_mesh()?)?;
             let names = mesh.try_morph_target_names().ok()??;
-            let targets: Vec<(usize, Expression)> = names
+            let targets: Vec<(usize, Expression, f32)> = names
                 .iter()
                 .enumerate()
-                .filter_map(|(index, name)| Some((index, Expression::from_morph_name(name)?)))
+                .filter_map(|(index, name)| Some((index, Expression::from_morph_name(name)?, 1.0)))
                 .collect();
             (!targets.is_empty()).then_some(FaceBinding { entity, targets })
         })

@@ -434,9 +434,14 @@ fn pose_idols(
                 continue;
             };
             let weights = weights.weights_mut();
-            for &(target, expression) in &binding.targets {
+            for &(target, _, _) in &binding.targets {
                 if let Some(weight) = weights.get_mut(target) {
-                    *weight = frame.face.get(expression);
+                    *weight = 0.0;
+                }
+            }
+            for &(target, expression, share) in &binding.targets {
+                if let Some(weight) = weights.get_mut(target) {
+                    *weight = (*weight + frame.face.get(expression) * share).min(1.0);
                 }
             }
         }
