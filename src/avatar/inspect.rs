@@ -1094,6 +1094,45 @@ impl fmt::Display for Inspection {
     }
 }
 
+/// The credit line of a model for the end-of-show roll: the member's name, then the model's
+/// title, authors and licence as far as the file says. `None` for files that say nothing.
+pub fn credit_line(member: &str, inspection: &Inspection) -> Option<String> {
+    let licence = &inspection.licence;
+    let title = if licence.title.is_empty() {
+        inspection
+            .path
+            .file_name()
+            .map_or_else(String::new, |name| name.to_string_lossy().into_owned())
+    } else {
+        licence.title.clone()
+    };
+    let mut line = format!("{member}: \u{201c}{title}\u{201d}");
+    if !licence.authors.is_empty() {
+        line.push_str(&format!(" by {}", licence.authors.join(", ")));
+    }
+    if !licence.licence.is_empty() {
+        line.push_str(&format!(" ({})", shorten_urls(&licence.licence)));
+    }
+    (!licence.authors.is_empty() || !licence.licence.is_empty()).then_some(line)
+}
+
+/// Web addresses cut to their host (`https://hub.vroid.com/license?...` → `hub.vroid.com`),
+/// so a credit line stays one line.
+fn shorten_urls(text: &str) -> String {
+    text.split(' ')
+        .map(|word| match word.split_once("://") {
+            Some((before, rest)) => {
+                let opening = before.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+                let host = rest.split(['/', '?', ')']).next().unwrap_or(rest);
+                let closing = if word.ends_with(')') { ")" } else { "" };
+                format!("{opening}{host}{closing}")
+            }
+            None => word.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1183,6 +1222,10 @@ mod tests {
         assert_eq!(godette.springs.collider_groups, 2);
         assert_eq!(godette.look_at.as_deref(), Some("BlendShape"));
         assert_eq!(godette.licence.licence, "CC_BY");
+        assert_eq!(
+            credit_line("Godette", &godette).as_deref(),
+            Some("Godette: \u{201c}Low-Poly Godette\u{201d} by SirRichard94 (CC_BY)")
+        );
 
         let overrides = model("vrm/VRMC_vrm_expressions_isBinary_Overrides.vrm");
         assert!(matches!(overrides.format, Format::Vrm1(_)));
@@ -1285,6 +1328,16 @@ mod tests {
         assert_eq!((library.vertices, library.skins.clone()), (0, vec![23]));
         assert_eq!(library.clips.len(), 11);
         assert!((clip(&library, "Rig_Medium|Jump_Full_Long") - 2.367).abs() < 0.01);
+    }
+
+    #[test]
+    fn credit_lines_keep_web_addresses_short() {
+        assert_eq!(
+            shorten_urls("Other (https://hub.vroid.com/license?allowed=everyone&x=1)"),
+            "Other (hub.vroid.com)"
+        );
+        assert_eq!(shorten_urls("https://vrm.dev/licenses/1.0/"), "vrm.dev");
+        assert_eq!(shorten_urls("CC_BY"), "CC_BY");
     }
 
     #[test]

@@ -23,6 +23,11 @@ pub(crate) fn plugin(app: &mut App) {
         app.add_plugins(FrameTimeDiagnosticsPlugin::default());
     }
     app.init_resource::<LastEffect>();
+    app.init_resource::<titles::Credits>();
+    app.add_systems(
+        Update,
+        titles::read_credits.in_set(crate::AppSystems::Reload),
+    );
     app.add_systems(Update, remember_effects.after(crate::AppSystems::Cues));
     app.add_systems(
         EguiPrimaryContextPass,
@@ -31,6 +36,7 @@ pub(crate) fn plugin(app: &mut App) {
             warm_font_atlas.run_if(is_warming_up),
             show_panel_ui.run_if(not(resource_exists::<crate::capture::Recording>)),
             titles::title_card_ui,
+            titles::credit_roll_ui,
             setlist_problems_ui,
         )
             .chain(),
@@ -62,6 +68,7 @@ fn is_warming_up(progress: Option<Res<CaptureProgress>>) -> bool {
 pub(crate) fn warm_font_atlas(
     mut contexts: EguiContexts,
     setlist: Res<Setlist>,
+    credits: Res<titles::Credits>,
     feed: Res<crate::chat::ChatFeed>,
     chat: Res<crate::chat::ChatSettings>,
 ) -> Result {
@@ -71,7 +78,7 @@ pub(crate) fn warm_font_atlas(
     // (or one chunk of it) starts at.
     ctx.all_styles_mut(|style| style.visuals.text_options.subpixel_binning = false);
     let fonts: Vec<egui::FontId> = ctx.global_style().text_styles.values().cloned().collect();
-    let cards = titles::card_texts(&setlist);
+    let cards = titles::card_texts(&setlist, &credits);
     let (chat_glyphs, chat_sizes) = crate::chat::glyphs_to_warm(&feed, &chat);
     ctx.fonts_mut(|view| {
         for size in chat_sizes {

@@ -6,9 +6,93 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
 use crate::{
+    avatar::inspect::{credit_line, inspect},
     clock::{ConcertClock, Lockstep},
-    setlist::{ItemKind, Setlist},
+    setlist::{ItemKind, Setlist, model::Avatar},
 };
+
+/// Seconds at the end of the show the credit roll takes.
+const ROLL_SECONDS: f64 = 12.0;
+
+/// The credit lines of the cast's model avatars (author and licence, from the files).
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
+pub(crate) struct Credits(pub Vec<String>);
+
+/// Reads the credits from the model files when the cast changes.
+pub(super) fn read_credits(setlist: Res<Setlist>, mut credits: ResMut<Credits>) {
+    if !setlist.is_changed() {
+        return;
+    }
+    let lines = setlist
+        .cast
+        .iter()
+        .filter_map(|idol| match &idol.avatar {
+            Avatar::Model(path) => credit_line(&idol.name, &inspect(path).ok()?),
+            Avatar::Builtin(_) => None,
+        })
+        .collect();
+    credits.set_if_neq(Credits(lines));
+}
+
+/// Where the credit roll is `until_end` seconds before the end of the show: its share of the
+/// way up the screen (0 at the bottom edge, 1 past the top) and its opacity; `None` outside.
+pub(super) fn roll_at(until_end: f64) -> Option<(f32, f32)> {
+    if !(0.0..ROLL_SECONDS).contains(&until_end) {
+        return None;
+    }
+    let progress = 1.0 - until_end / ROLL_SECONDS;
+    let alpha = (progress * 6.0).min(until_end * 1.5).clamp(0.0, 1.0);
+    Some((progress as f32, alpha as f32))
+}
+
+/// The end-of-show credit roll: the imported avatars' authors and licences, rising up the
+/// middle of the picture in the show's last seconds.
+pub(super) fn credit_roll_ui(
+    mut contexts: EguiContexts,
+    clock: Res<ConcertClock>,
+    setlist: Res<Setlist>,
+    credits: Res<Credits>,
+) -> Result {
+    if credits.0.is_empty() {
+        return Ok(());
+    }
+    let Some((progress, alpha)) = roll_at(setlist.duration() - clock.seconds) else {
+        return Ok(());
+    };
+    let ctx = contexts.ctx_mut()?;
+    let screen = ctx.content_rect();
+    let height = (credits.0.len() as f32 + 2.0) * CARD_SIZES[2] * 1.6;
+    let y = screen.bottom() - progress * (screen.height() + height);
+    let white = egui::Color32::WHITE.gamma_multiply(alpha);
+    let accent = egui::Color32::from_rgb(255, 110, 180).gamma_multiply(alpha);
+    egui::Area::new(egui::Id::new("credit roll"))
+        // Left of centre, clear of the chat on the right.
+        .fixed_pos(egui::pos2(screen.left() + screen.width() * 0.06, y))
+        .order(egui::Order::Middle)
+        .interactable(false)
+        .show(ctx, |ui| {
+            ui.set_width(screen.width() * 0.56);
+            let fill = egui::Color32::from_rgba_unmultiplied(22, 16, 38, (200.0 * alpha) as u8);
+            egui::Frame::new()
+                .fill(fill)
+                .corner_radius(4.0)
+                .inner_margin(egui::Margin::symmetric(14, 10))
+                .show(ui, |ui| {
+                    ui.vertical_centered(|ui| {
+                        ui.label(
+                            egui::RichText::new("AVATARS")
+                                .size(CARD_SIZES[0])
+                                .color(accent)
+                                .strong(),
+                        );
+                        for line in &credits.0 {
+                            ui.label(egui::RichText::new(line).size(CARD_SIZES[2]).color(white));
+                        }
+                    });
+                });
+        });
+    Ok(())
+}
 
 /// Seconds after a song starts that its card appears, is fully shown, starts fading, is gone.
 const CARD_TIMES: [f64; 4] = [0.4, 1.0, 6.0, 7.0];
@@ -57,9 +141,13 @@ pub(super) fn card_at(setlist: &Setlist, seconds: f64) -> Option<([String; 3], f
     ))
 }
 
-/// Every text the cards of `setlist` will show, for warming the font atlas.
-pub(super) fn card_texts(setlist: &Setlist) -> String {
-    let mut texts = String::from("ENCORE · SONG 0123456789");
+/// Every text the cards of `setlist` (and the credit roll) will show, for warming the font
+/// atlas.
+pub(super) fn card_texts(setlist: &Setlist, credits: &Credits) -> String {
+    let mut texts = String::from("ENCORE · SONG 0123456789 AVATARS \u{201c}\u{201d}");
+    for line in &credits.0 {
+        texts.push_str(line);
+    }
     for item in &setlist.items {
         texts.push_str(&item.title);
         texts.push_str(&item.artist);
@@ -112,6 +200,16 @@ pub(super) fn title_card_ui(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_credit_roll_rises_through_the_last_seconds() {
+        assert_eq!(roll_at(20.0), None);
+        assert_eq!(roll_at(-1.0), None);
+        let (start, faint) = roll_at(11.9).expect("the roll has begun");
+        let (middle, full) = roll_at(6.0).expect("the roll is on");
+        assert!(start < middle && middle < 1.0);
+        assert!(faint < 0.2 && full == 1.0);
+    }
 
     #[test]
     fn the_card_fades_in_holds_and_fades_out_at_each_song() {
