@@ -220,6 +220,41 @@ pub struct ExpressionBind {
     pub weight: f32,
 }
 
+/// One simulated spring-bone joint, as the file describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpringJointSpec {
+    /// The joint's node.
+    pub node: String,
+    /// The node its tail is at; `None`: a leaf, whose tail sits 7 cm on along its bone.
+    pub tail: Option<String>,
+    /// How strongly it returns to its rest direction.
+    pub stiffness: f32,
+    /// Gravity's strength and direction (in the model's space).
+    pub gravity: Vec3Spec,
+    /// How much of its motion it loses each step, 0 to 1.
+    pub drag: f32,
+    /// The joint's radius for collisions.
+    pub hit_radius: f32,
+    /// Indices into the colliders it collides with.
+    pub colliders: Vec<usize>,
+}
+
+/// A plain vector read from the file (kept free of Bevy types).
+pub type Vec3Spec = [f32; 3];
+
+/// A spring-bone collider: a sphere, or a capsule when it has a tail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColliderSpec {
+    /// The node it moves with.
+    pub node: String,
+    /// Its centre in the node's space.
+    pub offset: Vec3Spec,
+    /// A capsule's other end in the node's space.
+    pub tail: Option<Vec3Spec>,
+    /// Its radius.
+    pub radius: f32,
+}
+
 /// Everything `inspect` reports about a model file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inspection {
@@ -261,6 +296,10 @@ pub struct Inspection {
     pub look_at: Option<String>,
     /// Spring bones.
     pub springs: Springs,
+    /// The spring-bone joints to simulate, parents first, and their colliders.
+    pub spring_joints: Vec<SpringJointSpec>,
+    /// The colliders the joints name.
+    pub colliders: Vec<ColliderSpec>,
     /// Licence metadata (VRMs; glTF's `asset.copyright` as the licence otherwise).
     pub licence: Licence,
     /// Extensions the file uses.
@@ -586,6 +625,7 @@ fn inspect_document(
             )
         };
     let expression_binds = expression_binds(extensions, &nodes);
+    let (spring_joints, colliders) = spring_specs(extensions, &nodes);
     let map_source = if format == Format::Gltf {
         MapSource::Names
     } else {
@@ -622,9 +662,158 @@ fn inspect_document(
         expression_binds,
         look_at,
         springs,
+        spring_joints,
+        colliders,
         licence,
         extensions: strings(&document["extensionsUsed"]),
     })
+}
+
+fn vector(value: &Value) -> Vec3Spec {
+    match value {
+        Value::Array(items) => std::array::from_fn(|axis| {
+            items.get(axis).and_then(Value::as_f64).unwrap_or(0.0) as f32
+        }),
+        Value::Object(_) => ["x", "y", "z"].map(|axis| value[axis].as_f64().unwrap_or(0.0) as f32),
+        _ => [0.0; 3],
+    }
+}
+
+fn number(value: &Value, default: f32) -> f32 {
+    value.as_f64().map_or(default, |number| number as f32)
+}
+
+/// The spring joints and colliders of a VRM 1.0 `VRMC_springBone` or a VRM 0.x
+/// `secondaryAnimation`.
+fn spring_specs(extensions: &Value, nodes: &[Value]) -> (Vec<SpringJointSpec>, Vec<ColliderSpec>) {
+    let name = |index: u64| {
+        nodes
+            .get(index as usize)
+            .and_then(|node| node["name"].as_str())
+            .map_or_else(|| format!("node {index}"), str::to_owned)
+    };
+    let mut joints = Vec::new();
+    let mut colliders = Vec::new();
+    if let Some(springs) = extensions.get("VRMC_springBone") {
+        for collider in springs["colliders"].as_array().into_iter().flatten() {
+            let shape = &collider["shape"];
+            let (body, tail) = if shape.get("capsule").is_some() {
+                (&shape["capsule"], Some(vector(&shape["capsule"]["tail"])))
+            } else {
+                (&shape["sphere"], None)
+            };
+            colliders.push(ColliderSpec {
+                node: name(collider["node"].as_u64().unwrap_or(0)),
+                offset: vector(&body["offset"]),
+                tail,
+                radius: number(&body["radius"], 0.0),
+            });
+        }
+        let groups: Vec<Vec<usize>> = springs["colliderGroups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|group| {
+                group["colliders"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|index| index.as_u64().map(|index| index as usize))
+                    .collect()
+            })
+            .collect();
+        for spring in springs["springs"].as_array().into_iter().flatten() {
+            let touching: Vec<usize> = spring["colliderGroups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|group| groups.get(group.as_u64()? as usize))
+                .flatten()
+                .copied()
+                .collect();
+            let chain: Vec<&Value> = spring["joints"].as_array().into_iter().flatten().collect();
+            // The last joint of a spring is where the one before it ends.
+            for pair in chain.windows(2) {
+                let (joint, next) = (pair[0], pair[1]);
+                let (Some(node), Some(tail)) = (joint["node"].as_u64(), next["node"].as_u64())
+                else {
+                    continue;
+                };
+                joints.push(SpringJointSpec {
+                    node: name(node),
+                    tail: Some(name(tail)),
+                    stiffness: number(&joint["stiffness"], 1.0),
+                    gravity: {
+                        let power = number(&joint["gravityPower"], 0.0);
+                        let direction = if joint["gravityDir"].is_null() {
+                            [0.0, -1.0, 0.0]
+                        } else {
+                            vector(&joint["gravityDir"])
+                        };
+                        direction.map(|axis| axis * power)
+                    },
+                    drag: number(&joint["dragForce"], 0.5),
+                    hit_radius: number(&joint["hitRadius"], 0.0),
+                    colliders: touching.clone(),
+                });
+            }
+        }
+    } else if let Some(secondary) = extensions.get("VRM").map(|vrm| &vrm["secondaryAnimation"]) {
+        let mut group_colliders = Vec::new();
+        for group in secondary["colliderGroups"].as_array().into_iter().flatten() {
+            let mut members = Vec::new();
+            for collider in group["colliders"].as_array().into_iter().flatten() {
+                members.push(colliders.len());
+                colliders.push(ColliderSpec {
+                    node: name(group["node"].as_u64().unwrap_or(0)),
+                    offset: vector(&collider["offset"]),
+                    tail: None,
+                    radius: number(&collider["radius"], 0.0),
+                });
+            }
+            group_colliders.push(members);
+        }
+        for group in secondary["boneGroups"].as_array().into_iter().flatten() {
+            let touching: Vec<usize> = group["colliderGroups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|index| group_colliders.get(index.as_u64()? as usize))
+                .flatten()
+                .copied()
+                .collect();
+            let power = number(&group["gravityPower"], 0.0);
+            let gravity = vector(&group["gravityDir"]).map(|axis| axis * power);
+            // Every node under a group's roots swings, each towards its first child.
+            let mut stack: Vec<u64> = group["bones"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_u64)
+                .rev()
+                .collect();
+            while let Some(node) = stack.pop() {
+                let children: Vec<u64> = nodes
+                    .get(node as usize)
+                    .and_then(|node| node["children"].as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_u64)
+                    .collect();
+                joints.push(SpringJointSpec {
+                    node: name(node),
+                    tail: children.first().map(|&child| name(child)),
+                    stiffness: number(&group["stiffiness"], 1.0),
+                    gravity,
+                    drag: number(&group["dragForce"], 0.5),
+                    hit_radius: number(&group["hitRadius"], 0.0),
+                    colliders: touching.clone(),
+                });
+                stack.extend(children.iter().rev());
+            }
+        }
+    }
+    (joints, colliders)
 }
 
 /// The morph binds of VRM 1.0 expressions or VRM 0.x blend-shape groups.
@@ -1220,6 +1409,13 @@ mod tests {
         );
         assert_eq!(godette.springs.chains, 3);
         assert_eq!(godette.springs.collider_groups, 2);
+        // The 8 bones of the three groups and what hangs under them, each with a tail.
+        assert!(
+            godette.spring_joints.len() >= 8,
+            "{:?}",
+            godette.spring_joints
+        );
+        assert_eq!(godette.colliders.len(), 4);
         assert_eq!(godette.look_at.as_deref(), Some("BlendShape"));
         assert_eq!(godette.licence.licence, "CC_BY");
         assert_eq!(

@@ -10,6 +10,7 @@ pub mod mesh;
 mod model;
 pub mod retarget;
 pub mod skeleton;
+pub mod spring;
 
 use bevy::{
     camera::visibility::DynamicSkinnedMeshBounds,
@@ -39,7 +40,7 @@ use crate::{
 };
 
 pub(crate) fn plugin(app: &mut App) {
-    app.add_plugins(cpu_skin::plugin);
+    app.add_plugins((cpu_skin::plugin, spring::plugin));
     app.init_resource::<ModelsLoading>();
     app.add_systems(
         Update,

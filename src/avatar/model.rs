@@ -18,6 +18,7 @@ use super::{
     retarget::{ModelRest, retarget},
     skeleton::{BONE_COUNT, Bone},
     spawn_builtin,
+    spring::{SpringCollider, SpringJoint, SpringParams, SpringRig},
 };
 use crate::setlist::{Setlist, raw::BuiltinLook};
 
@@ -130,12 +131,16 @@ pub(crate) fn attach_models(
                     let bound = super::inspect::inspect(&model.path)
                         .map_err(|problem| problem.to_string())
                         .and_then(|inspection| {
-                            bind(scene_root, idol.height, &inspection, &nodes, &descendants)
+                            let bound =
+                                bind(scene_root, idol.height, &inspection, &nodes, &descendants)?;
+                            Ok((bound, inspection))
                         });
                     match bound {
-                        Ok((rig, scale, facing, binds)) => {
+                        Ok(((rig, scale, facing), inspection)) => {
+                            let binds = &inspection.expression_binds;
+                            let springs = spring_rig(scene_root, &inspection, &nodes, &descendants);
                             let mut found =
-                                faces_from_binds(scene_root, &binds, &nodes, &descendants, &morphs);
+                                faces_from_binds(scene_root, binds, &nodes, &descendants, &morphs);
                             if found.is_empty() {
                                 found = faces(scene_root, &descendants, &morphs, &assets.meshes);
                             }
@@ -155,7 +160,9 @@ pub(crate) fn attach_models(
                             commands.entity(scene_root).insert(
                                 Transform::from_scale(Vec3::splat(scale)).with_rotation(facing),
                             );
-                            commands.entity(root).insert(IdolRig { faces, ..rig });
+                            commands
+                                .entity(root)
+                                .insert((IdolRig { faces, ..rig }, springs));
                             if let Some(gltf) = gltf
                                 && let Some((named, graph)) =
                                     idol_clips(scene_root, gltf, &clips, &descendants, &players)
@@ -213,7 +220,7 @@ fn bind(
     inspection: &Inspection,
     nodes: &Query<(&Name, &Transform, Option<&ChildOf>)>,
     descendants: &Query<&Children>,
-) -> Result<(IdolRig, f32, Quat, Vec<ExpressionBind>), String> {
+) -> Result<(IdolRig, f32, Quat), String> {
     let mut joints = [Entity::PLACEHOLDER; BONE_COUNT];
     let mut rest = [Transform::IDENTITY; BONE_COUNT];
     let bone_of = |name: &str| {
@@ -317,8 +324,67 @@ fn bind(
         },
         scale,
         facing,
-        inspection.expression_binds.clone(),
     ))
+}
+
+/// The model's spring-bone joints and colliders, found by node name under `scene_root`.
+fn spring_rig(
+    scene_root: Entity,
+    inspection: &Inspection,
+    nodes: &Query<(&Name, &Transform, Option<&ChildOf>)>,
+    descendants: &Query<&Children>,
+) -> SpringRig {
+    let find = |name: &str| {
+        descendants.iter_descendants(scene_root).find(|entity| {
+            nodes
+                .get(*entity)
+                .is_ok_and(|(found, _, _)| found.as_str() == name)
+        })
+    };
+    let colliders = inspection
+        .colliders
+        .iter()
+        .map(|spec| SpringCollider {
+            entity: find(&spec.node).unwrap_or(Entity::PLACEHOLDER),
+            offset: Vec3::from_array(spec.offset),
+            tail: spec.tail.map(Vec3::from_array),
+            radius: spec.radius,
+        })
+        .collect();
+    let joints = inspection
+        .spring_joints
+        .iter()
+        .filter_map(|spec| {
+            let entity = find(&spec.node)?;
+            let (_, transform, parent) = nodes.get(entity).ok()?;
+            let tail = match spec.tail.as_deref().and_then(find) {
+                Some(tail) => nodes.get(tail).ok()?.1.translation,
+                // A leaf: 7 cm on along the bone, as VRM players do.
+                None => {
+                    transform.rotation.inverse() * transform.translation.try_normalize()? * 0.07
+                }
+            };
+            Some(SpringJoint {
+                entity,
+                parent: parent?.parent(),
+                rest_rotation: transform.rotation,
+                tail,
+                params: SpringParams {
+                    stiffness: spec.stiffness,
+                    gravity: Vec3::from_array(spec.gravity),
+                    drag: spec.drag,
+                    hit_radius: spec.hit_radius,
+                },
+                colliders: spec.colliders.clone(),
+                state: None,
+            })
+        })
+        .collect();
+    SpringRig {
+        joints,
+        colliders,
+        clock: None,
+    }
 }
 
 /// The model's expressions from its VRM expression binds: each bound morph target of the
