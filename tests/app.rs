@@ -1001,6 +1001,9 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
         "vrm/Godette_vrm_v4.vrm",
         "vrm/cryptovoxels.vrm",
         "vrm/invalid/draco.vrm",
+        "vrm/sphere.vrm",
+        "vrm/VRMC_vrm_expressions_isBinary_Overrides.vrm",
+        "gltf/Fox.glb",
         "gltf/kaykit/manny_med_mod.gltf",
         "gltf/kaykit/manny_med_mod.bin",
         "gltf/kaykit/mannequin_texture.png",
@@ -1019,6 +1022,9 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
         (id: "voxel", name: "Voxel", colour: "#7fe08a", avatar: Model("cryptovoxels.vrm")),
         (id: "manny", name: "Manny", colour: "#c58cff", avatar: Model("manny_med_mod.gltf")),
         (id: "broken", name: "Broken", colour: "#ffd166", avatar: Model("draco.vrm")),
+        (id: "sphere", name: "Sphere", colour: "#ff8fa3", avatar: Model("sphere.vrm")),
+        (id: "quads", name: "Quads", colour: "#9ad0ff", avatar: Model("VRMC_vrm_expressions_isBinary_Overrides.vrm")),
+        (id: "fox", name: "Fox", colour: "#ff9f43", avatar: Model("Fox.glb")),
     ],
     program: [Song(title: "Line-up", bpm: 120, length: "bar 9",
         sections: [(kind: Verse, bars: (1, 8), formation: Line)],
@@ -1032,6 +1038,8 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
         ("Godette_vrm_v4.vrm", 25),
         ("cryptovoxels.vrm", 23),
         ("manny_med_mod.gltf", 18),
+        ("sphere.vrm", 22),
+        ("VRMC_vrm_expressions_isBinary_Overrides.vrm", 22),
     ] {
         let line = format!("{file}: ");
         let on_stage = log

@@ -22,7 +22,7 @@ use bevy::{
     prelude::*,
 };
 
-pub use self::model::{IdolClips, ModelsLoading};
+pub use self::model::{IdolClips, ModelNotices, ModelsLoading};
 use self::{
     expression::{EXPRESSION_COUNT, Expression},
     mesh::{Slot, idol_parts},
@@ -42,6 +42,7 @@ use crate::{
 pub(crate) fn plugin(app: &mut App) {
     app.add_plugins((cpu_skin::plugin, spring::plugin));
     app.init_resource::<ModelsLoading>();
+    app.init_resource::<ModelNotices>();
     app.add_systems(
         Update,
         (sync_idols, model::attach_models)

@@ -27,6 +27,11 @@ use crate::setlist::{Setlist, raw::BuiltinLook};
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ModelsLoading(pub usize);
 
+/// Model files that could not be used this time, one line each (member, file, reason), for
+/// the notice in the window. Cleared when the setlist changes.
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
+pub struct ModelNotices(pub Vec<String>);
+
 /// An idol whose body comes from a model file.
 #[derive(Component, Debug)]
 pub(crate) struct ModelAvatar {
@@ -87,7 +92,11 @@ pub(crate) fn attach_models(
     players: Query<(), With<AnimationPlayer>>,
     mut assets: IdolAssets,
     mut loading: ResMut<ModelsLoading>,
+    mut notices: ResMut<ModelNotices>,
 ) {
+    if setlist.is_changed() && !notices.0.is_empty() {
+        notices.0.clear();
+    }
     let mut pending = 0;
     for (root, performer, mut model) in &mut models {
         let Some(idol) = setlist.cast.get(performer.index) else {
@@ -136,7 +145,7 @@ pub(crate) fn attach_models(
                             Ok((bound, inspection))
                         });
                     match bound {
-                        Ok(((rig, scale, facing), inspection)) => {
+                        Ok(((rig, placement), inspection)) => {
                             let binds = &inspection.expression_binds;
                             let springs = spring_rig(scene_root, &inspection, &nodes, &descendants);
                             let mut found =
@@ -157,9 +166,7 @@ pub(crate) fn attach_models(
                                 faces.iter().map(|face| face.targets.len()).sum::<usize>(),
                                 gltf.map_or(0, |gltf| gltf.named_animations.len()),
                             );
-                            commands.entity(scene_root).insert(
-                                Transform::from_scale(Vec3::splat(scale)).with_rotation(facing),
-                            );
+                            commands.entity(scene_root).insert(placement);
                             commands
                                 .entity(root)
                                 .insert((IdolRig { faces, ..rig }, springs));
@@ -184,6 +191,11 @@ pub(crate) fn attach_models(
             }
         };
         if let Some(problem) = problem {
+            let file = model
+                .path
+                .file_name()
+                .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
+            notices.0.push(format!("{} ({file}): {problem}", idol.name));
             warn!(
                 "{}: {problem}. {} appears as a built-in idol until the file is fixed; \
                  a model needs a VRM humanoid, or joints with names encore recognises (hips, \
@@ -220,7 +232,7 @@ fn bind(
     inspection: &Inspection,
     nodes: &Query<(&Name, &Transform, Option<&ChildOf>)>,
     descendants: &Query<&Children>,
-) -> Result<(IdolRig, f32, Quat), String> {
+) -> Result<(IdolRig, Transform), String> {
     let mut joints = [Entity::PLACEHOLDER; BONE_COUNT];
     let mut rest = [Transform::IDENTITY; BONE_COUNT];
     let bone_of = |name: &str| {
@@ -308,12 +320,27 @@ fn bind(
         }),
         position: std::array::from_fn(|index| facing * worlds[index].translation()),
     };
-    let head_height = worlds[Bone::Head.index()].translation().y;
+    // Feet on the floor and the head where a built-in idol's is: her foot joints sit at 0.045
+    // of her height, her head joint at 0.855. Without feet, the model's origin is the floor.
+    let feet = [Bone::LeftFoot, Bone::RightFoot]
+        .iter()
+        .filter(|bone| mapped[bone.index()])
+        .map(|bone| worlds[bone.index()].translation().y)
+        .reduce(f32::min);
+    let (floor, reach) = match feet {
+        Some(foot) => (foot, 0.855 - 0.045),
+        None => (0.0, 0.855),
+    };
+    let head_height = worlds[Bone::Head.index()].translation().y - floor;
     if !(head_height.is_finite() && head_height > 1e-4) {
         return Err("its head is not above its feet".to_owned());
     }
-    // A built-in idol's head joint sits at 0.855 of her height.
-    let scale = height * 0.855 / head_height;
+    let scale = height * reach / head_height;
+    let lift = if feet.is_some() {
+        0.045 * height - floor * scale
+    } else {
+        0.0
+    };
     Ok((
         IdolRig {
             joints,
@@ -322,8 +349,11 @@ fn bind(
             faces: Vec::new(),
             retarget: Some(Box::new(retarget(&model_rest))),
         },
-        scale,
-        facing,
+        Transform {
+            translation: Vec3::Y * lift,
+            rotation: facing,
+            scale: Vec3::splat(scale),
+        },
     ))
 }
 

@@ -38,6 +38,7 @@ pub(crate) fn plugin(app: &mut App) {
             titles::title_card_ui,
             titles::credit_roll_ui,
             setlist_problems_ui,
+            model_notices_ui.run_if(not(resource_exists::<crate::capture::Recording>)),
         )
             .chain(),
     );
@@ -202,6 +203,42 @@ fn now_playing(setlist: &Setlist, seconds: f64) -> String {
         ItemKind::Song => format!("{label} · {}", item.display_title()),
         _ => item.display_title().to_owned(),
     }
+}
+
+/// Amber of the model notice: a warning, not an error (the show goes on).
+const NOTICE_AMBER: egui::Color32 = egui::Color32::from_rgb(255, 196, 92);
+
+/// A notice in the window for model avatars that could not be used and stand in as built-in
+/// idols, with the reason for each.
+fn model_notices_ui(
+    mut contexts: EguiContexts,
+    notices: Res<crate::avatar::ModelNotices>,
+) -> Result {
+    if notices.0.is_empty() {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    let frame = egui::Frame::window(&ctx.global_style())
+        .fill(egui::Color32::from_rgb(40, 30, 12))
+        .stroke(egui::Stroke::new(1.5, NOTICE_AMBER))
+        .corner_radius(6.0)
+        .inner_margin(10.0);
+    egui::Window::new("model notices")
+        .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, 12.0))
+        .frame(frame)
+        .resizable(false)
+        .collapsible(false)
+        .title_bar(false)
+        .fade_in(false)
+        .max_width(520.0)
+        .show(ctx, |ui| {
+            ui.colored_label(NOTICE_AMBER, "Shown as built-in idols:");
+            for line in notices.0.iter().take(5) {
+                ui.add(egui::Label::new(egui::RichText::new(line).small()).wrap());
+            }
+            ui.small("`encore avatar inspect FILE` shows what encore finds in a model.");
+        });
+    Ok(())
 }
 
 /// Border of the problems panel: an alarm red that reads on any stage colour.
