@@ -340,9 +340,14 @@ pub fn camera_look(setlist: &Setlist, shots: &ShotPlan, index: usize, seconds: f
 }
 
 /// Turns the heads of the idols the camera is on towards it, after the camera has moved.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "reads the pose, the camera and the plans"
+)]
 pub(crate) fn look_at_camera(
     clock: Res<ConcertClock>,
     setlist: Res<Setlist>,
+    plan: Res<Plan>,
     shots: Res<ShotPlan>,
     status: Res<crate::camera::CameraStatus>,
     cameras: Query<&Transform, With<ShowCamera>>,
@@ -368,10 +373,22 @@ pub(crate) fn look_at_camera(
             Bone::UpperChest,
             Bone::Neck,
         ];
+        // A model's joints carry retargeted rotations: the head turn is worked out on
+        // encore's own pose and handed to the model through its retargeting.
+        let pose = rig.retarget.as_ref().map(|_| {
+            idol_frame(&setlist, &plan.0, performer.index, clock.seconds)
+                .pose
+                .rotations
+        });
         let mut parent = root.rotation;
         for bone in chain {
-            if let Ok(joint) = joints.get(rig.joints[bone.index()]) {
-                parent *= joint.rotation;
+            match &pose {
+                Some(rotations) => parent *= rotations[bone.index()],
+                None => {
+                    if let Ok(joint) = joints.get(rig.joints[bone.index()]) {
+                        parent *= joint.rotation;
+                    }
+                }
             }
         }
         let Ok(mut head) = joints.get_mut(rig.joints[Bone::Head.index()]) else {
@@ -388,8 +405,17 @@ pub(crate) fn look_at_camera(
             .atan2(towards.xz().length())
             .clamp(-LOOK_LIMITS.1, LOOK_LIMITS.1);
         let looking = root.rotation * Quat::from_euler(EulerRot::YXZ, yaw, -pitch, 0.0);
-        let current = parent * head.rotation;
-        head.rotation = parent.inverse() * current.slerp(looking, weight);
+        match (&rig.retarget, pose) {
+            (Some(retarget), Some(mut rotations)) => {
+                let current = parent * rotations[Bone::Head.index()];
+                rotations[Bone::Head.index()] = parent.inverse() * current.slerp(looking, weight);
+                head.rotation = retarget.local(Bone::Head, &rotations);
+            }
+            _ => {
+                let current = parent * head.rotation;
+                head.rotation = parent.inverse() * current.slerp(looking, weight);
+            }
+        }
     }
 }
 
