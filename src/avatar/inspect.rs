@@ -508,25 +508,7 @@ fn inspect_document(
     let extensions = &document["extensions"];
     let (format, mut humanoid, expressions, look_at, springs, licence) =
         if let Some(vrm) = extensions.get("VRMC_vrm") {
-            let bones = vrm["humanoid"]["humanBones"]
-                .as_object()
-                .map(|bones| {
-                    bones
-                        .iter()
-                        .filter_map(|(bone, entry)| {
-                            entry["node"]
-                                .as_u64()
-                                .map(|node| (bone.clone(), node_name(node)))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut expressions: Vec<String> = Vec::new();
-            for group in ["preset", "custom"] {
-                if let Some(map) = vrm["expressions"][group].as_object() {
-                    expressions.extend(map.keys().cloned());
-                }
-            }
+            let (bones, expressions) = humanoid_and_expressions(vrm, node_name);
             (
                 Format::Vrm1(text(&vrm["specVersion"])),
                 bones,
@@ -571,25 +553,7 @@ fn inspect_document(
                 licence_0(&vrm["meta"]),
             )
         } else if let Some(animation) = extensions.get("VRMC_vrm_animation") {
-            let bones = animation["humanoid"]["humanBones"]
-                .as_object()
-                .map(|bones| {
-                    bones
-                        .iter()
-                        .filter_map(|(bone, entry)| {
-                            entry["node"]
-                                .as_u64()
-                                .map(|node| (bone.clone(), node_name(node)))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut expressions: Vec<String> = Vec::new();
-            for group in ["preset", "custom"] {
-                if let Some(map) = animation["expressions"][group].as_object() {
-                    expressions.extend(map.keys().cloned());
-                }
-            }
+            let (bones, expressions) = humanoid_and_expressions(animation, node_name);
             (
                 Format::Vrma(text(&animation["specVersion"])),
                 bones,
@@ -904,6 +868,26 @@ fn node_depths(nodes: &[Value]) -> Vec<usize> {
             depth
         })
         .collect()
+}
+
+/// The humanoid map and expression names of a VRM 1.0 or VRMA extension, which share the
+/// layout: `humanoid.humanBones.{bone}.node` and `expressions.{preset,custom}.{name}`.
+fn humanoid_and_expressions(
+    extension: &Value,
+    node_name: impl Fn(u64) -> String,
+) -> (Vec<(String, String)>, Vec<String>) {
+    let bones = extension["humanoid"]["humanBones"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(bone, entry)| Some((bone.clone(), node_name(entry["node"].as_u64()?))))
+        .collect();
+    let expressions = ["preset", "custom"]
+        .iter()
+        .flat_map(|group| extension["expressions"][group].as_object())
+        .flat_map(|map| map.keys().cloned())
+        .collect();
+    (bones, expressions)
 }
 
 fn count_targets(primitive: &Value) -> usize {
