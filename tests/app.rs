@@ -1003,6 +1003,7 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
         "vrm/invalid/draco.vrm",
         "vrm/sphere.vrm",
         "vrm/VRMC_vrm_expressions_isBinary_Overrides.vrm",
+        "vrm/VRMC_materials_mtoon_UV_Animation_Test.vrm",
         "gltf/Fox.glb",
         "gltf/kaykit/manny_med_mod.gltf",
         "gltf/kaykit/manny_med_mod.bin",
@@ -1025,6 +1026,7 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
         (id: "sphere", name: "Sphere", colour: "#ff8fa3", avatar: Model("sphere.vrm")),
         (id: "quads", name: "Quads", colour: "#9ad0ff", avatar: Model("VRMC_vrm_expressions_isBinary_Overrides.vrm")),
         (id: "fox", name: "Fox", colour: "#ff9f43", avatar: Model("Fox.glb")),
+        (id: "uv", name: "UV", colour: "#9ad0ff", avatar: Model("VRMC_materials_mtoon_UV_Animation_Test.vrm")),
     ],
     program: [Song(title: "Line-up", bpm: 120, length: "bar 9",
         sections: [(kind: Verse, bars: (1, 8), formation: Line)],
@@ -1040,6 +1042,7 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
         ("manny_med_mod.gltf", 18),
         ("sphere.vrm", 22),
         ("VRMC_vrm_expressions_isBinary_Overrides.vrm", 22),
+        ("VRMC_materials_mtoon_UV_Animation_Test.vrm", 27),
     ] {
         let line = format!("{file}: ");
         let on_stage = log
@@ -1049,6 +1052,35 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
         assert!(
             on_stage.contains(&format!("with {bones} of 29")),
             "{on_stage}"
+        );
+    }
+    // Each VRM wears her own materials: MToon where the file has it, expression binds on the
+    // check board, and eyes that follow the camera by bones or by expressions.
+    for (file, dressed) in [
+        (
+            "Godette_vrm_v4.vrm",
+            "4 materials of its own, 2 with MToon shading, 0 outlined, 0 moved by \
+             expressions; eyes look by expressions",
+        ),
+        (
+            "sphere.vrm",
+            "1 materials of its own, 0 with MToon shading, 0 outlined, 0 moved by \
+             expressions; eyes turn to the camera",
+        ),
+        (
+            "VRMC_vrm_expressions_isBinary_Overrides.vrm",
+            "4 materials of its own, 0 with MToon shading, 0 outlined, 3 moved by \
+             expressions; eyes look by expressions",
+        ),
+        (
+            "VRMC_materials_mtoon_UV_Animation_Test.vrm",
+            "3 materials of its own, 3 with MToon shading",
+        ),
+    ] {
+        assert!(
+            log.lines()
+                .any(|entry| entry.contains(&format!("{file}: {dressed}"))),
+            "{file} is not dressed as expected:\n{log}"
         );
     }
     assert!(

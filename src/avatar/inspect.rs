@@ -304,6 +304,8 @@ pub struct Inspection {
     pub licence: Licence,
     /// Extensions the file uses.
     pub extensions: Vec<String>,
+    /// MToon materials, material binds, expression rules and the eyes' look-at.
+    pub looks: super::looks::Looks,
 }
 
 /// Reads and inspects a model file.
@@ -630,6 +632,7 @@ fn inspect_document(
         colliders,
         licence,
         extensions: strings(&document["extensionsUsed"]),
+        looks: super::looks::read(document),
     })
 }
 

@@ -3,9 +3,11 @@
 //! a humanoid skeleton with VRM bone names, which the choreography poses every frame.
 
 mod cpu_skin;
+mod dress;
 pub mod export;
 pub mod expression;
 pub mod inspect;
+pub mod looks;
 pub mod mesh;
 mod model;
 pub mod retarget;
@@ -22,6 +24,8 @@ use bevy::{
     prelude::*,
 };
 
+pub(crate) use self::dress::ModelLook;
+pub use self::dress::{ModelScene, ShownFace};
 pub use self::model::{IdolClips, ModelNotices, ModelsLoading};
 use self::{
     expression::{EXPRESSION_COUNT, Expression},
@@ -40,7 +44,7 @@ use crate::{
 };
 
 pub(crate) fn plugin(app: &mut App) {
-    app.add_plugins((cpu_skin::plugin, spring::plugin));
+    app.add_plugins((cpu_skin::plugin, spring::plugin, dress::plugin));
     app.init_resource::<ModelsLoading>();
     app.init_resource::<ModelNotices>();
     app.add_systems(

@@ -114,6 +114,7 @@ pub(crate) fn attach_models(
                         let spawned = commands
                             .spawn((
                                 Name::new("Model"),
+                                super::ModelScene,
                                 WorldAssetRoot(scene),
                                 Transform::default(),
                                 ChildOf(root),
@@ -145,7 +146,7 @@ pub(crate) fn attach_models(
                             Ok((bound, inspection))
                         });
                     match bound {
-                        Ok(((rig, placement), inspection)) => {
+                        Ok(((rig, placement, head_rest), inspection)) => {
                             let binds = &inspection.expression_binds;
                             let springs = spring_rig(scene_root, &inspection, &nodes, &descendants);
                             let mut found =
@@ -166,10 +167,23 @@ pub(crate) fn attach_models(
                                 faces.iter().map(|face| face.targets.len()).sum::<usize>(),
                                 gltf.map_or(0, |gltf| gltf.named_animations.len()),
                             );
+                            let look_morphs =
+                                look_morphs(scene_root, binds, &nodes, &descendants, &morphs);
+                            let look = super::ModelLook::new(
+                                model.path.display().to_string(),
+                                scene_root,
+                                inspection.looks.clone(),
+                                placement.scale.x,
+                                head_rest,
+                                look_morphs,
+                            );
                             commands.entity(scene_root).insert(placement);
-                            commands
-                                .entity(root)
-                                .insert((IdolRig { faces, ..rig }, springs));
+                            commands.entity(root).insert((
+                                IdolRig { faces, ..rig },
+                                springs,
+                                look,
+                                super::ShownFace::default(),
+                            ));
                             if let Some(gltf) = gltf
                                 && let Some((named, graph)) =
                                     idol_clips(scene_root, gltf, &clips, &descendants, &players)
@@ -232,7 +246,7 @@ fn bind(
     inspection: &Inspection,
     nodes: &Query<(&Name, &Transform, Option<&ChildOf>)>,
     descendants: &Query<&Children>,
-) -> Result<(IdolRig, Transform), String> {
+) -> Result<(IdolRig, Transform, Quat), String> {
     let mut joints = [Entity::PLACEHOLDER; BONE_COUNT];
     let mut rest = [Transform::IDENTITY; BONE_COUNT];
     let bone_of = |name: &str| {
@@ -341,6 +355,7 @@ fn bind(
     } else {
         0.0
     };
+    let head_rest = model_rest.rotation[Bone::Head.index()];
     Ok((
         IdolRig {
             joints,
@@ -354,6 +369,7 @@ fn bind(
             rotation: facing,
             scale: Vec3::splat(scale),
         },
+        head_rest,
     ))
 }
 
@@ -448,6 +464,32 @@ fn faces_from_binds(
         }
     }
     faces
+}
+
+/// The look expressions' morph binds (lookLeft, lookRight, lookUp, lookDown): node, morph
+/// target, direction in that order, and weight.
+fn look_morphs(
+    scene_root: Entity,
+    binds: &[ExpressionBind],
+    nodes: &Query<(&Name, &Transform, Option<&ChildOf>)>,
+    descendants: &Query<&Children>,
+    morphs: &Query<&MorphWeights>,
+) -> Vec<(Entity, usize, usize, f32)> {
+    binds
+        .iter()
+        .filter_map(|bind| {
+            let direction = ["lookleft", "lookright", "lookup", "lookdown"]
+                .iter()
+                .position(|name| bind.expression.eq_ignore_ascii_case(name))?;
+            let entity = descendants.iter_descendants(scene_root).find(|entity| {
+                morphs.contains(*entity)
+                    && nodes
+                        .get(*entity)
+                        .is_ok_and(|(name, _, _)| name.as_str() == bind.node)
+            })?;
+            Some((entity, bind.morph, direction, bind.weight))
+        })
+        .collect()
 }
 
 /// The model's morph-weight holders and which of their targets are expressions.

@@ -13,7 +13,7 @@ use self::{formation::FormationPlan, moves::Pose};
 use crate::{
     AppSystems,
     avatar::{
-        IdolClips, IdolRig, Performer,
+        IdolClips, IdolRig, ModelLook, Performer, ShownFace,
         expression::{Expression, Face},
         skeleton::{Bone, Skeleton},
     },
@@ -425,16 +425,31 @@ fn plan_formations(setlist: Res<Setlist>, mut plan: ResMut<Plan>) {
     }
 }
 
+#[allow(clippy::type_complexity)]
 fn pose_idols(
     clock: Res<ConcertClock>,
     setlist: Res<Setlist>,
     plan: Res<Plan>,
-    mut idols: Query<(&Performer, &IdolRig, &mut Transform)>,
+    mut idols: Query<(
+        &Performer,
+        &IdolRig,
+        &mut Transform,
+        Option<(&ModelLook, &mut ShownFace)>,
+    )>,
     mut joints: Query<&mut Transform, Without<IdolRig>>,
     mut morphs: Query<&mut MorphWeights>,
 ) {
-    for (performer, rig, mut root) in &mut idols {
-        let frame = idol_frame(&setlist, &plan.0, performer.index, clock.seconds);
+    for (performer, rig, mut root, look) in &mut idols {
+        let mut frame = idol_frame(&setlist, &plan.0, performer.index, clock.seconds);
+        // A VRM's binary expressions snap, and its overrides turn blinks and vowels down.
+        if let Some((model, mut shown)) = look {
+            let (weights, look) = model.rules.apply(frame.face.0);
+            frame.face.0 = weights;
+            let face = ShownFace { weights, look };
+            if *shown != face {
+                *shown = face;
+            }
+        }
         root.translation = Vec3::new(frame.mark.x, 0.0, frame.mark.y);
         root.rotation = frame.pose.turn;
         for bone in Bone::ALL {

@@ -131,6 +131,8 @@ pub struct RenderProfile {
     pub bloom: bool,
     /// Puffs of haze over the stage (large soft sprites: fill rate a CPU does not have).
     pub haze: u32,
+    /// MToon outlines on VRM models (a second skinned draw of each outlined mesh).
+    pub outlines: bool,
 }
 
 impl RenderProfile {
@@ -151,6 +153,7 @@ impl RenderProfile {
                 particles: 0.35,
                 bloom: false,
                 haze: 0,
+                outlines: false,
             },
             Preset::Medium => Self {
                 preset,
@@ -165,6 +168,7 @@ impl RenderProfile {
                 particles: 0.6,
                 bloom: false,
                 haze: 24,
+                outlines: true,
             },
             Preset::High => Self {
                 preset,
@@ -179,6 +183,7 @@ impl RenderProfile {
                 particles: 1.0,
                 bloom: true,
                 haze: 40,
+                outlines: true,
             },
         }
     }

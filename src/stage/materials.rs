@@ -13,6 +13,7 @@ use bevy::{
 pub(crate) fn plugin(app: &mut App) {
     embedded_asset!(app, "shaders/glow.wgsl");
     embedded_asset!(app, "shaders/cel.wgsl");
+    embedded_asset!(app, "shaders/cel_vertex.wgsl");
     embedded_asset!(app, "shaders/led_wall.wgsl");
     embedded_asset!(app, "shaders/crowd.wgsl");
     app.add_plugins((
@@ -101,7 +102,68 @@ pub struct CelRig {
     pub count: u32,
 }
 
-/// Cel shading lit by the rig in a uniform: the low preset's material for idols and the set.
+/// MToon's parameters as the cel shader reads them. The default is the built-in idols' and
+/// the set's look: a shade a quarter as bright, a hard boundary just past side-on.
+#[derive(ShaderType, Debug, Clone, Copy, PartialEq)]
+pub struct Toon {
+    /// rgb shade colour (times the base colour's texture when w is 1).
+    pub shade: Vec4,
+    /// x shading shift, y toony (1 hard, 0 soft), z 1 for unlit, w alpha cut-off (0 none).
+    pub shading: Vec4,
+    /// rgb parametric rim colour, w how much the lights colour it.
+    pub rim: Vec4,
+    /// x rim fresnel power, y rim lift; z outline width (metres, or screen heights), w 1 for
+    /// a width in screen heights.
+    pub shape: Vec4,
+    /// rgb emissive colour; w 1 for a blended material (its alpha is kept).
+    pub emissive: Vec4,
+    /// rgb outline colour, w how much the lights colour it.
+    pub outline: Vec4,
+    /// The UV transform's 2x2 matrix, column by column (x, y) then (z, w).
+    pub uv: Vec4,
+    /// xy UV offset; z UV rotation (radians, about the texture's centre).
+    pub uv_offset: Vec4,
+}
+
+impl Default for Toon {
+    fn default() -> Self {
+        Self {
+            shade: Vec4::new(0.25, 0.25, 0.25, 1.0),
+            shading: Vec4::new(-0.06, 0.94, 0.0, 0.0),
+            rim: Vec4::ZERO,
+            shape: Vec4::new(5.0, 0.0, 0.0, 0.0),
+            emissive: Vec4::ZERO,
+            outline: Vec4::ZERO,
+            uv: Vec4::new(1.0, 0.0, 0.0, 1.0),
+            uv_offset: Vec4::ZERO,
+        }
+    }
+}
+
+impl Toon {
+    /// Sets the UV transform: `scale`, then `rotation` about the texture's centre, then
+    /// `offset`.
+    pub fn set_uv(&mut self, scale: Vec2, offset: Vec2, rotation: f32) {
+        self.uv = Vec4::new(scale.x, 0.0, 0.0, scale.y);
+        self.uv_offset = Vec4::new(offset.x, offset.y, rotation, 0.0);
+    }
+
+    /// Sets the UV transform from glTF's `KHR_texture_transform` as Bevy read it.
+    pub fn set_affine(&mut self, transform: bevy::math::Affine2) {
+        let matrix = transform.matrix2;
+        self.uv = Vec4::new(
+            matrix.x_axis.x,
+            matrix.x_axis.y,
+            matrix.y_axis.x,
+            matrix.y_axis.y,
+        );
+        self.uv_offset = transform.translation.extend(0.0).extend(0.0);
+    }
+}
+
+/// Cel shading lit by the rig in a uniform: the low preset's material for idols and the set,
+/// and the MToon material of VRM models on every preset. With `outline` set, it draws a
+/// model's inverted-hull outline instead: back faces pushed out along the normals.
 #[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
 #[bind_group_data(CelKey)]
 pub struct CelMaterial {
@@ -115,25 +177,77 @@ pub struct CelMaterial {
     #[texture(2)]
     #[sampler(3)]
     pub texture: Option<Handle<Image>>,
+    /// MToon's parameters.
+    #[uniform(4)]
+    pub toon: Toon,
     /// Cloth and hair show both faces.
     pub double_sided: bool,
+    /// Opaque, cut out or blended.
+    pub alpha_mode: AlphaMode,
+    /// Draws the outline hull.
+    pub outline: bool,
 }
 
 impl CelMaterial {
     /// A cel material of `colour`, lit once the rig is copied in.
     pub fn new(colour: Color, double_sided: bool) -> Self {
+        let base = colour.to_linear();
         Self {
-            base: colour.to_linear(),
+            base,
             rig: CelRig::default(),
             texture: None,
+            toon: Toon {
+                shade: Vec4::from(base.to_f32_array()).truncate().extend(0.0) * 0.25 + Vec4::W,
+                ..Toon::default()
+            },
             double_sided,
+            alpha_mode: AlphaMode::Opaque,
+            outline: false,
         }
     }
 }
 
+impl CelMaterial {
+    /// The cel version of a standard material: its colour, texture and UV transform, and its
+    /// alpha mode; an unlit one stays unlit.
+    pub fn from_standard(standard: &StandardMaterial) -> Self {
+        let mut cel = Self::new(standard.base_color, standard.cull_mode.is_none());
+        cel.texture = standard.base_color_texture.clone();
+        cel.toon.set_affine(standard.uv_transform);
+        cel.set_alpha_mode(standard.alpha_mode);
+        if standard.unlit {
+            cel.toon.shading.z = 1.0;
+        }
+        cel
+    }
+
+    /// Sets the alpha mode: cut out below a threshold, blended, or opaque.
+    pub fn set_alpha_mode(&mut self, mode: AlphaMode) {
+        self.alpha_mode = match mode {
+            AlphaMode::Mask(cutoff) => {
+                self.toon.shading.w = cutoff.max(1e-3);
+                AlphaMode::Opaque
+            }
+            AlphaMode::Opaque => AlphaMode::Opaque,
+            _ => {
+                self.toon.emissive.w = 1.0;
+                AlphaMode::Blend
+            }
+        };
+    }
+}
+
 impl Material for CelMaterial {
+    fn vertex_shader() -> ShaderRef {
+        "embedded://encore/stage/shaders/cel_vertex.wgsl".into()
+    }
+
     fn fragment_shader() -> ShaderRef {
         "embedded://encore/stage/shaders/cel.wgsl".into()
+    }
+
+    fn alpha_mode(&self) -> AlphaMode {
+        self.alpha_mode
     }
 
     fn enable_shadows() -> bool {
@@ -150,24 +264,32 @@ impl Material for CelMaterial {
         _layout: &bevy::mesh::MeshVertexBufferLayoutRef,
         key: bevy::pbr::MaterialPipelineKey<Self>,
     ) -> Result<(), bevy::render::render_resource::SpecializedMeshPipelineError> {
-        if key.bind_group_data.double_sided {
+        if key.bind_group_data.outline {
+            descriptor.primitive.cull_mode = Some(bevy::render::render_resource::Face::Front);
+            descriptor.vertex.shader_defs.push("CEL_OUTLINE".into());
+        } else if key.bind_group_data.double_sided {
             descriptor.primitive.cull_mode = None;
         }
-        if key.bind_group_data.textured
-            && let Some(fragment) = descriptor.fragment.as_mut()
-        {
-            fragment.shader_defs.push("CEL_TEXTURE".into());
+        if let Some(fragment) = descriptor.fragment.as_mut() {
+            if key.bind_group_data.textured {
+                fragment.shader_defs.push("CEL_TEXTURE".into());
+            }
+            if key.bind_group_data.outline {
+                fragment.shader_defs.push("CEL_OUTLINE".into());
+            }
         }
         Ok(())
     }
 }
 
-/// The pipeline key of a [`CelMaterial`]: whether back faces are drawn.
+/// The pipeline key of a [`CelMaterial`]: whether back faces are drawn, whether it has a
+/// texture, and whether it draws an outline.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CelKey {
     double_sided: bool,
     textured: bool,
+    outline: bool,
 }
 
 impl From<&CelMaterial> for CelKey {
@@ -175,6 +297,7 @@ impl From<&CelMaterial> for CelKey {
         Self {
             double_sided: material.double_sided,
             textured: material.texture.is_some(),
+            outline: material.outline,
         }
     }
 }

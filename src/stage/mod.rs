@@ -508,11 +508,8 @@ fn light_cel_materials(
     profile: Res<RenderProfile>,
     mut materials: ResMut<Assets<CelMaterial>>,
 ) {
-    if !profile.cel {
-        return;
-    }
     // Every frame, so materials made since (a model's, converted) get lit too; only the ones
-    // that differ are touched.
+    // that differ are touched. On every preset: VRM models' MToon materials are cel ones.
     let cel = cel_rig(&rig, profile.lit_moving_heads);
     let ids: Vec<AssetId<CelMaterial>> = materials
         .iter()
@@ -568,12 +565,17 @@ enum Conversion {
     Glow(Handle<GlowMaterial>),
 }
 
-/// On the cel preset, gives every mesh with a standard material (idols, model avatars, the
-/// set) a cel material of the same colour and texture, or a glow for unlit ones.
+/// On the cel preset, gives every mesh with a standard material (built-in idols, glTF
+/// models, the set) a cel material of the same colour and texture, or a glow for unlit
+/// untextured ones. Model avatars' meshes are left to the avatar's own dressing, which knows
+/// their MToon parameters and gives each idol her own materials.
+#[allow(clippy::too_many_arguments)]
 fn use_cel_materials(
     mut commands: Commands,
     profile: Res<RenderProfile>,
     meshes: Query<(Entity, &MeshMaterial3d<StandardMaterial>)>,
+    parents: Query<&ChildOf>,
+    models: Query<(), With<crate::avatar::ModelScene>>,
     standards: Res<Assets<StandardMaterial>>,
     mut cels: ResMut<Assets<CelMaterial>>,
     mut glows: ResMut<Assets<GlowMaterial>>,
@@ -586,17 +588,20 @@ fn use_cel_materials(
         let Some(standard) = standards.get(&material.0) else {
             continue;
         };
+        if parents
+            .iter_ancestors(entity)
+            .any(|ancestor| models.contains(ancestor))
+        {
+            continue;
+        }
         let conversion = conversions
             .0
             .entry(material.0.id())
             .or_insert_with(|| {
-                if standard.unlit {
+                if standard.unlit && standard.base_color_texture.is_none() {
                     Conversion::Glow(glows.add(GlowMaterial::opaque(standard.base_color)))
                 } else {
-                    let mut cel =
-                        CelMaterial::new(standard.base_color, standard.cull_mode.is_none());
-                    cel.texture = standard.base_color_texture.clone();
-                    Conversion::Cel(cels.add(cel))
+                    Conversion::Cel(cels.add(CelMaterial::from_standard(standard)))
                 }
             })
             .clone();
