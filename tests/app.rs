@@ -1008,6 +1008,7 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
         "gltf/kaykit/manny_med_mod.gltf",
         "gltf/kaykit/manny_med_mod.bin",
         "gltf/kaykit/mannequin_texture.png",
+        "gltf/kaykit/Med_MovementBasic.glb",
     ] {
         let name = Path::new(file).file_name().unwrap();
         std::fs::copy(data.join(file), project.join(name)).unwrap();
@@ -1021,7 +1022,7 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
     cast: [
         (id: "godette", name: "Godette", colour: "#6fa8ff", avatar: Model("Godette_vrm_v4.vrm")),
         (id: "voxel", name: "Voxel", colour: "#7fe08a", avatar: Model("cryptovoxels.vrm")),
-        (id: "manny", name: "Manny", colour: "#c58cff", avatar: Model("manny_med_mod.gltf")),
+        (id: "manny", name: "Manny", colour: "#c58cff", avatar: Model("manny_med_mod.gltf"), clips: ["Med_MovementBasic.glb"]),
         (id: "broken", name: "Broken", colour: "#ffd166", avatar: Model("draco.vrm")),
         (id: "sphere", name: "Sphere", colour: "#ff8fa3", avatar: Model("sphere.vrm")),
         (id: "quads", name: "Quads", colour: "#9ad0ff", avatar: Model("VRMC_vrm_expressions_isBinary_Overrides.vrm")),
@@ -1054,6 +1055,11 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
             "{on_stage}"
         );
     }
+    // The mannequin has no clips of her own; her rig's animation library gives her eleven.
+    assert!(
+        log.contains("manny_med_mod.gltf: Manny is on stage with 18 of 29 humanoid bones, 0 expressions and 11 animation clips"),
+        "{log}"
+    );
     // Each VRM wears her own materials: MToon where the file has it, expression binds on the
     // check board, and eyes that follow the camera by bones or by expressions.
     for (file, dressed) in [

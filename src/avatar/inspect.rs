@@ -306,6 +306,9 @@ pub struct Inspection {
     pub extensions: Vec<String>,
     /// MToon materials, material binds, expression rules and the eyes' look-at.
     pub looks: super::looks::Looks,
+    /// Names of the default scene's top nodes (animation clips address joints by the names
+    /// on the path from these).
+    pub top_nodes: Vec<String>,
 }
 
 /// Reads and inspects a model file.
@@ -633,6 +636,13 @@ fn inspect_document(
         licence,
         extensions: strings(&document["extensionsUsed"]),
         looks: super::looks::read(document),
+        top_nodes: document["scenes"][document["scene"].as_u64().unwrap_or(0) as usize]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|node| nodes.get(node.as_u64()? as usize)?["name"].as_str())
+            .map(str::to_owned)
+            .collect(),
     })
 }
 

@@ -128,7 +128,7 @@ fn sync_idols(
                 let root = spawn_root(&mut commands, index, idol);
                 commands
                     .entity(root)
-                    .insert(ModelAvatar::load(&asset_server, path));
+                    .insert(ModelAvatar::load(&asset_server, path, &idol.clips));
             }
         }
     }

@@ -7,7 +7,11 @@
 use std::{collections::HashMap, path::PathBuf};
 
 use bevy::{
-    asset::LoadState, gltf::Gltf, mesh::morph::MorphWeights, prelude::*,
+    animation::{AnimatedBy, AnimationTargetId},
+    asset::LoadState,
+    gltf::Gltf,
+    mesh::morph::MorphWeights,
+    prelude::*,
     world_serialization::WorldAssetRoot,
 };
 
@@ -37,6 +41,8 @@ pub struct ModelNotices(pub Vec<String>);
 pub(crate) struct ModelAvatar {
     path: PathBuf,
     gltf: Handle<Gltf>,
+    /// Animation libraries for her rig, with their paths.
+    libraries: Vec<(PathBuf, Handle<Gltf>)>,
     state: ModelState,
 }
 
@@ -52,16 +58,25 @@ enum ModelState {
 
 impl ModelAvatar {
     /// Starts loading `path` (already checked by the setlist to stay inside the project).
-    pub(crate) fn load(asset_server: &AssetServer, path: &std::path::Path) -> Self {
-        let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-        let gltf = asset_server
-            .load_builder()
-            // The setlist checker already keeps model paths inside the project folder.
-            .override_unapproved()
-            .load(path.clone());
+    pub(crate) fn load(
+        asset_server: &AssetServer,
+        path: &std::path::Path,
+        libraries: &[PathBuf],
+    ) -> Self {
+        let load = |path: &std::path::Path| {
+            let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+            let gltf = asset_server
+                .load_builder()
+                // The setlist checker already keeps model paths inside the project folder.
+                .override_unapproved()
+                .load(path.clone());
+            (path, gltf)
+        };
+        let (path, gltf) = load(path);
         Self {
             path,
             gltf,
+            libraries: libraries.iter().map(|library| load(library)).collect(),
             state: ModelState::Loading,
         }
     }
@@ -90,6 +105,7 @@ pub(crate) fn attach_models(
     descendants: Query<&Children>,
     morphs: Query<&MorphWeights>,
     players: Query<(), With<AnimationPlayer>>,
+    names: Query<&Name>,
     mut assets: IdolAssets,
     mut loading: ResMut<ModelsLoading>,
     mut notices: ResMut<ModelNotices>,
@@ -104,6 +120,16 @@ pub(crate) fn attach_models(
         };
         let problem = match model.state {
             ModelState::Done => continue,
+            ModelState::Loading
+                if model.libraries.iter().any(|(_, library)| {
+                    matches!(
+                        asset_server.load_state(library),
+                        LoadState::NotLoaded | LoadState::Loading
+                    )
+                }) =>
+            {
+                None
+            }
             ModelState::Loading => match asset_server.load_state(&model.gltf) {
                 LoadState::Loaded => match gltfs.get(&model.gltf).and_then(|gltf| {
                     gltf.default_scene
@@ -165,7 +191,13 @@ pub(crate) fn attach_models(
                                     .filter(|joint| **joint != Entity::PLACEHOLDER)
                                     .count(),
                                 faces.iter().map(|face| face.targets.len()).sum::<usize>(),
-                                gltf.map_or(0, |gltf| gltf.named_animations.len()),
+                                gltf.map_or(0, |gltf| gltf.named_animations.len())
+                                    + model
+                                        .libraries
+                                        .iter()
+                                        .filter_map(|(_, library)| gltfs.get(library))
+                                        .map(|library| library.named_animations.len())
+                                        .sum::<usize>(),
                             );
                             let look_morphs =
                                 look_morphs(scene_root, binds, &nodes, &descendants, &morphs);
@@ -184,10 +216,40 @@ pub(crate) fn attach_models(
                                 look,
                                 super::ShownFace::default(),
                             ));
-                            if let Some(gltf) = gltf
-                                && let Some((named, graph)) =
-                                    idol_clips(scene_root, gltf, &clips, &descendants, &players)
-                            {
+                            let mut sources: Vec<&Gltf> = gltf.into_iter().collect();
+                            for (library, handle) in &model.libraries {
+                                match gltfs.get(handle) {
+                                    Some(loaded) => sources.push(loaded),
+                                    None => {
+                                        let problem = super::inspect::inspect(library).map_or_else(
+                                            |problem| problem.to_string(),
+                                            |_| "it could not be loaded".to_owned(),
+                                        );
+                                        notices.0.push(format!("{}: {problem}", idol.name));
+                                        warn!("{problem}; {} dances without its clips", idol.name);
+                                    }
+                                }
+                            }
+                            let library_player = if model.libraries.is_empty() {
+                                None
+                            } else {
+                                target_joints(
+                                    &mut commands,
+                                    scene_root,
+                                    &inspection.top_nodes,
+                                    &names,
+                                    &descendants,
+                                    &players,
+                                )
+                            };
+                            if let Some((named, graph)) = idol_clips(
+                                scene_root,
+                                &sources,
+                                &clips,
+                                &descendants,
+                                library_player,
+                                &players,
+                            ) {
                                 commands
                                     .entity(named.player)
                                     .insert(AnimationGraphHandle(graphs.add(graph)));
@@ -515,23 +577,88 @@ fn faces(
         .collect()
 }
 
-/// The model's named clips on an animation graph, with the player that plays them.
+/// Makes a model's joints animatable by clips from another file of the same rig, as
+/// bevy_gltf does for a file's own clips: a player on each top node of the scene, and on
+/// every node below, a target id hashed from the node names on the path from that top node.
+/// Library clips bind to joints by those names. A model with clips of its own has them.
+fn target_joints(
+    commands: &mut Commands,
+    scene_root: Entity,
+    top_nodes: &[String],
+    names: &Query<&Name>,
+    descendants: &Query<&Children>,
+    players: &Query<(), With<AnimationPlayer>>,
+) -> Option<Entity> {
+    if descendants
+        .iter_descendants(scene_root)
+        .any(|entity| players.contains(entity))
+    {
+        return None;
+    }
+    fn walk(
+        commands: &mut Commands,
+        entity: Entity,
+        top: Entity,
+        path: &mut Vec<Name>,
+        names: &Query<&Name>,
+        descendants: &Query<&Children>,
+    ) {
+        let Ok(name) = names.get(entity) else {
+            return;
+        };
+        path.push(name.clone());
+        commands
+            .entity(entity)
+            .insert((AnimationTargetId::from_names(path.iter()), AnimatedBy(top)));
+        for child in descendants.get(entity).into_iter().flatten() {
+            walk(commands, *child, top, path, names, descendants);
+        }
+        path.pop();
+    }
+    // The file's top nodes, shallowest first.
+    let mut tops: Vec<Entity> = Vec::new();
+    for entity in descendants.iter_descendants(scene_root) {
+        if let Ok(name) = names.get(entity)
+            && top_nodes.iter().any(|top| top == name.as_str())
+            && !tops
+                .iter()
+                .any(|top| names.get(*top).is_ok_and(|known| known == name))
+        {
+            tops.push(entity);
+        }
+    }
+    for &top in &tops {
+        commands.entity(top).insert(AnimationPlayer::default());
+        walk(commands, top, top, &mut Vec::new(), names, descendants);
+    }
+    tops.first().copied()
+}
+
+/// The model's named clips, its own first and then its libraries', on an animation graph,
+/// with the player that plays them.
 fn idol_clips(
     scene_root: Entity,
-    gltf: &Gltf,
+    sources: &[&Gltf],
     clips: &Assets<AnimationClip>,
     descendants: &Query<&Children>,
+    new_player: Option<Entity>,
     players: &Query<(), With<AnimationPlayer>>,
 ) -> Option<(IdolClips, AnimationGraph)> {
     let player = descendants
         .iter_descendants(scene_root)
-        .find(|entity| players.contains(*entity))?;
-    let mut names: Vec<(&str, &Handle<AnimationClip>)> = gltf
-        .named_animations
-        .iter()
-        .map(|(name, handle)| (name.as_ref(), handle))
-        .collect();
-    names.sort_by_key(|(name, _)| *name);
+        .find(|entity| players.contains(*entity))
+        .or(new_player)?;
+    let mut names: Vec<(&str, &Handle<AnimationClip>)> = Vec::new();
+    for gltf in sources {
+        let mut own: Vec<(&str, &Handle<AnimationClip>)> = gltf
+            .named_animations
+            .iter()
+            .map(|(name, handle)| (name.as_ref(), handle))
+            .filter(|(name, _)| !names.iter().any(|(known, _)| known == name))
+            .collect();
+        own.sort_by_key(|(name, _)| *name);
+        names.extend(own);
+    }
     let (graph, nodes) =
         AnimationGraph::from_clips(names.iter().map(|(_, handle)| (*handle).clone()));
     let clips = names

@@ -48,6 +48,8 @@ pub struct Idol {
     pub colour: Color,
     /// Her body.
     pub avatar: Avatar,
+    /// Animation libraries whose clips her model can dance (checked to exist).
+    pub clips: Vec<PathBuf>,
     /// Height in metres.
     pub height: f32,
     /// Home mark on the stage floor `(x, z)`, metres from the centre, +z towards the crowd.

@@ -98,6 +98,10 @@ pub struct RawIdol {
     /// What she looks like.
     #[serde(default)]
     pub avatar: RawAvatar,
+    /// Files whose animation clips a model avatar can dance by name (`Clip("...")`), beside
+    /// her own: an animation library made for her rig, such as KayKit's.
+    #[serde(default)]
+    pub clips: Vec<String>,
     /// Height in metres.
     #[serde(default = "default_height")]
     pub height: f32,

@@ -438,6 +438,21 @@ impl Checker {
                     Avatar::Model(resolved.unwrap_or_default())
                 }
             };
+            let mut clips = Vec::new();
+            for (number, file) in idol.clips.iter().enumerate() {
+                let clip_path = join(&path, &[Field("clips"), Index(number)]);
+                if matches!(avatar, Avatar::Builtin(_)) {
+                    self.error(
+                        &clip_path,
+                        format!("{} is a built-in idol, so clips from {file} cannot play on her", idol.name),
+                        "clip libraries are for model avatars (`avatar: Model(\"file.vrm\")`); built-in idols dance the move library",
+                    );
+                    break;
+                }
+                if let Some(resolved) = self.file(&clip_path, file, "animation library") {
+                    clips.push(resolved);
+                }
+            }
             let home = idol
                 .position
                 .map_or_else(|| default_home(index, raw.cast.len()), Vec2::from);
@@ -453,6 +468,7 @@ impl Checker {
                 name: idol.name.clone(),
                 colour: colour.unwrap_or(Color::WHITE),
                 avatar,
+                clips,
                 height: idol.height,
                 home,
             });
