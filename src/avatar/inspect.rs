@@ -741,9 +741,12 @@ fn spring_specs(extensions: &Value, nodes: &[Value]) -> (Vec<SpringJointSpec>, V
             let mut members = Vec::new();
             for collider in group["colliders"].as_array().into_iter().flatten() {
                 members.push(colliders.len());
+                // VRM 0.x offsets are in Unity's frame, whose Z is the glTF file's -Z (the
+                // reason 0.x models face -Z): negated, as UniVRM and three-vrm read them.
+                let [x, y, z] = vector(&collider["offset"]);
                 colliders.push(ColliderSpec {
                     node: name(group["node"].as_u64().unwrap_or(0)),
-                    offset: vector(&collider["offset"]),
+                    offset: [x, y, -z],
                     tail: None,
                     radius: number(&collider["radius"], 0.0),
                 });
