@@ -1009,6 +1009,10 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
         "gltf/kaykit/manny_med_mod.bin",
         "gltf/kaykit/mannequin_texture.png",
         "gltf/kaykit/Med_MovementBasic.glb",
+        "gltf/CesiumMan.glb",
+        "gltf/SimpleSkin.gltf",
+        "gltf/AnimatedMorphCube/AnimatedMorphCube.gltf",
+        "gltf/AnimatedMorphCube/AnimatedMorphCube.bin",
     ] {
         let name = Path::new(file).file_name().unwrap();
         std::fs::copy(data.join(file), project.join(name)).unwrap();
@@ -1028,6 +1032,9 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
         (id: "quads", name: "Quads", colour: "#9ad0ff", avatar: Model("VRMC_vrm_expressions_isBinary_Overrides.vrm")),
         (id: "fox", name: "Fox", colour: "#ff9f43", avatar: Model("Fox.glb")),
         (id: "uv", name: "UV", colour: "#9ad0ff", avatar: Model("VRMC_materials_mtoon_UV_Animation_Test.vrm")),
+        (id: "cesium", name: "Cesium", colour: "#6fa8ff", avatar: Model("CesiumMan.glb")),
+        (id: "skin", name: "Skin", colour: "#c58cff", avatar: Model("SimpleSkin.gltf")),
+        (id: "cube", name: "Cube", colour: "#ff8fa3", avatar: Model("AnimatedMorphCube.gltf")),
     ],
     program: [Song(title: "Line-up", bpm: 120, length: "bar 9",
         sections: [(kind: Verse, bars: (1, 8), formation: Line)],
@@ -1053,6 +1060,21 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
         assert!(
             on_stage.contains(&format!("with {bones} of 29")),
             "{on_stage}"
+        );
+    }
+    // Files that load but have no humanoid skeleton (a walking robot with numbered joints, a
+    // two-bone strip, a morphing cube) are named with the reason and stand in as built-ins.
+    for (file, name) in [
+        ("CesiumMan.glb", "Cesium"),
+        ("SimpleSkin.gltf", "Skin"),
+        ("AnimatedMorphCube.gltf", "Cube"),
+    ] {
+        assert!(
+            log.lines().any(
+                |entry| entry.contains(&format!("{file}: no joints for hips"))
+                    && entry.contains(&format!("{name} appears as a built-in idol"))
+            ),
+            "{file}:\n{log}"
         );
     }
     // The mannequin has no clips of her own; her rig's animation library gives her eleven.
