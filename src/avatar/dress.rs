@@ -423,7 +423,9 @@ fn look_with_eyes(
         let towards = frame.inverse() * (camera.translation() - head.translation());
         let yaw = towards.x.atan2(towards.z).to_degrees();
         let pitch = towards.y.atan2(towards.xz().length()).to_degrees();
-        let (yaw, pitch) = (yaw * face.look, pitch * face.look);
+        // A camera behind her head gets no look: the eyes rest instead of straining sideways.
+        let look = if towards.z > 0.0 { face.look } else { 0.0 };
+        let (yaw, pitch) = (yaw * look, pitch * look);
         if spec.bones {
             let angles = spec.eye_angles(yaw, pitch);
             for (bone, (eye_yaw, eye_pitch)) in
