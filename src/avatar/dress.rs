@@ -121,10 +121,6 @@ impl Dressed {
     }
 }
 
-fn linear(colour: [f32; 3]) -> Vec4 {
-    Vec3::from_array(colour).extend(1.0)
-}
-
 /// The cel material for one of the model's materials: MToon's parameters where the file has
 /// them, else a plain conversion.
 fn dress(standard: &StandardMaterial, toon: Option<&ToonSpec>) -> CelMaterial {
@@ -174,11 +170,11 @@ type ModelMesh<'a> = (
     Option<&'a GltfMaterialName>,
 );
 
-/// A file's material as dressed for one idol: the standard material, the surface (the
-/// default handle for one left as it is) and the outline.
+/// A file's material as dressed for one idol: the standard material, the surface (`None`
+/// for one left as it is) and the outline.
 type Made = (
     AssetId<StandardMaterial>,
-    Handle<CelMaterial>,
+    Option<Handle<CelMaterial>>,
     Option<Handle<CelMaterial>>,
 );
 
@@ -239,7 +235,7 @@ fn dress_models(
                         .unwrap_or_default();
                     if toon.is_none() && binds.is_empty() && !profile.cel {
                         // A plain material on a lit preset: Bevy's own shading.
-                        made.push((id, Handle::default(), None));
+                        made.push((id, None, None));
                         continue;
                     }
                     let cel = dress(standard, toon);
@@ -250,7 +246,7 @@ fn dress_models(
                             let mut outline = cel.clone();
                             outline.outline = true;
                             outline.toon.outline =
-                                linear(spec.colour).truncate().extend(spec.lighting_mix);
+                                Vec3::from_array(spec.colour).extend(spec.lighting_mix);
                             outline.toon.shape.z = if spec.screen {
                                 spec.width
                             } else {
@@ -272,13 +268,13 @@ fn dress_models(
                         spin: toon.map_or(0.0, |toon| toon.rotation),
                         binds,
                     });
-                    made.push((id, surface.clone(), outline.clone()));
-                    (surface, outline)
+                    made.push((id, Some(surface.clone()), outline.clone()));
+                    (Some(surface), outline)
                 }
             };
-            if surface == Handle::default() {
+            let Some(surface) = surface else {
                 continue;
-            }
+            };
             commands
                 .entity(entity)
                 .remove::<MeshMaterial3d<StandardMaterial>>()

@@ -14,6 +14,7 @@ pub(crate) fn plugin(app: &mut App) {
     embedded_asset!(app, "shaders/glow.wgsl");
     embedded_asset!(app, "shaders/cel.wgsl");
     embedded_asset!(app, "shaders/cel_vertex.wgsl");
+    bevy::shader::load_shader_library!(app, "shaders/cel_types.wgsl");
     embedded_asset!(app, "shaders/led_wall.wgsl");
     embedded_asset!(app, "shaders/crowd.wgsl");
     app.add_plugins((

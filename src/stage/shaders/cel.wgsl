@@ -5,6 +5,7 @@
 // Far cheaper than Bevy's physically based shader on a software rasterizer.
 #import bevy_pbr::forward_io::VertexOutput
 #import bevy_pbr::mesh_view_bindings::view
+#import encore::cel_types::Toon
 
 const MAX_SPOTS: u32 = 14u;
 
@@ -24,17 +25,6 @@ struct Rig {
     count: u32,
 };
 
-// The same layout as cel_vertex.wgsl's `Toon`; see `Toon` in materials.rs.
-struct Toon {
-    shade: vec4<f32>,
-    shading: vec4<f32>,
-    rim: vec4<f32>,
-    shape: vec4<f32>,
-    emissive: vec4<f32>,
-    outline: vec4<f32>,
-    uv: vec4<f32>,
-    uv_offset: vec4<f32>,
-};
 
 @group(#{MATERIAL_BIND_GROUP}) @binding(0) var<uniform> base: vec4<f32>;
 @group(#{MATERIAL_BIND_GROUP}) @binding(1) var<uniform> rig: Rig;

@@ -10,18 +10,8 @@
     mesh_view_bindings::view,
     view_transformations::{position_world_to_clip, direction_world_to_clip},
 }
+#import encore::cel_types::Toon
 
-// The same layout as cel.wgsl's `Toon`.
-struct Toon {
-    shade: vec4<f32>,
-    shading: vec4<f32>,
-    rim: vec4<f32>,
-    shape: vec4<f32>,
-    emissive: vec4<f32>,
-    outline: vec4<f32>,
-    uv: vec4<f32>,
-    uv_offset: vec4<f32>,
-};
 
 @group(#{MATERIAL_BIND_GROUP}) @binding(4) var<uniform> toon: Toon;
 
