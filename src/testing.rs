@@ -26,6 +26,8 @@ pub(crate) fn app_with_capture(capture: CaptureSettings) -> App {
     app.init_asset::<bevy::gltf::Gltf>();
     app.init_asset::<AnimationClip>();
     app.init_asset::<AnimationGraph>();
+    // The cel shaders' shared WGSL import is loaded when the stage plugin starts.
+    app.init_asset::<bevy::shader::Shader>();
     app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(
         1.0 / TEST_FPS,
     )));
