@@ -1107,7 +1107,10 @@ pub fn map_by_names(names: &[String]) -> Vec<(String, String)> {
         ("neck", &["neck", "neck_01", "neck1"]),
         ("head", &["head"]),
         ("Shoulder", &["shoulder", "clavicle", "collar"]),
-        ("UpperArm", &["upperarm", "upper_arm", "arm", "uparm"]),
+        (
+            "UpperArm",
+            &["upperarm", "upper_arm", "arm", "uparm", "shldr"],
+        ),
         ("LowerArm", &["lowerarm", "forearm", "lower_arm", "elbow"]),
         ("Hand", &["hand", "wrist"]),
         (
