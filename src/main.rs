@@ -43,6 +43,12 @@ enum Command {
         #[command(subcommand)]
         command: AvatarCommand,
     },
+    /// Motion files: MikuMikuDance dances and cameras (.vmd), motion capture (.bvh) and VRM
+    /// animations (.vrma).
+    Motion {
+        #[command(subcommand)]
+        command: MotionCommand,
+    },
     /// Measure how fast parts of encore run and print the figures.
     Bench {
         #[command(subcommand)]
@@ -114,6 +120,19 @@ enum AvatarCommand {
     Inspect {
         /// A .glb, .gltf, .vrm or .vrma file.
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MotionCommand {
+    /// Print what a motion file holds: format, duration, frame rate, keyframe counts, its
+    /// bones and morphs and what each drives (and, with --avatar, how they land on a model).
+    Inspect {
+        /// A .vmd, .bvh or .vrma file.
+        file: PathBuf,
+        /// A model (.vrm, .glb, .gltf) to map the motion onto.
+        #[arg(long, value_name = "MODEL")]
+        avatar: Option<PathBuf>,
     },
 }
 
@@ -364,6 +383,9 @@ fn main() -> ExitCode {
         } => encore::avatar::inspect::inspect(&file)
             .map(|inspection| println!("{inspection}"))
             .map_err(anyhow::Error::from),
+        Command::Motion {
+            command: MotionCommand::Inspect { file, avatar },
+        } => motion_inspect(&file, avatar.as_deref()),
         Command::Bench { target } => match target {
             BenchTarget::Setlist { songs, runs } => {
                 encore::bench::setlist(songs, runs);
@@ -639,4 +661,12 @@ fn check(path: &std::path::Path, shots: bool) -> ExitCode {
         }
         None => ExitCode::FAILURE,
     }
+}
+
+/// `encore motion inspect`.
+fn motion_inspect(file: &std::path::Path, avatar: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let motion = encore::motion::Motion::read(file)?;
+    let avatar = avatar.map(encore::avatar::inspect::inspect).transpose()?;
+    print!("{}", encore::motion::report(file, &motion, avatar.as_ref()));
+    Ok(())
 }

@@ -161,6 +161,7 @@ pub fn shot_name(shot: &Shot) -> String {
         Shot::Tracking(id) => format!("Tracking {id}"),
         Shot::TwoShot(a, b) => format!("TwoShot {a}+{b}"),
         Shot::Path(keys) => format!("Path ({} keys)", keys.len()),
+        Shot::Motion(file) => format!("Motion ({file})"),
         other => format!("{other:?}"),
     }
 }

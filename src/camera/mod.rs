@@ -296,6 +296,9 @@ fn planned_lens(setlist: &Setlist, shot: &PlannedShot, bodies: &[Body], seconds:
     let length = (shot.until - shot.at).max(1e-6);
     let progress = ((seconds - shot.at) / length).clamp(0.0, 1.0) as f32;
     let beats = ((seconds - shot.at) / shot.beat.max(1e-6)) as f32;
+    if let Some(motion) = &shot.cue.motion {
+        return shot::motion(motion, &shot.cue, setlist, (seconds - shot.at) as f32);
+    }
     shot::solve(&shot.cue, setlist, bodies, seconds, progress, beats)
 }
 

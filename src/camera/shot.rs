@@ -5,10 +5,13 @@
 
 use bevy::prelude::*;
 
-use crate::setlist::{
-    Setlist,
-    model::ShotCue,
-    raw::{CameraKey, Shot, Side},
+use crate::{
+    motion::Motion,
+    setlist::{
+        Setlist,
+        model::ShotCue,
+        raw::{CameraKey, Shot, Side},
+    },
 };
 
 /// Where an idol's body is this instant, in world space.
@@ -325,6 +328,9 @@ pub fn solve(
             fov: fov(45.0),
         },
         Shot::Path(keys) => path(keys, beats, cue),
+        // The director plays camera files through `motion`, which needs the shot's start;
+        // here (a cue whose file did not load) the wide shot stands in.
+        Shot::Motion(_) => wide(seconds),
     };
     lens.eye.y += cue.height;
     lens
@@ -345,6 +351,32 @@ fn full_body(body: &Body, cue: &ShotCue, fov: f32) -> Lens {
 /// The fancam: one member, full body, the whole concert.
 pub fn fancam(body: &Body) -> Lens {
     full_body(body, &ShotCue::new(Shot::Wide), 30f32.to_radians())
+}
+
+/// A MikuMikuDance camera `seconds` after the shot started, exactly as the file has it:
+/// MMD's units become metres at the cast's size (the file's model is MMD's standard one,
+/// about 20 units tall), around the idol the cue is `on` or the stage's centre.
+pub fn motion(camera: &Motion, cue: &ShotCue, setlist: &Setlist, seconds: f32) -> Lens {
+    let Some(view) = camera.camera_at(seconds) else {
+        return wide(f64::from(seconds));
+    };
+    let on = cue.on.as_deref().and_then(|id| setlist.idol(id));
+    let height = match on {
+        Some((_, idol)) => idol.height,
+        None if !setlist.cast.is_empty() => {
+            setlist.cast.iter().map(|idol| idol.height).sum::<f32>() / setlist.cast.len() as f32
+        }
+        None => 1.65,
+    };
+    let metres = camera.scale() * height;
+    let origin = on.map_or(Vec3::ZERO, |(_, idol)| {
+        Vec3::new(idol.home.x, 0.0, idol.home.y)
+    });
+    Lens {
+        eye: origin + view.eye * metres,
+        look: origin + view.look * metres,
+        fov: cue.fov.unwrap_or(view.fov).to_radians(),
+    }
 }
 
 /// A camera path at `beats` since the shot started: eased between keys.

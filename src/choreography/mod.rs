@@ -14,7 +14,7 @@ use crate::{
     AppSystems,
     avatar::{
         IdolClips, IdolRig, ModelLook, Performer, ShownFace,
-        expression::{Expression, Face},
+        expression::{EXPRESSION_COUNT, Expression, Face},
         skeleton::{Bone, Skeleton},
     },
     camera::{ShowCamera, director::ShotPlan, shot::Body},
@@ -69,7 +69,7 @@ pub fn idol_frame(
 ) -> IdolFrame {
     let (mark, stride) = plan.mark_at(index, seconds);
     let position = setlist.position_at(seconds);
-    let (mut pose, smile) = pose_at(setlist, index, &position);
+    let (mut pose, smile, motion_face) = pose_at(setlist, index, &position);
     if stride > 0.0 {
         // Legs walk while the formation moves her; the upper body keeps dancing.
         let walk = moves::definition(&Move::Walk).sample(position.beats as f32);
@@ -89,6 +89,12 @@ pub fn idol_frame(
     let (vowel, open) = mouth_at(setlist, index, &position, singing);
     face.set(vowel, open);
     face.set(Expression::Smile, if singing { smile * 0.4 } else { smile });
+    // A motion file's own face tracks (MMD's あいうえお and まばたき, VRMA expressions) win.
+    for (expression, weight) in Expression::ALL.into_iter().zip(motion_face) {
+        if let Some(weight) = weight {
+            face.set(expression, weight);
+        }
+    }
     IdolFrame { pose, mark, face }
 }
 
@@ -141,9 +147,9 @@ fn dance_span(item: &Item, dance: &Dance, id: &str) -> Option<(f64, f64)> {
     ))
 }
 
-/// The move an idol dances at a beat of a song: the move, and beats since it started for her.
-fn dance_at<'a>(item: &'a Item, id: &str, beats: f64) -> Option<(&'a Move, f64)> {
-    let mut latest: Option<(&Move, f64, f64)> = None;
+/// The dance an idol dances at a beat of a song, and beats since it started for her.
+fn dance_at<'a>(item: &'a Item, id: &str, beats: f64) -> Option<(&'a Dance, f64)> {
+    let mut latest: Option<(&Dance, f64, f64)> = None;
     for dance in &item.dances {
         let Some((start, end)) = dance_span(item, dance, id) else {
             continue;
@@ -156,26 +162,37 @@ fn dance_at<'a>(item: &'a Item, id: &str, beats: f64) -> Option<(&'a Move, f64)>
                 Some((_, _, latest_end)) => active || end >= latest_end,
             };
             if better {
-                latest = Some((
-                    &dance.step,
-                    beats - start,
-                    if active { f64::MAX } else { end },
-                ));
+                latest = Some((dance, beats - start, if active { f64::MAX } else { end }));
             }
         }
     }
-    latest.map(|(step, since, _)| (step, since))
+    latest.map(|(dance, since, _)| (dance, since))
 }
 
-/// The next move starting for `id` within [`BLEND_BEATS`] after `beats`, and beats until it.
-fn next_dance<'a>(item: &'a Item, id: &str, beats: f64) -> Option<(&'a Move, f64)> {
+/// The next dance starting for `id` within [`BLEND_BEATS`] after `beats`, and beats until it.
+fn next_dance<'a>(item: &'a Item, id: &str, beats: f64) -> Option<(&'a Dance, f64)> {
     item.dances
         .iter()
         .filter_map(|dance| {
             let (start, _) = dance_span(item, dance, id)?;
-            (beats < start && start - beats <= BLEND_BEATS).then_some((&dance.step, start - beats))
+            (beats < start && start - beats <= BLEND_BEATS).then_some((dance, start - beats))
         })
         .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// What a dance looks like `since` beats after it started (negative: before, for blending
+/// in): the pose, and the expressions a motion file sets.
+fn dancing(item: &Item, dance: &Dance, since: f64) -> (Pose, [Option<f32>; EXPRESSION_COUNT]) {
+    if let Some(played) = &dance.motion {
+        let seconds = played.from + since.max(0.0) * item.grid.seconds_per_beat() * played.speed;
+        if let Some(frame) = played.motion.sample(seconds as f32) {
+            return (frame.pose, frame.face);
+        }
+    }
+    (
+        moves::definition(&dance.step).sample(since as f32),
+        [None; EXPRESSION_COUNT],
+    )
 }
 
 /// Idol `index`'s pose at `seconds`: the move the setlist gives her (idle otherwise), blending
@@ -195,11 +212,17 @@ fn smile_of(step: &Move) -> f32 {
     }
 }
 
-/// Her pose and smile: the move she dances, blended into the next over the beat before it.
-fn pose_at(setlist: &Setlist, index: usize, position: &ShowPosition) -> (Pose, f32) {
+/// Her pose, smile and the expressions a motion file sets: the move she dances, blended
+/// into the next over the beat before it.
+fn pose_at(
+    setlist: &Setlist,
+    index: usize,
+    position: &ShowPosition,
+) -> (Pose, f32, [Option<f32>; EXPRESSION_COUNT]) {
+    let none = [None; EXPRESSION_COUNT];
     let (Some(item), Some(idol)) = (setlist.items.get(position.item), setlist.cast.get(index))
     else {
-        return (Pose::default(), 0.0);
+        return (Pose::default(), 0.0, none);
     };
     let beats = position.beats;
     if item.kind != ItemKind::Song {
@@ -208,23 +231,35 @@ fn pose_at(setlist: &Setlist, index: usize, position: &ShowPosition) -> (Pose, f
         } else {
             0.4
         };
-        return (moves::definition(&Move::Idle).sample(beats as f32), smile);
+        return (
+            moves::definition(&Move::Idle).sample(beats as f32),
+            smile,
+            none,
+        );
     }
-    let (current, smile) = match dance_at(item, &idol.id, beats) {
-        Some((step, since)) => (moves::definition(step).sample(since as f32), smile_of(step)),
+    let (current, smile, face) = match dance_at(item, &idol.id, beats) {
+        Some((dance, since)) => {
+            let (pose, face) = dancing(item, dance, since);
+            (pose, smile_of(&dance.step), face)
+        }
         None => (
             moves::definition(&Move::Idle).sample(beats as f32),
             smile_of(&Move::Idle),
+            none,
         ),
     };
     match next_dance(item, &idol.id, beats) {
-        Some((step, until)) if dance_at(item, &idol.id, beats + until).is_some() => {
-            let next = moves::definition(step).sample(-until as f32);
+        Some((dance, until)) if dance_at(item, &idol.id, beats + until).is_some() => {
+            let (next, _) = dancing(item, dance, -until);
             let t = (1.0 - until / BLEND_BEATS).clamp(0.0, 1.0) as f32;
             let t = t * t * (3.0 - 2.0 * t);
-            (current.lerp(&next, t), smile + (smile_of(step) - smile) * t)
+            (
+                current.lerp(&next, t),
+                smile + (smile_of(&dance.step) - smile) * t,
+                face,
+            )
         }
-        _ => (current, smile),
+        _ => (current, smile, face),
     }
 }
 
@@ -509,8 +544,8 @@ fn play_clips(
             .zip(setlist.cast.get(performer.index))
             .filter(|(item, _)| item.kind == ItemKind::Song)
             .and_then(|(item, idol)| {
-                let (step, since) = dance_at(item, &idol.id, position.beats)?;
-                let Move::Clip(name) = step else {
+                let (dance, since) = dance_at(item, &idol.id, position.beats)?;
+                let Move::Clip(name) = &dance.step else {
                     return None;
                 };
                 let &(node, duration) = named.clips.get(name)?;
@@ -706,7 +741,7 @@ mod tests {
                     continue;
                 };
                 let settled = since > 1.0 && next_dance(item, id, position.beats).is_none();
-                if *step == Move::HeartHands && settled {
+                if step.step == Move::HeartHands && settled {
                     let singing = is_singing(&setlist, index, &position);
                     let expected = if singing { 0.4 } else { 1.0 };
                     assert!((smile - expected).abs() < 1e-6, "{smile} at {seconds}");

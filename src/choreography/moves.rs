@@ -103,12 +103,12 @@ impl MoveDef {
     }
 }
 
-/// The definition of `step`. Clips belong to imported avatars; a built-in idol idles through
-/// them.
+/// The definition of `step`. Clips belong to imported avatars, and a motion file's pose
+/// comes from the file; where neither plays, she idles.
 pub fn definition(step: &Move) -> &'static MoveDef {
     let library = &*LIBRARY;
     let index = match step {
-        Move::Idle | Move::Clip(_) => 0,
+        Move::Idle | Move::Clip(_) | Move::Motion(_) => 0,
         Move::StepTouch => 1,
         Move::SideStep => 2,
         Move::ArmWave => 3,

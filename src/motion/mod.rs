@@ -477,6 +477,117 @@ impl Motion {
     }
 }
 
+/// What `encore motion inspect` prints: format, duration, frame rate, keyframe counts, the
+/// bones and morphs and what each drives, and with `avatar` (an inspected model) which of the
+/// motion's humanoid bones the avatar has.
+pub fn report(
+    file: &Path,
+    motion: &Motion,
+    avatar: Option<&crate::avatar::inspect::Inspection>,
+) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", file.display());
+    let _ = writeln!(out, "  format:    {}", motion.format);
+    let _ = writeln!(
+        out,
+        "  duration:  {:.2} s at {:.0} fps ({} frames)",
+        motion.duration,
+        motion.fps,
+        (motion.duration * motion.fps).round() as u64 + 1
+    );
+    for note in motion.notes() {
+        let _ = writeln!(out, "  note:      {note}");
+    }
+    let counts: Vec<String> = motion
+        .counts()
+        .into_iter()
+        .map(|(what, count)| format!("{count} {what}"))
+        .collect();
+    let _ = writeln!(out, "  contains:  {}", counts.join(", "));
+    let bones = motion.bones();
+    let (used, skipped): (Vec<_>, Vec<_>) = bones.iter().partition(|(_, role)| role.is_some());
+    let _ = writeln!(
+        out,
+        "  bones:     {} in the file, {} used, {} skipped",
+        bones.len(),
+        used.len(),
+        skipped.len()
+    );
+    for (name, role) in &used {
+        let _ = writeln!(out, "    {name} -> {}", role.as_deref().unwrap_or_default());
+    }
+    if !skipped.is_empty() {
+        let names: Vec<&str> = skipped.iter().map(|(name, _)| name.as_str()).collect();
+        let _ = writeln!(out, "    skipped (no humanoid bone): {}", names.join(", "));
+    }
+    let morphs = motion.morphs();
+    if !morphs.is_empty() {
+        let (used, skipped): (Vec<_>, Vec<_>) = morphs.iter().partition(|(_, e)| e.is_some());
+        let _ = writeln!(
+            out,
+            "  morphs:    {} in the file, {} used",
+            morphs.len(),
+            used.len()
+        );
+        for (name, expression) in &used {
+            let expression = expression.map_or("", |expression| expression.vrm_preset());
+            let _ = writeln!(out, "    {name} -> {expression}");
+        }
+        if !skipped.is_empty() {
+            let names: Vec<&str> = skipped.iter().map(|(name, _)| name.as_str()).collect();
+            let _ = writeln!(out, "    skipped: {}", names.join(", "));
+        }
+    }
+    if let Some(avatar) = avatar {
+        let moved: Vec<&str> = bones
+            .iter()
+            .filter_map(|(_, role)| role.as_deref())
+            .filter(|role| Bone::ALL.iter().any(|bone| bone.vrm_name() == *role))
+            .collect();
+        let has = |bone: &str| avatar.humanoid.iter().any(|(name, _)| name == bone);
+        let (on, off): (Vec<&str>, Vec<&str>) = moved.iter().partition(|bone| has(bone));
+        let _ = writeln!(
+            out,
+            "  on {}: {} of the {} humanoid bones it moves are on the avatar",
+            avatar.path.display(),
+            on.len(),
+            moved.len()
+        );
+        if !off.is_empty() {
+            let _ = writeln!(
+                out,
+                "    not on the avatar (their turn passes to the next bone down): {}",
+                off.join(", ")
+            );
+        }
+        if !avatar.missing_bones.is_empty() {
+            let _ = writeln!(
+                out,
+                "    the avatar lacks required bones, so it stands in as a built-in idol: {}",
+                avatar.missing_bones.join(", ")
+            );
+        }
+    }
+    if motion.has_camera() {
+        let _ = writeln!(
+            out,
+            "  camera:    use it as a shot: `camera: [(at: Bar(1), shot: Motion(\"{}\"))]`",
+            file.file_name()
+                .map_or_else(String::new, |name| name.to_string_lossy().into_owned())
+        );
+    }
+    if motion.has_body() {
+        let _ = writeln!(
+            out,
+            "  dance:     `dance: [(bars: (1, 32), move: Motion(\"{}\"))]`",
+            file.file_name()
+                .map_or_else(String::new, |name| name.to_string_lossy().into_owned())
+        );
+    }
+    out
+}
+
 /// `rotation` normalised, or no rotation when a file wrote zeros.
 fn unit_or_identity(rotation: Quat) -> Quat {
     if rotation.length_squared() > 1e-8 {

@@ -129,7 +129,9 @@ fn chunks<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Value, std::borrow::Cow<'
             })?
         }
         Some(_) => {
-            return Err("its buffer is embedded as a data URI; export it as .vrma (GLB)".to_owned());
+            return Err(
+                "its buffer is embedded as a data URI; export it as .vrma (GLB)".to_owned(),
+            );
         }
         None => Vec::new(),
     };

@@ -193,6 +193,21 @@ pub struct Dance {
     pub idols: Vec<String>,
     /// Beats between one member's start and the next.
     pub canon: f64,
+    /// The motion file a `Motion` move plays.
+    pub motion: Option<PlayedMotion>,
+}
+
+/// A motion file danced over some bars.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayedMotion {
+    /// The file, resolved.
+    pub file: std::path::PathBuf,
+    /// Its contents.
+    pub motion: std::sync::Arc<crate::motion::Motion>,
+    /// Seconds into the file where the dance starts.
+    pub from: f64,
+    /// Playback speed.
+    pub speed: f64,
 }
 
 /// Something that happens at a moment of the show.
@@ -321,6 +336,8 @@ pub struct ShotCue {
     pub ease: Ease,
     /// How the camera arrives from the previous shot.
     pub transition: Transition,
+    /// The camera motion a `Motion` shot plays.
+    pub motion: Option<std::sync::Arc<crate::motion::Motion>>,
 }
 
 impl ShotCue {
@@ -334,6 +351,7 @@ impl ShotCue {
             side: Side::Front,
             ease: Ease::InOut,
             transition: Transition::Cut,
+            motion: None,
         }
     }
 }

@@ -378,6 +378,17 @@ pub struct RawDance {
     /// Beats each member starts after the previous one (a canon or wave); 0 is in unison.
     #[serde(default)]
     pub canon: f64,
+    /// For a `Motion` file: seconds into the file where the dance starts.
+    #[serde(default)]
+    pub from: f64,
+    /// For a `Motion` file: how fast it plays (1 as written; 1.1 fits a 110 bpm song to a
+    /// dance made for 100 bpm).
+    #[serde(default = "one")]
+    pub speed: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// The move library, by name. Each move is defined in beats and follows the song's tempo.
@@ -421,6 +432,9 @@ pub enum Move {
     Walk,
     /// A named animation clip of an imported avatar.
     Clip(String),
+    /// A motion file, relative to the setlist: a MikuMikuDance dance (.vmd), motion
+    /// capture (.bvh) or a VRM animation (.vrma), on any idol.
+    Motion(String),
 }
 
 /// A camera shot from `at` until `until` (or the next shot, or the end of the item).
@@ -490,6 +504,9 @@ pub enum Shot {
     Crowd,
     /// An explicit camera path: keyframes at beats from the shot's start.
     Path(Vec<CameraKey>),
+    /// A MikuMikuDance camera motion (.vmd), relative to the setlist, played from its first
+    /// frame at the shot's start, around the idol named by `on` (the stage's centre without).
+    Motion(String),
 }
 
 /// One keyframe of a camera `Path`.

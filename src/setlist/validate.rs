@@ -5,6 +5,7 @@
 use std::{
     collections::HashSet,
     path::{Component, Path, PathBuf},
+    sync::Arc,
 };
 
 use bevy::prelude::*;
@@ -14,14 +15,16 @@ use super::{
     locate::{Node, Step},
     model::{
         Audience, Audio, Avatar, Cue, CueAction, Dance, Idol, Item, ItemKind, LightCue, Line,
-        Section, Setlist, ShotCue,
+        PlayedMotion, Section, Setlist, ShotCue,
     },
     raw::{
-        Ambience, Formation, Look, Ocean, RawAvatar, RawChat, RawConcert, RawEffect, RawItem,
-        RawLight, RawOcean, RawSegment, RawShot, RawSong, SectionKind, Shot, Transition,
+        Ambience, Formation, Look, Move, Ocean, RawAvatar, RawChat, RawConcert, RawDance,
+        RawEffect, RawItem, RawLight, RawOcean, RawSegment, RawShot, RawSong, SectionKind, Shot,
+        Transition,
     },
     time::{BeatGrid, TimeSpec},
 };
+use crate::motion::Motion;
 
 /// The grid musical times in talk, intermission and encore segments resolve through.
 pub const SEGMENT_GRID: BeatGrid = BeatGrid {
@@ -65,6 +68,7 @@ pub fn check(file: &Path, source: &str) -> (Option<Setlist>, Report) {
         folder,
         diagnostics: Vec::new(),
         ids: raw.cast.iter().map(|idol| idol.id.clone()).collect(),
+        motions: Vec::new(),
     };
     let setlist = checker.concert(&raw);
     report.diagnostics = checker.diagnostics;
@@ -289,6 +293,8 @@ struct Checker {
     folder: PathBuf,
     diagnostics: Vec<Diagnostic>,
     ids: Vec<String>,
+    /// Motion files read so far, so that one used many times is read once.
+    motions: Vec<(PathBuf, Option<Arc<Motion>>)>,
 }
 
 use Step::{Field, Index};
@@ -306,6 +312,47 @@ impl Checker {
     fn warning(&mut self, path: &[Step], message: impl Into<String>, hint: impl Into<String>) {
         let diagnostic = Diagnostic::warning(self.span(path), message).with_hint(hint);
         self.diagnostics.push(diagnostic);
+    }
+
+    /// Reads the motion file `written` at `path` (once per file), checking that it has a body
+    /// to dance (`body`) or a camera path to follow.
+    fn motion(&mut self, path: &[Step], written: &str, body: bool) -> Option<Arc<Motion>> {
+        let resolved = self.file(path, written, "motion")?;
+        let motion = match self.motions.iter().find(|(file, _)| *file == resolved) {
+            Some((_, motion)) => motion.clone(),
+            None => {
+                let read = Motion::read(&resolved);
+                if let Err(error) = &read {
+                    self.error(
+                        path,
+                        error.to_string(),
+                        "encore dances .vmd (MikuMikuDance), .bvh (motion capture) and .vrma \
+                         (VRM animation) files",
+                    );
+                }
+                let motion = read.ok().map(Arc::new);
+                self.motions.push((resolved, motion.clone()));
+                motion
+            }
+        }?;
+        if body && !motion.has_body() {
+            self.error(
+                path,
+                format!("`{written}` is a camera motion, not a dance"),
+                format!("play it as a camera shot: `shot: Motion(\"{written}\")`"),
+            );
+            return None;
+        }
+        if !body && !motion.has_camera() {
+            self.error(
+                path,
+                format!("`{written}` holds no camera keyframes"),
+                "a camera motion is a VMD saved from MikuMikuDance's camera; dance motions go \
+                 in `dance: [(bars: (1, 8), move: Motion(\"dance.vmd\"))]`",
+            );
+            return None;
+        }
+        Some(motion)
     }
 
     fn concert(&mut self, raw: &RawConcert) -> Setlist {
@@ -530,6 +577,47 @@ impl Checker {
         }
     }
 
+    /// Checks a dance's `from` and `speed` against its motion file.
+    fn played_motion(
+        &mut self,
+        path: &[Step],
+        dance: &RawDance,
+        written: &str,
+        motion: Arc<Motion>,
+    ) -> Option<PlayedMotion> {
+        let duration = f64::from(motion.duration);
+        if !dance.from.is_finite() || dance.from < 0.0 || dance.from >= duration.max(1e-3) {
+            self.error(
+                &join(path, &[Field("from")]),
+                format!(
+                    "`from: {}` is outside `{written}`, which lasts {duration:.2} s",
+                    dance.from
+                ),
+                "from is the second of the file where the dance starts, from 0 up to its length",
+            );
+            return None;
+        }
+        if !dance.speed.is_finite() || !(0.1..=10.0).contains(&dance.speed) {
+            self.error(
+                &join(path, &[Field("speed")]),
+                format!("speed {} is not a playback speed", dance.speed),
+                "1 plays the file as written; 0.5 at half speed, 2 at double (0.1 to 10)",
+            );
+            return None;
+        }
+        let file = self
+            .motions
+            .iter()
+            .find(|(_, read)| read.as_ref().is_some_and(|read| Arc::ptr_eq(read, &motion)))
+            .map_or_else(|| self.folder.join(written), |(file, _)| file.clone());
+        Some(PlayedMotion {
+            file,
+            motion,
+            from: dance.from,
+            speed: dance.speed,
+        })
+    }
+
     fn song(
         &mut self,
         path: &[Step],
@@ -688,7 +776,28 @@ impl Checker {
                     "canon is the delay between one member and the next, in beats",
                 );
             }
+            let motion = match &dance.step {
+                Move::Motion(written) => {
+                    let file_path = join(&dance_path, &[Field("move"), Index(0)]);
+                    self.motion(&file_path, written, true)
+                        .and_then(|motion| self.played_motion(&dance_path, dance, written, motion))
+                }
+                _ => {
+                    for (field, set) in [("from", dance.from != 0.0), ("speed", dance.speed != 1.0)]
+                    {
+                        if set {
+                            self.warning(
+                                &join(&dance_path, &[Field(field)]),
+                                format!("`{field}` only applies to motion files"),
+                                "remove it, or dance a file: `move: Motion(\"dance.vmd\")`",
+                            );
+                        }
+                    }
+                    None
+                }
+            };
             dances.push(Dance {
+                motion,
                 bars: dance.bars,
                 step: dance.step.clone(),
                 idols: if dance.idols.is_empty() {
@@ -1046,7 +1155,20 @@ impl Checker {
                     side: shot.side,
                     ease: shot.ease,
                     transition: shot.transition,
+                    motion: None,
                 };
+                let motion = match &shot.shot {
+                    Shot::Motion(written) => {
+                        let file_path = join(&shot_path, &[Field("shot"), Index(0)]);
+                        let motion = self.motion(&file_path, written, false);
+                        if motion.is_none() {
+                            continue;
+                        }
+                        motion
+                    }
+                    _ => None,
+                };
+                let cue = ShotCue { motion, ..cue };
                 shots.push((number, at, until, cue));
             }
         }
