@@ -51,6 +51,9 @@ pub struct ShownFace {
     pub weights: [f32; EXPRESSION_COUNT],
     /// 1 for a free look-at, 0 when an expression blocks it.
     pub look: f32,
+    /// Where a motion file's look-at track turns the eyes (yaw and pitch in degrees, left
+    /// and up positive, in the head's frame); the show camera when `None`.
+    pub gaze: Option<(f32, f32)>,
 }
 
 impl Default for ShownFace {
@@ -58,6 +61,7 @@ impl Default for ShownFace {
         Self {
             weights: [0.0; EXPRESSION_COUNT],
             look: 1.0,
+            gaze: None,
         }
     }
 }
@@ -417,10 +421,16 @@ fn look_with_eyes(
         let rest_world = root_rotation * model.head_rest;
         let frame = head.rotation() * rest_world.inverse() * root_rotation;
         let towards = frame.inverse() * (camera.translation() - head.translation());
-        let yaw = towards.x.atan2(towards.z).to_degrees();
-        let pitch = towards.y.atan2(towards.xz().length()).to_degrees();
+        let (yaw, pitch) = face.gaze.unwrap_or((
+            towards.x.atan2(towards.z).to_degrees(),
+            towards.y.atan2(towards.xz().length()).to_degrees(),
+        ));
         // A camera behind her head gets no look: the eyes rest instead of straining sideways.
-        let look = if towards.z > 0.0 { face.look } else { 0.0 };
+        let look = if towards.z > 0.0 || face.gaze.is_some() {
+            face.look
+        } else {
+            0.0
+        };
         let (yaw, pitch) = (yaw * look, pitch * look);
         if spec.bones {
             let angles = spec.eye_angles(yaw, pitch);

@@ -58,6 +58,8 @@ pub struct IdolFrame {
     pub mark: Vec2,
     /// Her face: blink, singing vowels and smile.
     pub face: Face,
+    /// Where a motion file turns her eyes (yaw, pitch in degrees); the camera when `None`.
+    pub gaze: Option<(f32, f32)>,
 }
 
 /// Everything idol `index` does at `seconds`.
@@ -69,7 +71,14 @@ pub fn idol_frame(
 ) -> IdolFrame {
     let (mark, stride) = plan.mark_at(index, seconds);
     let position = setlist.position_at(seconds);
-    let (mut pose, smile, motion_face) = pose_at(setlist, index, &position);
+    let (
+        mut pose,
+        smile,
+        Tracks {
+            face: motion_face,
+            gaze,
+        },
+    ) = pose_at(setlist, index, &position);
     if stride > 0.0 {
         // Legs walk while the formation moves her; the upper body keeps dancing.
         let walk = moves::definition(&Move::Walk).sample(position.beats as f32);
@@ -95,7 +104,12 @@ pub fn idol_frame(
             face.set(expression, weight);
         }
     }
-    IdolFrame { pose, mark, face }
+    IdolFrame {
+        pose,
+        mark,
+        face,
+        gaze,
+    }
 }
 
 /// Where idol `index`'s head, hips and feet are at `seconds`, in world space: her frame put
@@ -182,17 +196,28 @@ fn next_dance<'a>(item: &'a Item, id: &str, beats: f64) -> Option<(&'a Dance, f6
 
 /// What a dance looks like `since` beats after it started (negative: before, for blending
 /// in): the pose, and the expressions a motion file sets.
-fn dancing(item: &Item, dance: &Dance, since: f64) -> (Pose, [Option<f32>; EXPRESSION_COUNT]) {
+fn dancing(item: &Item, dance: &Dance, since: f64) -> (Pose, Tracks) {
     if let Some(played) = &dance.motion {
         let seconds = played.from + since.max(0.0) * item.grid.seconds_per_beat() * played.speed;
         if let Some(frame) = played.motion.sample(seconds as f32) {
-            return (frame.pose, frame.face);
+            let tracks = Tracks {
+                face: frame.face,
+                gaze: frame.look,
+            };
+            return (frame.pose, tracks);
         }
     }
     (
         moves::definition(&dance.step).sample(since as f32),
-        [None; EXPRESSION_COUNT],
+        Tracks::default(),
     )
+}
+
+/// What a motion file sets besides the body: expressions, and where the eyes look.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tracks {
+    face: [Option<f32>; EXPRESSION_COUNT],
+    gaze: Option<(f32, f32)>,
 }
 
 /// Idol `index`'s pose at `seconds`: the move the setlist gives her (idle otherwise), blending
@@ -214,12 +239,8 @@ fn smile_of(step: &Move) -> f32 {
 
 /// Her pose, smile and the expressions a motion file sets: the move she dances, blended
 /// into the next over the beat before it.
-fn pose_at(
-    setlist: &Setlist,
-    index: usize,
-    position: &ShowPosition,
-) -> (Pose, f32, [Option<f32>; EXPRESSION_COUNT]) {
-    let none = [None; EXPRESSION_COUNT];
+fn pose_at(setlist: &Setlist, index: usize, position: &ShowPosition) -> (Pose, f32, Tracks) {
+    let none = Tracks::default();
     let (Some(item), Some(idol)) = (setlist.items.get(position.item), setlist.cast.get(index))
     else {
         return (Pose::default(), 0.0, none);
@@ -480,7 +501,11 @@ fn pose_idols(
         if let Some((model, mut shown)) = look {
             let (weights, look) = model.rules.apply(frame.face.0);
             frame.face.0 = weights;
-            let face = ShownFace { weights, look };
+            let face = ShownFace {
+                weights,
+                look,
+                gaze: frame.gaze,
+            };
             if *shown != face {
                 *shown = face;
             }

@@ -122,6 +122,9 @@ pub struct MotionFrame {
     pub pose: Pose,
     /// The expressions the motion sets; `None` leaves one to the show.
     pub face: [Option<f32>; EXPRESSION_COUNT],
+    /// Where its look-at track turns the eyes: yaw and pitch in degrees (left and up
+    /// positive) in the head's frame.
+    pub look: Option<(f32, f32)>,
 }
 
 /// A camera from a motion: where it is and looks, in the motion's units and encore's axes.
@@ -269,6 +272,7 @@ impl Motion {
         let mapping = self.mapping.as_ref()?;
         let seconds = seconds.clamp(0.0, self.duration);
         let mut face = [None; EXPRESSION_COUNT];
+        let mut look = None;
         let pose = match &self.source {
             Source::Vmd { vmd, bound } => {
                 let frame = seconds * vmd::VMD_FPS;
@@ -299,11 +303,12 @@ impl Motion {
                 for (expression, weight) in weights {
                     face[expression.index()] = Some(weight);
                 }
+                look = vrma.look_at(seconds);
                 let world = self.rig.world(&rotations, &translations);
                 mapping.pose(&world, self.feet_of(mapping, &world))
             }
         };
-        Some(MotionFrame { pose, face })
+        Some(MotionFrame { pose, face, look })
     }
 
     /// Keeps the source's ankles where they are (scaled onto the idol), the knees pointing

@@ -122,6 +122,26 @@ fn the_bvh_and_vrma_files_hold_their_documented_frames() {
             .filter_map(|tenth| vrma.sample(tenth as f32 / 10.0)?.face[Expression::Smile.index()])
             .fold(0.0, f32::max);
         assert!(happy > 0.99, "the happy track peaks at {happy}");
+        let looks: Vec<(f32, f32)> = (0..=30)
+            .filter_map(|tenth| vrma.sample(tenth as f32 / 10.0)?.look)
+            .collect();
+        assert_eq!(
+            looks.len(),
+            31,
+            "the look-at track turns the eyes throughout"
+        );
+        let (low, high) = looks
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(low, high), (yaw, pitch)| {
+                (
+                    low.min(yaw.abs() + pitch.abs()),
+                    high.max(yaw.abs() + pitch.abs()),
+                )
+            });
+        assert!(
+            high - low > 10.0,
+            "and moves them ({low:.0}° to {high:.0}°)"
+        );
     }
 }
 
