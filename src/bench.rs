@@ -346,3 +346,78 @@ pub fn music() {
         );
     }
 }
+
+/// Reads `file` `runs` times and prints the median parse time; then samples it for five
+/// idols at 30 fps over its whole length and prints the cost per frame, beside the same five
+/// idols dancing a move of the library (the ratio is from the same run).
+pub fn motion(file: &Path, runs: u32) -> Result<(), crate::motion::MotionError> {
+    use crate::{choreography::moves, motion::Motion, setlist::raw::Move};
+    let runs = runs.max(1);
+    let bytes = std::fs::read(file).map_err(|error| crate::motion::MotionError::Read {
+        path: file.to_owned(),
+        reason: error.to_string(),
+    })?;
+    let mut parse: Vec<f64> = Vec::new();
+    let mut motion = Motion::from_bytes(file, &bytes)?;
+    for _ in 0..runs {
+        let start = Instant::now();
+        motion = Motion::from_bytes(file, &bytes)?;
+        parse.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    parse.sort_by(f64::total_cmp);
+    let keys: Vec<String> = motion
+        .counts()
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(what, count)| format!("{count} {what}"))
+        .collect();
+    println!(
+        "motion: {} ({}, {:.1} s, {:.0} KiB): {}",
+        file.display(),
+        motion.format,
+        motion.duration,
+        bytes.len() as f64 / 1024.0,
+        keys.join(", ")
+    );
+    println!(
+        "parse: median {:.2} ms over {runs} runs ({} build)",
+        parse[parse.len() / 2],
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    if !motion.has_body() {
+        return Ok(());
+    }
+    let frames = ((motion.duration * 30.0) as usize).max(1);
+    let time = |sample: &dyn Fn(f32)| {
+        let mut medians: Vec<f64> = (0..runs.min(5))
+            .map(|_| {
+                let start = Instant::now();
+                for frame in 0..frames {
+                    for idol in 0..5 {
+                        sample(frame as f32 / 30.0 + idol as f32 * 0.1);
+                    }
+                }
+                start.elapsed().as_secs_f64() * 1e6 / frames as f64
+            })
+            .collect();
+        medians.sort_by(f64::total_cmp);
+        medians[medians.len() / 2]
+    };
+    let file_cost = time(&|seconds| {
+        std::hint::black_box(motion.sample(seconds));
+    });
+    let library = moves::definition(&Move::BodyRoll);
+    let library_cost = time(&|seconds| {
+        std::hint::black_box(library.sample(seconds * 2.0));
+    });
+    println!(
+        "sampling five idols: {file_cost:.1} µs a frame for the file, {library_cost:.1} µs for \
+         a library move ({:.1}x), over {frames} frames",
+        file_cost / library_cost.max(1e-9)
+    );
+    Ok(())
+}

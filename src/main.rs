@@ -204,6 +204,15 @@ enum BenchTarget {
     /// How fast the demo's music renders, and how closely the clock follows the music over
     /// five minutes with a simulated sound card.
     Music,
+    /// Parse time of a motion file (VMD, BVH, VRMA) and the cost of sampling it for five
+    /// idols a frame, beside five idols dancing the move library, in one run.
+    Motion {
+        /// The motion file.
+        file: PathBuf,
+        /// Timed runs of each figure (the median is printed).
+        #[arg(long, default_value_t = 20)]
+        runs: u32,
+    },
     /// Record the demo's first minute to an MP4, and a bare scene (camera clear only) in the
     /// same run: frames per second, realtime factor, their ratio, and where the time goes.
     Record {
@@ -396,6 +405,9 @@ fn main() -> ExitCode {
             }
             BenchTarget::Venue { frames, runs } => {
                 encore::bench::venue(frames, runs).map_err(anyhow::Error::msg)
+            }
+            BenchTarget::Motion { file, runs } => {
+                encore::bench::motion(&file, runs).map_err(anyhow::Error::from)
             }
             BenchTarget::Music => {
                 encore::bench::music();
