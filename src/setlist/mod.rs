@@ -135,6 +135,37 @@ pub struct SetlistFile {
     last_text: String,
     /// When to look at the file next.
     poll: Timer,
+    /// The motion files the setlist plays and how they were when last read (modified time
+    /// and length), so that saving a motion file reloads the show too.
+    motions: Vec<(PathBuf, Option<(std::time::SystemTime, u64)>)>,
+    /// Whether `motions` has been filled from the playing setlist.
+    watching: bool,
+}
+
+/// A file's modified time and length, `None` when it cannot be read.
+fn stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.modified().ok()?, metadata.len()))
+}
+
+/// The motion files `setlist` plays (dances and camera shots), resolved against `folder`.
+fn motion_files(setlist: &Setlist, folder: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = setlist
+        .items
+        .iter()
+        .flat_map(|item| &item.dances)
+        .filter_map(|dance| dance.motion.as_ref().map(|played| played.file.clone()))
+        .chain(setlist.cues.iter().filter_map(|cue| match &cue.action {
+            model::CueAction::Shot { shot, .. } => match &shot.shot {
+                raw::Shot::Motion(written) => Some(folder.join(written)),
+                _ => None,
+            },
+            _ => None,
+        }))
+        .collect();
+    files.sort();
+    files.dedup();
+    files
 }
 
 /// How often the setlist file is looked at, seconds. Reading a few kilobytes four times a
@@ -149,7 +180,22 @@ impl SetlistFile {
             path,
             last_text: text,
             poll: Timer::from_seconds(POLL_SECONDS, TimerMode::Repeating),
+            motions: Vec::new(),
+            watching: false,
         }
+    }
+
+    /// Watches the motion files `setlist` plays, as they are now.
+    fn watch_motions(&mut self, setlist: &Setlist) {
+        let folder = self.path.parent().unwrap_or(Path::new(".")).to_owned();
+        self.motions = motion_files(setlist, &folder)
+            .into_iter()
+            .map(|file| {
+                let now = stamp(&file);
+                (file, now)
+            })
+            .collect();
+        self.watching = true;
     }
 }
 
@@ -182,7 +228,15 @@ fn watch_setlist_file(
         // Editors briefly remove the file while saving; the next poll sees the new one.
         return;
     };
-    if text == file.last_text {
+    if !file.watching {
+        // The first look: remember the motion files of the setlist that is playing.
+        file.watch_motions(&setlist);
+    }
+    let motions_saved = file
+        .motions
+        .iter()
+        .any(|(motion, seen)| stamp(motion) != *seen);
+    if text == file.last_text && !motions_saved {
         return;
     }
     file.last_text = text.clone();
@@ -192,6 +246,7 @@ fn watch_setlist_file(
             let seconds = new.carry_playhead(&setlist, clock.seconds);
             clock.seek(seconds);
             *setlist = new;
+            file.watch_motions(&setlist);
             problems.lines.clear();
             if report.diagnostics.is_empty() {
                 info!("{}: reloaded", file.path.display());
@@ -200,6 +255,10 @@ fn watch_setlist_file(
             }
         }
         None => {
+            // Until the next save, a broken motion file is not read again every poll.
+            for (motion, seen) in &mut file.motions {
+                *seen = stamp(motion);
+            }
             problems.lines = report
                 .short_lines()
                 .into_iter()
@@ -346,6 +405,53 @@ mod tests {
         testing::step(&mut app, 20);
         assert_eq!(app.world().resource::<Setlist>().title, "Third");
         assert!(app.world().resource::<SetlistProblems>().lines.is_empty());
+        let _ = std::fs::remove_dir_all(&folder);
+    }
+
+    #[test]
+    fn saving_a_motion_file_reloads_the_show() {
+        use crate::motion::vmd;
+        let folder =
+            std::env::temp_dir().join(format!("encore-motion-reload-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).expect("temp dir is writable");
+        let dance = |frames: u32| {
+            let key = |frame| vmd::BoneKey {
+                frame,
+                position: Vec3::ZERO,
+                rotation: Quat::from_rotation_z(0.5),
+                curves: [vmd::Bezier::LINEAR; 4],
+            };
+            vmd::write("m", &[("左腕", key(0)), ("左腕", key(frames))], &[])
+        };
+        std::fs::write(folder.join("dance.vmd"), dance(30)).expect("writable");
+        let path = folder.join("show.ron");
+        std::fs::write(
+            &path,
+            r##"Concert(title: "M", cast: [(id: "a", name: "A", colour: "#ff0000")],
+                program: [Song(title: "One", bpm: 120, length: "bar 9",
+                    dance: [(bars: (1, 8), move: Motion("dance.vmd"))])])"##,
+        )
+        .expect("writable");
+        let (setlist, report) = check_file(&path);
+        let mut app = testing::app();
+        app.insert_resource(setlist.expect("the test show is valid"));
+        app.insert_resource(SetlistFile::new(path.clone(), report.source));
+        let length = |app: &App| {
+            let setlist = app.world().resource::<Setlist>();
+            setlist.items[0].dances[0]
+                .motion
+                .as_ref()
+                .map(|played| played.motion.duration)
+        };
+        testing::step(&mut app, 20);
+        assert_eq!(length(&app), Some(1.0));
+        // The dance file is saved again, longer (and a few bytes bigger, so the save shows
+        // even where file times are coarse): the show takes it without a setlist save.
+        let mut longer = dance(90);
+        longer.extend_from_slice(&[0; 4]);
+        std::fs::write(folder.join("dance.vmd"), longer).expect("writable");
+        testing::step(&mut app, 20);
+        assert_eq!(length(&app), Some(3.0));
         let _ = std::fs::remove_dir_all(&folder);
     }
 
