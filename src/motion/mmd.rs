@@ -7,7 +7,7 @@ use bevy::math::{Quat, Vec3};
 
 use super::{
     rig::{FootTarget, Joint, Rig, World},
-    vmd::{BoneTrack, Vmd, names_match},
+    vmd::{Vmd, names_match},
 };
 use crate::avatar::{expression::Expression, skeleton::Bone};
 
@@ -237,7 +237,7 @@ pub fn pose_at(
     let mut translations = Vec::with_capacity(rig.joints.len());
     for (joint, track) in rig.joints.iter().zip(&bound.tracks) {
         let (moved, turned) = track.map_or((Vec3::ZERO, Quat::IDENTITY), |track| {
-            sample(&vmd.bones[track], frame)
+            vmd.bones[track].sample(frame)
         });
         rotations.push(joint.rest * turned);
         translations.push(joint.offset + moved);
@@ -257,10 +257,6 @@ pub fn pose_at(
         })
     });
     (world, feet)
-}
-
-fn sample(track: &BoneTrack, frame: f32) -> (Vec3, Quat) {
-    track.sample(frame)
 }
 
 #[cfg(test)]

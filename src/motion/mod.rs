@@ -113,6 +113,8 @@ pub struct Motion {
     rig: Rig,
     /// How the body maps onto encore's skeleton; `None` for a camera-only VMD.
     mapping: Option<Mapping>,
+    /// Units of an idol's height per unit of the file.
+    scale: f32,
 }
 
 /// What a motion does at one instant.
@@ -190,10 +192,12 @@ impl Motion {
     fn from_vmd(vmd: vmd::Vmd) -> Motion {
         let rig = mmd::standard_rig();
         let bound = mmd::bind(&vmd, &rig);
-        let mapping = (!vmd.bones.is_empty() || !vmd.morphs.is_empty())
-            .then(|| Mapping::new(&rig))
-            .flatten();
+        // A camera file has no body, but MMD's standard skeleton still sets its units.
+        let standard = Mapping::new(&rig);
+        let scale = standard.as_ref().map_or(0.05, |mapping| mapping.scale);
+        let mapping = standard.filter(|_| !vmd.bones.is_empty() || !vmd.morphs.is_empty());
         Motion {
+            scale,
             format: Format::Vmd,
             duration: vmd.last_frame() as f32 / vmd::VMD_FPS,
             fps: vmd::VMD_FPS,
@@ -218,6 +222,7 @@ impl Motion {
         })?;
         let (_, start) = bvh.sample(0.0);
         Ok(Motion {
+            scale: mapping.scale,
             format: Format::Bvh,
             duration: (bvh.frames.saturating_sub(1)) as f32 * bvh.frame_time,
             fps: 1.0 / bvh.frame_time,
@@ -237,6 +242,7 @@ impl Motion {
         let mapping =
             Mapping::new(&rig).ok_or_else(|| "its humanoid has no hips bone".to_owned())?;
         Ok(Motion {
+            scale: mapping.scale,
             format: Format::Vrma,
             duration: vrma.duration,
             fps: vrma.fps,
@@ -258,12 +264,7 @@ impl Motion {
 
     /// Units of an idol's height per unit of the file (translations and camera paths).
     pub fn scale(&self) -> f32 {
-        match (&self.mapping, &self.source) {
-            (Some(mapping), _) => mapping.scale,
-            // A camera file has no skeleton: MMD's standard one sets the units.
-            (None, Source::Vmd { .. }) => Mapping::new(&self.rig).map_or(0.05, |m| m.scale),
-            (None, _) => 1.0,
-        }
+        self.scale
     }
 
     /// The body and face at `seconds` into the motion (held at the ends); `None` without a

@@ -244,9 +244,9 @@ impl Mapping {
             return;
         };
         let ours = &self.ours;
-        let positions = ours.posed(rotations, hips);
+        // The legs hang from the hips directly: the hip joint is one step from them.
         let hips_world = rotations[Bone::Hips.index()];
-        let hip = positions[upper.index()];
+        let hip = ours.at(Bone::Hips) + hips + hips_world * ours.local[upper.index()];
         let rest_ankle = self.rest.positions[source_ankle];
         let target = ours.at(ankle) + (foot.ankle - rest_ankle) * self.scale;
         let thigh_rest = ours.local[lower.index()];

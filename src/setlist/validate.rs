@@ -316,7 +316,12 @@ impl Checker {
 
     /// Reads the motion file `written` at `path` (once per file), checking that it has a body
     /// to dance (`body`) or a camera path to follow.
-    fn motion(&mut self, path: &[Step], written: &str, body: bool) -> Option<Arc<Motion>> {
+    fn motion(
+        &mut self,
+        path: &[Step],
+        written: &str,
+        body: bool,
+    ) -> Option<(PathBuf, Arc<Motion>)> {
         let resolved = self.file(path, written, "motion")?;
         let motion = match self.motions.iter().find(|(file, _)| *file == resolved) {
             Some((_, motion)) => motion.clone(),
@@ -331,7 +336,7 @@ impl Checker {
                     );
                 }
                 let motion = read.ok().map(Arc::new);
-                self.motions.push((resolved, motion.clone()));
+                self.motions.push((resolved.clone(), motion.clone()));
                 motion
             }
         }?;
@@ -352,7 +357,7 @@ impl Checker {
             );
             return None;
         }
-        Some(motion)
+        Some((resolved, motion))
     }
 
     fn concert(&mut self, raw: &RawConcert) -> Setlist {
@@ -583,6 +588,7 @@ impl Checker {
         path: &[Step],
         dance: &RawDance,
         written: &str,
+        file: PathBuf,
         motion: Arc<Motion>,
     ) -> Option<PlayedMotion> {
         let duration = f64::from(motion.duration);
@@ -605,11 +611,6 @@ impl Checker {
             );
             return None;
         }
-        let file = self
-            .motions
-            .iter()
-            .find(|(_, read)| read.as_ref().is_some_and(|read| Arc::ptr_eq(read, &motion)))
-            .map_or_else(|| self.folder.join(written), |(file, _)| file.clone());
         Some(PlayedMotion {
             file,
             motion,
@@ -780,7 +781,9 @@ impl Checker {
                 Move::Motion(written) => {
                     let file_path = join(&dance_path, &[Field("move"), Index(0)]);
                     self.motion(&file_path, written, true)
-                        .and_then(|motion| self.played_motion(&dance_path, dance, written, motion))
+                        .and_then(|(file, motion)| {
+                            self.played_motion(&dance_path, dance, written, file, motion)
+                        })
                 }
                 _ => {
                     for (field, set) in [("from", dance.from != 0.0), ("speed", dance.speed != 1.0)]
@@ -1160,11 +1163,10 @@ impl Checker {
                 let motion = match &shot.shot {
                     Shot::Motion(written) => {
                         let file_path = join(&shot_path, &[Field("shot"), Index(0)]);
-                        let motion = self.motion(&file_path, written, false);
-                        if motion.is_none() {
+                        let Some((_, motion)) = self.motion(&file_path, written, false) else {
                             continue;
-                        }
-                        motion
+                        };
+                        Some(motion)
                     }
                     _ => None,
                 };
