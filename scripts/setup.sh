@@ -6,6 +6,9 @@
 #   Audio:  ALSA headers for playback (the sound card itself is optional).
 #   Video:  ffmpeg for recordings.
 #   Fonts:  Nanum Gothic (Hangul) and VL Gothic (kana, kanji) for the chat.
+# On Debian 12 the software Vulkan driver comes from bookworm-backports (Mesa 25): Debian 12's
+# own Mesa 22.3 lavapipe keeps memory on every frame with encore's shaders and never frees it
+# (1 to 3 MB a frame: a concert could not be recorded). See docs/design.md, "Memory".
 # Safe to run again: it checks each package first and only calls apt-get for missing ones.
 set -euo pipefail
 
@@ -26,14 +29,40 @@ for package in "${packages[@]}"; do
   fi
 done
 
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  sudo="sudo"
+fi
+updated=false
+
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
-  sudo=""
-  if [[ $(id -u) -ne 0 ]]; then
-    sudo="sudo"
-  fi
   $sudo apt-get update -qq
+  updated=true
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Mesa 23 or newer for lavapipe; Debian 12 has it in its backports.
+mesa=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
+mesa_major=${mesa#*:}
+mesa_major=${mesa_major%%.*}
+if [[ $mesa_major =~ ^[0-9]+$ ]] && ((mesa_major < 23)); then
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  if [[ $codename == bookworm ]]; then
+    echo "setup: Mesa $mesa's software Vulkan driver leaks memory with encore; installing Mesa from bookworm-backports"
+    if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      echo "deb http://deb.debian.org/debian bookworm-backports main" |
+        $sudo tee /etc/apt/sources.list.d/encore-bookworm-backports.list >/dev/null
+      updated=false
+    fi
+    if [[ $updated == false ]]; then
+      $sudo apt-get update -qq
+    fi
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      -t bookworm-backports mesa-vulkan-drivers >/dev/null
+  else
+    echo "setup: warning: Mesa $mesa's software Vulkan driver leaks memory with encore; install Mesa 23 or newer" >&2
+  fi
 fi
 
 if ! command -v cargo >/dev/null; then

@@ -14,6 +14,7 @@ pub mod motion;
 pub mod music;
 pub mod record;
 pub mod setlist;
+pub mod soak;
 
 pub mod camera;
 pub mod chat;

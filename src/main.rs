@@ -229,6 +229,42 @@ enum BenchTarget {
         #[arg(long, value_enum, default_value = "medium")]
         quality: Quality,
     },
+    /// Play a show for a long time (looping at its end) and print resident memory and asset
+    /// counts every so often, with the growth and slope after warm-up: a leak shows here.
+    Soak {
+        /// The setlist to play; the built-in demo when left out.
+        setlist: Option<PathBuf>,
+        /// Open a window (under a display, or `xvfb-run -a`) instead of rendering offscreen.
+        #[arg(long)]
+        window: bool,
+        /// Stop after this many frames (offscreen); otherwise after --minutes.
+        #[arg(long, value_name = "N", conflicts_with = "window")]
+        frames: Option<u64>,
+        /// Minutes of show to play.
+        #[arg(long, default_value_t = 10.0)]
+        minutes: f64,
+        /// Seconds of show between samples.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+        every: f64,
+        /// Seconds of show before the first sample, which the growth is measured from.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+        warmup: f64,
+        /// Size of the window or offscreen image.
+        #[arg(long, value_name = "WxH", value_parser = parse_size, default_value = "320x180")]
+        size: UVec2,
+        /// Concert time to start at: seconds (`95.5`) or minutes:seconds (`1:35.5`).
+        #[arg(long, value_name = "TIME", value_parser = parse_start, default_value = "0")]
+        start: f64,
+        /// Rendering quality; overrides the setlist's.
+        #[arg(long, value_enum)]
+        quality: Option<Quality>,
+        /// Frames per second of the offscreen clock.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
+        fps: u32,
+        /// Write the samples and figures as JSON here.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
     /// Frame time of the demo offscreen at 640x360: the low preset with 1k, 10k and 50k
     /// lightsticks, and each preset next to a bare frame.
     Venue {
@@ -423,6 +459,34 @@ fn main() -> ExitCode {
                 encore::bench::animation(&[5, 20, 100]);
                 Ok(())
             }
+            BenchTarget::Soak {
+                setlist,
+                window,
+                frames,
+                minutes,
+                every,
+                warmup,
+                size,
+                start,
+                quality,
+                fps,
+                json,
+            } => encore::soak::soak(encore::soak::SoakOptions {
+                play: PlayOptions {
+                    setlist,
+                    headless: !window,
+                    size,
+                    start,
+                    fps,
+                    quality,
+                    ..PlayOptions::default()
+                },
+                frames,
+                minutes,
+                every,
+                warmup,
+                json,
+            }),
         },
     };
     match result {

@@ -1119,3 +1119,58 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
     // Four figures in a line under the wide shot: the stage is lit and not empty.
     assert!(distinct_colours(&image) > 200);
 }
+
+#[test]
+fn memory_stays_flat_over_a_busy_stretch_of_the_show() {
+    // Issue 20: Bevy's GPU mesh preprocessing on Mesa's lavapipe kept about 3 MB of every
+    // frame, so a whole concert could not be recorded. The first chorus (effects, cuts, the
+    // full light rig) for 160 frames at a tiny size: that leak would add over 300 MiB.
+    let json = out_dir().join("soak.json");
+    let _ = std::fs::remove_file(&json);
+    let output = run(
+        &[
+            "bench",
+            "soak",
+            "--start",
+            "0:33",
+            "--frames",
+            "160",
+            "--every",
+            "1",
+            "--warmup",
+            "1",
+            "--size",
+            "160x90",
+            "--json",
+            json.to_str().expect("temp paths are UTF-8"),
+        ],
+        &[],
+        &[],
+    );
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("resident"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&json).expect("the soak writes its JSON report"),
+    )
+    .expect("the soak's report is JSON");
+    let samples = report["samples"].as_array().expect("samples");
+    assert!(samples.len() >= 4, "{stdout}");
+    let frames = samples[samples.len() - 1]["frame"].as_u64().unwrap()
+        - samples[0]["frame"].as_u64().unwrap();
+    assert!(frames >= 120, "{stdout}");
+    let growth = report["growth_mb"]
+        .as_f64()
+        .expect("resident memory is readable");
+    assert!(
+        growth < 25.0,
+        "grew {growth} MiB over {frames} frames\n{stdout}"
+    );
+    for count in ["meshes", "images", "materials"] {
+        assert_eq!(
+            samples[0][count],
+            samples[samples.len() - 1][count],
+            "{count} after warm-up and at the end\n{stdout}"
+        );
+    }
+}

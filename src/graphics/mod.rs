@@ -244,6 +244,17 @@ fn choose_render_profile(
         },
         profile.crowd * 100.0,
     );
+    if profile.software
+        && let Some(major) = mesa_major(&adapter.driver_info)
+        && major < FIRST_GOOD_MESA
+    {
+        warn!(
+            "renderer: Mesa {major}'s lavapipe keeps 1 to 3 MB of every frame with encore's \
+             shaders and never frees it, so memory grows until the machine runs out; install \
+             Mesa {FIRST_GOOD_MESA} or newer (on Debian 12, ./scripts/setup.sh installs Mesa 25 \
+             from bookworm-backports)"
+        );
+    }
     commands.insert_resource(DirectionalLightShadowMap {
         size: profile.shadow_map_size,
     });
@@ -253,9 +264,28 @@ fn choose_render_profile(
     commands.insert_resource(profile);
 }
 
+/// The first Mesa whose lavapipe does not leak with encore's shaders: Debian 12's 22.3 keeps
+/// memory on every frame, bookworm-backports' 25.0 does not (issue 20). 23 is the first
+/// release after the one measured to leak.
+const FIRST_GOOD_MESA: u32 = 23;
+
+/// Mesa's major version from a Vulkan driver's info ("Mesa 22.3.6 (LLVM 15.0.6)").
+fn mesa_major(driver_info: &str) -> Option<u32> {
+    let version = driver_info.split("Mesa ").nth(1)?;
+    version.split('.').next()?.trim().parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mesa_versions_are_read_from_the_driver_info() {
+        assert_eq!(mesa_major("Mesa 22.3.6 (LLVM 15.0.6)"), Some(22));
+        assert_eq!(mesa_major("Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6)"), Some(25));
+        assert_eq!(mesa_major("NVIDIA 570.133.07"), None);
+        assert_eq!(mesa_major(""), None);
+    }
 
     #[test]
     fn missing_display_is_explained() {
