@@ -5,14 +5,11 @@
 mod cpu_skin;
 mod dress;
 pub mod export;
-pub mod expression;
-pub mod inspect;
-pub mod looks;
 pub mod mesh;
 mod model;
-pub mod retarget;
-pub mod skeleton;
 pub mod spring;
+
+pub use encore_show::avatar::{expression, inspect, looks, retarget, skeleton};
 
 use bevy::{
     camera::visibility::DynamicSkinnedMeshBounds,

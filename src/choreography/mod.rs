@@ -4,7 +4,7 @@
 //! setlist's seed, so seeking, reloading and recording all land on the same poses.
 
 pub mod formation;
-pub mod moves;
+pub use encore_show::choreography::moves;
 
 use bevy::{mesh::morph::MorphWeights, prelude::*};
 use rand::{Rng, SeedableRng, rngs::StdRng};

@@ -12,71 +12,11 @@ pub(crate) fn plugin(app: &mut App) {
     app.add_systems(Update, advance_concert_clock.in_set(AppSystems::Clock));
 }
 
-/// Beats per minute of the built-in stage until a setlist provides its own grid.
-pub const BUILT_IN_BPM: f64 = 120.0;
+pub use encore_show::clock::BUILT_IN_BPM;
 
-/// Where the show is: seconds since the start and the beat grid they map to beats with.
-/// The setlist sets the grid from the program item under the playhead every frame.
-#[derive(Resource, Debug, Clone, PartialEq)]
-pub struct ConcertClock {
-    /// Concert time in seconds.
-    pub seconds: f64,
-    /// Whether time moves forward in the window.
-    pub playing: bool,
-    /// Playback speed in the window (1.0 is real time).
-    pub speed: f64,
-    /// Tempo of the current music.
-    pub bpm: f64,
-    /// Beats in a bar of the current music.
-    pub beats_per_bar: u32,
-    /// Concert seconds where the current grid's bar 1 starts.
-    pub beat_origin: f64,
-    /// Set by a seek; cues fire nothing for the jump.
-    jumped: bool,
-}
-
-impl Default for ConcertClock {
-    fn default() -> Self {
-        Self {
-            seconds: 0.0,
-            playing: true,
-            speed: 1.0,
-            bpm: BUILT_IN_BPM,
-            beats_per_bar: 4,
-            beat_origin: 0.0,
-            jumped: false,
-        }
-    }
-}
-
-impl ConcertClock {
-    /// Beats since bar 1 of the current music, with the fraction: 4.5 is halfway between
-    /// the 5th and 6th beat.
-    pub fn beats(&self) -> f64 {
-        (self.seconds - self.beat_origin) * self.bpm / 60.0
-    }
-
-    /// Beats since bar 1 counted in bars, with the fraction.
-    pub fn bars(&self) -> f64 {
-        self.beats() / f64::from(self.beats_per_bar.max(1))
-    }
-
-    /// Jumps to `seconds` (a seek, restart or reload): cues in between do not fire.
-    pub fn seek(&mut self, seconds: f64) {
-        self.seconds = seconds;
-        self.jumped = true;
-    }
-
-    /// Whether the clock jumped since the last call.
-    pub fn take_jump(&mut self) -> bool {
-        std::mem::take(&mut self.jumped)
-    }
-
-    /// How far into the current beat we are, in `0.0..1.0`.
-    pub fn beat_phase(&self) -> f64 {
-        self.beats().rem_euclid(1.0)
-    }
-}
+/// The show's [`encore_show::clock::ConcertClock`] as the resource every system reads.
+#[derive(Resource, Debug, Clone, PartialEq, Default, Deref, DerefMut)]
+pub struct ConcertClock(pub encore_show::clock::ConcertClock);
 
 /// What the transport controls (keys and buttons) ask of the clock.
 #[derive(Message, Debug, Clone, Copy, PartialEq)]
@@ -132,16 +72,6 @@ pub(crate) fn advance_concert_clock(
 mod tests {
     use super::*;
     use crate::testing;
-
-    #[test]
-    fn beats_follow_the_tempo() {
-        let clock = ConcertClock {
-            seconds: 2.25,
-            ..default()
-        };
-        assert_eq!(clock.beats(), 4.5);
-        assert_eq!(clock.beat_phase(), 0.5);
-    }
 
     #[test]
     fn real_time_moves_the_clock_unless_paused() {

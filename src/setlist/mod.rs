@@ -11,12 +11,10 @@
 //! - `cues`: firing cues exactly once as the playhead moves.
 
 pub mod cues;
-pub mod diagnostics;
-pub mod locate;
 pub mod model;
-pub mod raw;
-pub mod time;
 pub mod validate;
+
+pub use encore_show::setlist::{diagnostics, locate, raw, time};
 
 use std::path::{Path, PathBuf};
 
@@ -314,6 +312,7 @@ fn fire_cues(
 impl TransportAction {
     /// Applies the action to the clock, using the setlist's items for previous/next.
     pub fn apply(self, clock: &mut ConcertClock, setlist: &Setlist) {
+        let clock: &mut encore_show::clock::ConcertClock = clock;
         let end = setlist.duration();
         match self {
             Self::TogglePlay => {

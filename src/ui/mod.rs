@@ -11,6 +11,8 @@ use bevy::{
 };
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
+pub use encore_show::clock::format_clock;
+
 use crate::{
     capture::CaptureProgress,
     clock::{ConcertClock, Lockstep},
@@ -280,23 +282,4 @@ fn setlist_problems_ui(mut contexts: EguiContexts, problems: Res<SetlistProblems
             ui.small("Fix the file and save: this panel clears itself.");
         });
     Ok(())
-}
-
-/// `83.25` seconds as `1:23.2`.
-pub fn format_clock(seconds: f64) -> String {
-    let tenths = (seconds.max(0.0) * 10.0).floor() as u64;
-    format!("{}:{:02}.{}", tenths / 600, tenths / 10 % 60, tenths % 10)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clock_reads_minutes_seconds_tenths() {
-        assert_eq!(format_clock(0.0), "0:00.0");
-        assert_eq!(format_clock(83.25), "1:23.2");
-        assert_eq!(format_clock(-3.0), "0:00.0");
-        assert_eq!(format_clock(3600.0), "60:00.0");
-    }
 }

@@ -16,7 +16,7 @@
 //! that the model has, and `M(chain)` the moves of encore's bones from below `p` down to `b`.
 //! Everything but the moves is fixed per model, so each frame is two multiplications a bone.
 
-use bevy::math::{Quat, Vec3};
+use glam::{Quat, Vec3};
 
 use super::skeleton::{BONE_COUNT, Bone, Skeleton};
 

@@ -72,7 +72,8 @@ fn default_fandom_colour() -> String {
 }
 
 /// Rendering quality preset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Quality {
     /// Low on software renderers, high on GPUs.
     #[default]

@@ -1332,7 +1332,7 @@ mod tests {
     /// `../shared/testdata` next to the project (or `ENCORE_TESTDATA`), when it is there.
     fn testdata() -> Option<PathBuf> {
         let folder = std::env::var_os("ENCORE_TESTDATA").map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata"),
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"),
             PathBuf::from,
         );
         if folder.is_dir() {

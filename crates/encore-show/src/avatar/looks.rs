@@ -628,7 +628,7 @@ mod tests {
 
     fn document(path: &str) -> Option<Value> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/testdata/vrm")
+            .join("../../../shared/testdata/vrm")
             .join(path);
         let Ok(bytes) = std::fs::read(&path) else {
             eprintln!("skipped: {} is absent", path.display());

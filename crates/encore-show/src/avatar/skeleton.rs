@@ -3,7 +3,7 @@
 //! bones rest with no rotation, arms hanging at her sides, so a pose is just a rotation per
 //! bone in its parent's frame.
 
-use bevy::math::{Quat, Vec3};
+use glam::{Quat, Vec3};
 
 macro_rules! bones {
     ($($bone:ident => $name:literal, $parent:expr, $at:expr;)*) => {

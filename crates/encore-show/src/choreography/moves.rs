@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use bevy::math::{EulerRot, Quat, Vec3};
+use glam::{EulerRot, Quat, Vec3};
 
 use crate::{
     avatar::skeleton::{BONE_COUNT, Bone, Bone::*},

@@ -1,0 +1,3 @@
+//! Choreography as data: the move library and poses.
+
+pub mod moves;

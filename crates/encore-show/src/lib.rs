@@ -1,0 +1,9 @@
+//! The show as plain Rust: what encore plays, computed from data, with no engine in it.
+//!
+//! The `encore` app adapts these types to Bevy (resources, systems, meshes); everything here
+//! builds and tests without Bevy, in seconds. See `docs/design.md` for the layers.
+
+pub mod avatar;
+pub mod choreography;
+pub mod clock;
+pub mod setlist;
