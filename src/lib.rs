@@ -10,7 +10,7 @@ pub mod capture;
 pub mod choreography;
 pub mod clock;
 pub mod graphics;
-pub mod motion;
+pub use encore_show::motion;
 pub mod music;
 pub mod record;
 pub mod setlist;

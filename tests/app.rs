@@ -965,15 +965,9 @@ fn avatar_inspect_prints_the_humanoid_map_and_licence_or_the_reason() {
         "{log}"
     );
 
-    let data =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/vrm/Godette_vrm_v4.vrm");
-    if !data.exists() {
-        println!(
-            "skipped the Godette part: no test data at {}",
-            data.display()
-        );
+    let Some(data) = encore_show::testdata::file("vrm/Godette_vrm_v4.vrm") else {
         return;
-    }
+    };
     let output = run(&["avatar", "inspect", data.to_str().unwrap()], &[], &[]);
     assert_success(&output);
     let report = String::from_utf8_lossy(&output.stdout);
@@ -988,11 +982,9 @@ fn avatar_inspect_prints_the_humanoid_map_and_licence_or_the_reason() {
 
 #[test]
 fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replaced() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata");
-    if !data.is_dir() {
-        println!("skipped: no test data at {}", data.display());
+    let Some(data) = encore_show::testdata::folder() else {
         return;
-    }
+    };
     // A project folder of its own: setlists may only name files inside their project.
     let project = out_dir().join("imported");
     let _ = std::fs::remove_dir_all(&project);

@@ -776,4 +776,100 @@ mod tests {
         }
         assert!(hearts > 10, "the demo has heart hands");
     }
+
+    #[test]
+    fn a_setlist_dances_a_motion_file_and_locates_bad_ones() {
+        let folder = std::env::temp_dir().join(format!("encore-motion-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).expect("temp folder");
+        let key = |frame: u32, angle: f32| crate::motion::vmd::BoneKey {
+            frame,
+            position: Vec3::ZERO,
+            rotation: Quat::from_rotation_z(angle),
+            curves: [crate::motion::vmd::Bezier::LINEAR; 4],
+        };
+        // Her left arm rises over a second; her mouth opens on "あ".
+        let dance = crate::motion::vmd::write(
+            "test",
+            &[("左腕", key(0, 0.0)), ("左腕", key(30, 1.2))],
+            &[("あ", 0, 0.0), ("あ", 30, 1.0)],
+        );
+        std::fs::write(folder.join("dance.vmd"), dance).expect("write");
+        std::fs::write(
+            folder.join("broken.vmd"),
+            b"Vocaloid Motion Data 0002 and then nothing",
+        )
+        .expect("write");
+        let show = |dance: &str, camera: &str| {
+            format!(
+                r##"Concert(
+        title: "Motion",
+        cast: [(id: "hana", name: "Hana", colour: "#ff6fae")],
+        program: [Song(title: "One", bpm: 120, length: "bar 9",
+            dance: [{dance}],
+            camera: [{camera}])],
+    )"##
+            )
+        };
+        let file = folder.join("show.ron");
+        let (setlist, report) = crate::setlist::validate::check(
+            &file,
+            &show(
+                r#"(bars: (1, 8), move: Motion("dance.vmd"), speed: 0.5)"#,
+                "",
+            ),
+        );
+        let setlist = setlist.unwrap_or_else(|| panic!("{report}"));
+        // Half speed: two seconds into the song is one second into the file.
+        let start = setlist.seconds_at(0, 1, 1.0).expect("bar 1");
+        let pose = crate::choreography::idol_pose(&setlist, 0, start + 2.0);
+        let motion = crate::motion::Motion::read(&folder.join("dance.vmd")).expect("reads");
+        let expected = motion.sample(1.0).expect("a body");
+        let off = pose.max_angle_to(&expected.pose);
+        assert!(off < 2e-3, "{off} at {start}");
+        let plan = crate::choreography::formation::FormationPlan::new(&setlist);
+        let face = crate::choreography::idol_frame(&setlist, &plan, 0, start + 1.0).face;
+        assert!(
+            (face.get(crate::avatar::expression::Expression::Aa) - 0.5).abs() < 0.02,
+            "the file's あ opens her mouth"
+        );
+
+        for (dance, camera, expected) in [
+            (
+                r#"(bars: (1, 8), move: Motion("broken.vmd"))"#,
+                "",
+                "in the middle of the model name",
+            ),
+            (
+                r#"(bars: (1, 8), move: Motion("gone.vmd"))"#,
+                "",
+                "does not exist",
+            ),
+            (
+                r#"(bars: (1, 8), move: Motion("dance.vmd"), from: 5)"#,
+                "",
+                "lasts 1.00 s",
+            ),
+            (
+                r#"(bars: (1, 8), move: Motion("dance.vmd"), speed: 0)"#,
+                "",
+                "not a playback speed",
+            ),
+            (
+                r#"(bars: (1, 8), move: Idle, speed: 2)"#,
+                "",
+                "only applies to motion files",
+            ),
+            (
+                "",
+                r#"(at: 0.0, shot: Motion("dance.vmd"))"#,
+                "holds no camera keyframes",
+            ),
+        ] {
+            let (_, report) = crate::setlist::validate::check(&file, &show(dance, camera));
+            let text = report.to_string();
+            assert!(text.contains(expected), "{dance}{camera}: {text}");
+            assert!(text.contains("show.ron:"), "located: {text}");
+        }
+        let _ = std::fs::remove_dir_all(&folder);
+    }
 }

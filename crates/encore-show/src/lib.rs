@@ -6,4 +6,6 @@
 pub mod avatar;
 pub mod choreography;
 pub mod clock;
+pub mod motion;
 pub mod setlist;
+pub mod testdata;

@@ -1329,23 +1329,11 @@ fn shorten_urls(text: &str) -> String {
 mod tests {
     use super::*;
 
-    /// `../shared/testdata` next to the project (or `ENCORE_TESTDATA`), when it is there.
-    fn testdata() -> Option<PathBuf> {
-        let folder = std::env::var_os("ENCORE_TESTDATA").map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"),
-            PathBuf::from,
-        );
-        if folder.is_dir() {
-            Some(folder)
-        } else {
-            println!("skipped: no test data at {}", folder.display());
-            None
-        }
-    }
+    use crate::testdata;
 
     #[test]
     fn the_test_models_report_their_documented_facts() {
-        let Some(data) = testdata() else {
+        let Some(data) = testdata::folder() else {
             return;
         };
         let model = |name: &str| {

@@ -627,13 +627,9 @@ mod tests {
     use super::*;
 
     fn document(path: &str) -> Option<Value> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/testdata/vrm")
-            .join(path);
-        let Ok(bytes) = std::fs::read(&path) else {
-            eprintln!("skipped: {} is absent", path.display());
-            return None;
-        };
+        let path = crate::testdata::file(&format!("vrm/{path}"))?;
+        let bytes =
+            std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
         let length = u32::from_le_bytes(bytes[12..16].try_into().ok()?) as usize;
         serde_json::from_slice(&bytes[20..20 + length]).ok()
     }

@@ -18,7 +18,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use bevy::math::{Quat, Vec3};
+use glam::{Quat, Vec3};
 use thiserror::Error;
 
 use self::rig::{FootTarget, Mapping, Rig};

@@ -3,7 +3,7 @@
 //! correction models get ([`crate::avatar::retarget`]), and the legs solved again on encore's
 //! proportions so that the feet land where the source's feet land.
 
-use bevy::math::{Mat3, Quat, Vec3, Vec3Swizzles};
+use glam::{Mat3, Quat, Vec3, Vec3Swizzles};
 
 use crate::{
     avatar::{

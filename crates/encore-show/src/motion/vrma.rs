@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use bevy::math::{Mat4, Quat, Vec3, Vec3Swizzles};
+use glam::{Mat4, Quat, Vec3, Vec3Swizzles};
 use serde_json::Value;
 
 use super::rig::{Joint, Rig};

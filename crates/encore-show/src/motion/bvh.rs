@@ -2,7 +2,7 @@
 //! one line of channel values per frame. Joints are matched to the humanoid by name (CMU,
 //! Daz/Poser, Mixamo and the usual spellings); the scale comes from the skeleton's legs.
 
-use bevy::math::{Quat, Vec3};
+use glam::{Quat, Vec3};
 
 use super::rig::{Joint, Rig};
 use crate::avatar::{inspect::map_by_names, skeleton::Bone};

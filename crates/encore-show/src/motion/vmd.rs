@@ -7,7 +7,7 @@
 //! facing −Z; flipping Z makes it right-handed with the model facing +Z and her left at +X,
 //! which is encore's idol space. A position's Z and a rotation's X and Y change sign.
 
-use bevy::math::{Quat, Vec3};
+use glam::{Quat, Vec3};
 
 /// Frames per second of every VMD file.
 pub const VMD_FPS: f32 = 30.0;

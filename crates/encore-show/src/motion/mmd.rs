@@ -3,7 +3,7 @@
 //! and which humanoid bone each one is. A VMD file carries only keyframes; this skeleton is
 //! what they turn and move.
 
-use bevy::math::{Quat, Vec3};
+use glam::{Quat, Vec3};
 
 use super::{
     rig::{FootTarget, Joint, Rig, World},
