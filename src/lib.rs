@@ -328,9 +328,9 @@ pub fn load_show(
         Some(path) => {
             let (setlist, report) = setlist::check_file(path);
             let Some(setlist) = setlist else {
-                anyhow::bail!(
-                    "{report}\nfix the setlist and run again (`encore check` lists the problems)"
-                );
+                // The report is the message; the error below only says what to do next.
+                eprintln!("{report}");
+                anyhow::bail!("fix the setlist and run again (`encore check` lists the problems)");
             };
             if !report.diagnostics.is_empty() {
                 eprintln!("{report}");

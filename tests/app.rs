@@ -308,7 +308,28 @@ fn check_reports_every_problem_like_a_compiler() {
 
     let output = run(&["check", "no/such/file.ron"], &[], &[]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("cannot read the file"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("error: no such file\n--> no/such/file.ron\n"),
+        "{stdout}"
+    );
+
+    // Not a setlist at all: said in one line, not RON's first complaint.
+    let output = run(&["check", "README.md"], &[], &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("error: this is not a setlist: a setlist starts with `Concert(`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--> README.md:1:1"), "{stdout}");
+
+    // `play` prints the report once, with no doubled "error: error:".
+    let output = run(&["play", "missing.ron", "--headless"], &[], &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("error: no such file\n"), "{stderr}");
+    assert!(!stderr.contains("error: error"), "{stderr}");
 }
 
 #[test]

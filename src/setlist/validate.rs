@@ -55,7 +55,10 @@ pub fn check(file: &Path, source: &str) -> (Option<Setlist>, Report) {
     let raw: RawConcert = match ron_options().from_str(source) {
         Ok(raw) => raw,
         Err(error) => {
-            report.diagnostics.push(syntax_diagnostic(source, &error));
+            report.diagnostics.push(match not_a_setlist(source) {
+                Some(diagnostic) => diagnostic,
+                None => syntax_diagnostic(source, &error),
+            });
             return (None, report);
         }
     };
@@ -94,13 +97,47 @@ pub fn check_file(path: &Path) -> (Option<Setlist>, Report) {
         },
         Err(error) => {
             let mut report = Report::new(path, "");
+            let message = match error.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_owned(),
+                _ => format!("cannot read the file: {error}"),
+            };
             report.diagnostics.push(
-                Diagnostic::error(0..0, format!("cannot read the file: {error}"))
+                Diagnostic::error(0..0, message)
                     .with_hint("check the path; setlists usually live in `scenes/`"),
             );
             (None, report)
         }
     }
+}
+
+/// A file that does not even start like a setlist (a README, a model, a motion file): one
+/// problem saying so, instead of RON's first complaint about it.
+fn not_a_setlist(source: &str) -> Option<Diagnostic> {
+    let mut rest = source.trim_start_matches('\u{feff}');
+    let start = loop {
+        let trimmed = rest.trim_start();
+        if let Some(comment) = trimmed.strip_prefix("//") {
+            rest = comment.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(comment) = trimmed.strip_prefix("/*") {
+            rest = comment.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            break trimmed;
+        }
+    };
+    if start.is_empty() || start.starts_with("Concert") || start.starts_with("#!") {
+        return None;
+    }
+    let at = source.len() - start.len();
+    let end = start
+        .find(char::is_whitespace)
+        .map_or(source.len(), |end| at + end);
+    Some(
+        Diagnostic::error(
+            at..end,
+            "this is not a setlist: a setlist starts with `Concert(`",
+        )
+        .with_hint("a setlist is written in RON, starting with `Concert(`; see scenes/minimal.ron"),
+    )
 }
 
 fn syntax_diagnostic(source: &str, error: &ron::error::SpannedError) -> Diagnostic {

@@ -181,6 +181,21 @@ fn severity_word(severity: Severity) -> &'static str {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for diagnostic in &self.diagnostics {
+            if self.source.is_empty() {
+                // Nothing was read (a missing or unreadable file): no line to point into.
+                writeln!(
+                    f,
+                    "{}: {}",
+                    severity_word(diagnostic.severity),
+                    diagnostic.message
+                )?;
+                writeln!(f, "--> {}", self.file)?;
+                if let Some(hint) = &diagnostic.hint {
+                    writeln!(f, "  = hint: {hint}")?;
+                }
+                writeln!(f)?;
+                continue;
+            }
             let start = line_col(&self.source, diagnostic.span.start);
             let line_text = self.source.lines().nth(start.line - 1).unwrap_or("");
             let gutter = start.line.to_string().len();
@@ -226,6 +241,19 @@ impl fmt::Display for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_problem_with_the_whole_file_has_no_line_to_point_into() {
+        let mut report = Report::new(Path::new("missing.ron"), "");
+        report
+            .diagnostics
+            .push(Diagnostic::error(0..0, "no such file").with_hint("check the path"));
+        assert_eq!(
+            report.to_string(),
+            "error: no such file\n--> missing.ron\n  = hint: check the path\n\n\
+             missing.ron: 1 error, 0 warnings"
+        );
+    }
 
     #[test]
     fn positions_count_lines_and_characters_from_one() {
