@@ -279,9 +279,20 @@ fn loop_the_show(
 
 fn sample_soak(world: &mut World) {
     let seconds = world.resource::<Time<Real>>().elapsed_secs_f64();
+    let mut soak = world.resource_mut::<Soak>();
+    let frame = soak.frame;
+    soak.frame += 1;
+    let done = match soak.options.frames {
+        Some(frames) => frame + 1 >= frames,
+        None => seconds >= soak.options.minutes * 60.0,
+    };
+    // Between samples the soak costs nothing: no file read, no counting.
+    if seconds < soak.next_sample && !done {
+        return;
+    }
     let sample = Sample {
         seconds,
-        frame: world.resource::<Soak>().frame,
+        frame,
         resident_mb: resident_mb(),
         meshes: world.resource::<Assets<Mesh>>().len(),
         images: world.resource::<Assets<Image>>().len(),
@@ -292,14 +303,6 @@ fn sample_soak(world: &mut World) {
         entities: world.entities().count_spawned(),
     };
     let mut soak = world.resource_mut::<Soak>();
-    soak.frame += 1;
-    let done = match soak.options.frames {
-        Some(frames) => sample.frame + 1 >= frames,
-        None => seconds >= soak.options.minutes * 60.0,
-    };
-    if seconds < soak.next_sample && !done {
-        return;
-    }
     soak.next_sample = seconds + soak.options.every;
     println!(
         "  {:>8} {:>7} {:>10} {:>7} {:>7} {:>9} {:>9}",

@@ -1,5 +1,5 @@
 //! Where the third-party test data lives, for the tests of this crate and the app: the
-//! project's `../shared/testdata` (avatars, PMX models, motions, songs; see its README and
+//! project's `shared/testdata` beside it (avatars, PMX models, motions, songs; see its README and
 //! LICENSES files), or the folder `ENCORE_TESTDATA` names. It is never copied into the repo.
 //!
 //! A test that needs it fails when it is missing, saying where to get it, so a run without it
@@ -7,12 +7,22 @@
 
 use std::path::{Path, PathBuf};
 
-/// The test data folder: `ENCORE_TESTDATA`, else `shared/testdata` beside the project.
+/// The test data folder: `ENCORE_TESTDATA`, else the first `shared/testdata` in a folder above
+/// the package under test (found when the test runs, not when it is compiled: a target
+/// directory shared between checkouts reuses this crate built at another path).
 pub fn folder_path() -> PathBuf {
-    std::env::var_os("ENCORE_TESTDATA").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"),
-        PathBuf::from,
-    )
+    if let Some(folder) = std::env::var_os("ENCORE_TESTDATA") {
+        return PathBuf::from(folder);
+    }
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default();
+    start
+        .ancestors()
+        .map(|folder| folder.join("shared/testdata"))
+        .find(|folder| folder.is_dir())
+        .unwrap_or_else(|| start.join("../shared/testdata"))
 }
 
 /// The test data folder, or `None` when it is missing and skipping was asked for.
