@@ -9,6 +9,7 @@ pub mod bench;
 pub mod capture;
 pub mod choreography;
 pub mod clock;
+pub mod colour;
 pub mod graphics;
 pub use encore_show::motion;
 pub mod music;
@@ -38,6 +39,7 @@ use bevy::{
     window::{ExitCondition, WindowResolution},
     winit::WinitPlugin,
 };
+
 use bevy_egui::{EguiGlobalSettings, EguiPlugin};
 
 /// The window size `encore play` opens with.
@@ -173,7 +175,7 @@ pub fn build_app(
     });
     let quality = setlist.quality;
     let chat_filter = setlist.chat_filter.clone();
-    app.insert_resource(setlist);
+    app.insert_resource(setlist::ShowSetlist(setlist));
     if let Some(file) = file {
         app.insert_resource(file);
     }

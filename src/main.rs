@@ -623,13 +623,17 @@ fn avatar_gen(args: GenArgs) -> anyhow::Result<()> {
         setlist::{
             model::Avatar,
             raw::{BuiltinLook, HairStyle, OutfitStyle},
-            validate::parse_colour,
         },
     };
+    use encore_show::colour::Colour;
     let colour = |flag: &str, text: &str| {
-        parse_colour(text)
-            .map(|_| text.to_owned())
-            .ok_or_else(|| anyhow::anyhow!("--{flag} `{text}` is not a colour; write #rrggbb"))
+        let colour = Colour::new(text);
+        match colour.srgb() {
+            Some(_) => Ok(colour),
+            None => Err(anyhow::anyhow!(
+                "--{flag} `{text}` is not a colour; write #rrggbb"
+            )),
+        }
     };
     let model = match (&args.from, &args.idol) {
         (Some(path), Some(id)) => {
@@ -701,7 +705,9 @@ fn avatar_gen(args: GenArgs) -> anyhow::Result<()> {
             IdolModel {
                 name: args.name.clone(),
                 height: args.height,
-                colour: parse_colour(&colour("colour", &args.colour)?).expect("checked just above"),
+                colour: colour("colour", &args.colour)?
+                    .srgb()
+                    .expect("checked just above"),
                 look,
             }
         }

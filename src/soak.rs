@@ -5,12 +5,13 @@
 use std::{path::PathBuf, time::Instant};
 
 use bevy::{prelude::*, time::Real};
+
+use crate::setlist::ShowSetlist;
 use serde::Serialize;
 
 use crate::{
     PlayOptions,
     clock::{ConcertClock, Lockstep},
-    setlist::Setlist,
     stage::{CelMaterial, GlowMaterial, LedWallMaterial},
 };
 
@@ -254,7 +255,7 @@ fn print_report(report: &SoakReport) {
 /// Starts the show again when it reaches its end, so a soak longer than the show keeps
 /// playing it (in lockstep by moving frame 0's instant back by the show's length).
 fn loop_the_show(
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     mut clock: ResMut<ConcertClock>,
     lockstep: Option<ResMut<Lockstep>>,
     mut soak: ResMut<Soak>,

@@ -29,7 +29,7 @@ pub struct IdolModel {
     /// Height in metres.
     pub height: f32,
     /// Member colour, the costume's colour unless the look sets one.
-    pub colour: bevy::color::Color,
+    pub colour: encore_show::colour::Srgb,
     /// The look.
     pub look: BuiltinLook,
 }
@@ -447,7 +447,7 @@ mod tests {
         IdolModel {
             name: "Test Idol".into(),
             height: 1.6,
-            colour: bevy::color::Color::srgb(0.9, 0.3, 0.6),
+            colour: encore_show::colour::Srgb::new(0.9, 0.3, 0.6),
             look: BuiltinLook::default(),
         }
     }

@@ -32,11 +32,11 @@ use self::{
 };
 use crate::{
     AppSystems,
+    colour::{ShowColour, Srgb},
     setlist::{
-        Setlist,
+        ShowSetlist,
         model::{Avatar, Idol},
-        raw::BuiltinLook,
-        validate::parse_colour,
+        raw::{BuiltinLook, Colour},
     },
 };
 
@@ -103,7 +103,7 @@ pub(crate) struct IdolAssets<'w> {
 /// Respawns the idols when the cast changes (at start and on a reload).
 fn sync_idols(
     mut commands: Commands,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     mut shown_cast: Local<Option<Vec<Idol>>>,
     performers: Query<Entity, With<Performer>>,
     asset_server: Res<AssetServer>,
@@ -145,13 +145,15 @@ fn spawn_root(commands: &mut Commands, index: usize, idol: &Idol) -> Entity {
 }
 
 /// The materials of a procedural idol, one per slot.
-pub fn materials(member_colour: Color, look: &BuiltinLook) -> Vec<(Slot, StandardMaterial)> {
-    let colour = |text: &str, fallback: Color| parse_colour(text).unwrap_or(fallback);
+pub fn materials(member_colour: Srgb, look: &BuiltinLook) -> Vec<(Slot, StandardMaterial)> {
+    let colour =
+        |written: &Colour, fallback: Color| written.srgb().map_or(fallback, ShowColour::color);
     let outfit = look
         .outfit_colour
-        .as_deref()
-        .and_then(parse_colour)
-        .unwrap_or(member_colour);
+        .as_ref()
+        .and_then(Colour::srgb)
+        .unwrap_or(member_colour)
+        .color();
     mesh::SLOTS
         .iter()
         .map(|slot| {
@@ -346,7 +348,10 @@ mod tests {
         );
         assert_eq!(world.query::<&SkinnedMesh>().iter(world).count(), 0);
 
-        app.world_mut().resource_mut::<Setlist>().cast.truncate(2);
+        app.world_mut()
+            .resource_mut::<ShowSetlist>()
+            .cast
+            .truncate(2);
         testing::step(&mut app, 1);
         let names: Vec<String> = idols(&mut app).into_iter().map(|idol| idol.1).collect();
         assert_eq!(names, ["Idol Hana", "Idol Yuna"]);

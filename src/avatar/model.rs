@@ -15,6 +15,8 @@ use bevy::{
     world_serialization::WorldAssetRoot,
 };
 
+use crate::setlist::ShowSetlist;
+
 use super::{
     FaceBinding, IdolAssets, IdolRig, Performer,
     expression::Expression,
@@ -24,7 +26,7 @@ use super::{
     spawn_builtin,
     spring::{SpringCollider, SpringJoint, SpringParams, SpringRig},
 };
-use crate::setlist::{Setlist, raw::BuiltinLook};
+use crate::setlist::raw::BuiltinLook;
 
 /// Number of idols whose model is still loading or spawning. Offscreen runs wait for it to
 /// reach zero before they count frame 0.
@@ -95,7 +97,7 @@ pub struct IdolClips {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn attach_models(
     mut commands: Commands,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     asset_server: Res<AssetServer>,
     gltfs: Res<Assets<Gltf>>,
     clips: Res<Assets<AnimationClip>>,

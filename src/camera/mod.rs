@@ -4,7 +4,7 @@
 //! member for the whole show instead. In the window the viewer can take the camera (mouse and
 //! WASD/QE) and give it back with C; the director resumes with a smooth blend.
 
-pub mod director;
+pub use encore_show::camera::director;
 pub mod shot;
 
 use bevy::{
@@ -13,6 +13,8 @@ use bevy::{
     input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll},
     prelude::*,
 };
+
+use crate::setlist::ShowSetlist;
 use bevy_egui::PrimaryEguiContext;
 
 use self::{
@@ -29,7 +31,7 @@ use crate::{
 };
 
 pub(crate) fn plugin(app: &mut App) {
-    app.init_resource::<ShotPlan>();
+    app.init_resource::<Shots>();
     app.init_resource::<CameraStatus>();
     app.init_resource::<FreeCamera>();
     app.add_systems(Startup, spawn_show_camera);
@@ -141,9 +143,13 @@ fn spawn_show_camera(
     }
 }
 
-fn plan_shots(setlist: Res<Setlist>, mut plan: ResMut<ShotPlan>) {
+/// The director's plan of the playing setlist's shots.
+#[derive(Resource, Debug, Clone, Default, PartialEq, Deref, DerefMut)]
+pub struct Shots(pub ShotPlan);
+
+fn plan_shots(setlist: Res<ShowSetlist>, mut plan: ResMut<Shots>) {
     if setlist.is_changed() {
-        *plan = ShotPlan::new(&setlist);
+        plan.0 = ShotPlan::new(&setlist);
     }
 }
 
@@ -161,8 +167,8 @@ pub(crate) struct ViewerInput<'w> {
 #[derive(SystemParam)]
 pub(crate) struct ShowState<'w> {
     clock: Res<'w, ConcertClock>,
-    setlist: Res<'w, Setlist>,
-    shots: Res<'w, ShotPlan>,
+    setlist: Res<'w, ShowSetlist>,
+    shots: Res<'w, Shots>,
     formation: Res<'w, Plan>,
 }
 
@@ -171,7 +177,7 @@ pub(crate) struct ShowState<'w> {
 /// back to the director.
 pub(crate) fn free_camera_input(
     input: ViewerInput,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     mut free: ResMut<FreeCamera>,
     mut status: ResMut<CameraStatus>,
 ) {

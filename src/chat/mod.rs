@@ -4,20 +4,20 @@
 //!
 //! The model (`message`, `chatter`, `log`) is plain Rust; only `overlay` knows egui.
 
-pub mod chatter;
-pub mod log;
-pub mod message;
+pub use encore_show::chat::{chatter, log, message};
 mod overlay;
 
 use std::path::PathBuf;
 
 use bevy::prelude::*;
 
+use crate::setlist::ShowSetlist;
+
 pub use self::{
     chatter::ChatPlan,
     message::{ChatMessage, ChatStore},
 };
-use crate::{AppSystems, clock::ConcertClock, setlist::Setlist};
+use crate::{AppSystems, clock::ConcertClock};
 
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<ChatFeed>();
@@ -173,7 +173,7 @@ impl ChatFeed {
     }
 }
 
-fn plan_chat(setlist: Res<Setlist>, clock: Res<ConcertClock>, mut feed: ResMut<ChatFeed>) {
+fn plan_chat(setlist: Res<ShowSetlist>, clock: Res<ConcertClock>, mut feed: ResMut<ChatFeed>) {
     if setlist.is_changed() {
         feed.plan = ChatPlan::new(&setlist, feed.chatter);
         // Show the new plan from scratch at the current time; save it from here on.
@@ -203,7 +203,7 @@ fn report_chat(mut exits: MessageReader<AppExit>, feed: Res<ChatFeed>) {
 fn feed_chat(
     clock: Res<ConcertClock>,
     time: Res<Time>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     mut feed: ResMut<ChatFeed>,
 ) {
     feed.show_until(clock.seconds);

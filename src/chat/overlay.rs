@@ -5,6 +5,8 @@
 //! fonts, which `scripts/setup.sh` installs.
 
 use bevy::prelude::*;
+
+use crate::setlist::ShowSetlist;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
 use super::{
@@ -174,7 +176,7 @@ fn chat_overlay_ui(
     mut feed: ResMut<ChatFeed>,
     mut settings: ResMut<ChatSettings>,
     clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     lockstep: Option<Res<Lockstep>>,
     keys: Res<ButtonInput<KeyCode>>,
     mut typing: Local<Typing>,
@@ -396,12 +398,8 @@ fn float_hearts(ctx: &egui::Context, peaks: &[f64], setlist: &Setlist, now: f64,
                 .cast
                 .get(seed as usize % setlist.cast.len().max(1))
                 .map_or(egui::Color32::from_rgb(255, 120, 190), |idol| {
-                    let srgba = idol.colour.to_srgba();
-                    egui::Color32::from_rgb(
-                        (srgba.red * 255.0) as u8,
-                        (srgba.green * 255.0) as u8,
-                        (srgba.blue * 255.0) as u8,
-                    )
+                    let [red, green, blue] = idol.colour.to_u8();
+                    egui::Color32::from_rgb(red, green, blue)
                 });
             let alpha = (1.0 - t / 2.2).clamp(0.0, 1.0);
             painter.text(

@@ -7,6 +7,8 @@ pub mod formation;
 pub use encore_show::choreography::moves;
 
 use bevy::{mesh::morph::MorphWeights, prelude::*};
+
+use crate::setlist::ShowSetlist;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 use self::{formation::FormationPlan, moves::Pose};
@@ -17,7 +19,7 @@ use crate::{
         expression::{EXPRESSION_COUNT, Expression, Face},
         skeleton::{Bone, Skeleton},
     },
-    camera::{ShowCamera, director::ShotPlan, shot::Body},
+    camera::{Shots, ShowCamera, director::ShotPlan, shot::Body},
     clock::ConcertClock,
     setlist::{
         Item, ItemKind, Setlist, ShowPosition,
@@ -402,9 +404,9 @@ pub fn camera_look(setlist: &Setlist, shots: &ShotPlan, index: usize, seconds: f
 )]
 pub(crate) fn look_at_camera(
     clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     plan: Res<Plan>,
-    shots: Res<ShotPlan>,
+    shots: Res<Shots>,
     status: Res<crate::camera::CameraStatus>,
     cameras: Query<&Transform, With<ShowCamera>>,
     idols: Query<(&Performer, &IdolRig, &Transform), Without<ShowCamera>>,
@@ -475,7 +477,7 @@ pub(crate) fn look_at_camera(
     }
 }
 
-fn plan_formations(setlist: Res<Setlist>, mut plan: ResMut<Plan>) {
+fn plan_formations(setlist: Res<ShowSetlist>, mut plan: ResMut<Plan>) {
     if setlist.is_changed() {
         plan.0 = FormationPlan::new(&setlist);
     }
@@ -484,7 +486,7 @@ fn plan_formations(setlist: Res<Setlist>, mut plan: ResMut<Plan>) {
 #[allow(clippy::type_complexity)]
 fn pose_idols(
     clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     plan: Res<Plan>,
     mut idols: Query<(
         &Performer,
@@ -554,7 +556,7 @@ fn pose_idols(
 /// recordings land on the same frame of the clip.
 fn play_clips(
     clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     idols: Query<(&Performer, &IdolClips)>,
     mut players: Query<&mut AnimationPlayer>,
 ) {
@@ -703,7 +705,7 @@ mod tests {
     fn the_idol_in_a_close_up_turns_her_head_to_the_camera() {
         let mut app = crate::testing::app();
         crate::testing::step(&mut app, 1);
-        let setlist = app.world().resource::<Setlist>().clone();
+        let setlist = app.world().resource::<ShowSetlist>().clone();
         // Bar 5 of the first song cuts to a close-up of Hana; half a beat later she has
         // turned to the lens.
         let at = setlist.seconds_at(0, 5, 2.0).expect("first song");

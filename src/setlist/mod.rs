@@ -10,29 +10,20 @@
 //! - `model`: the checked setlist and its time queries.
 //! - `cues`: firing cues exactly once as the playhead moves.
 
-pub mod cues;
-pub mod model;
-pub mod validate;
-
-pub use encore_show::setlist::{diagnostics, locate, raw, time};
+pub use encore_show::setlist::*;
 
 use std::path::{Path, PathBuf};
 
 use bevy::prelude::*;
 
-pub use self::{
-    diagnostics::Report,
-    model::{Cue, CueAction, Item, ItemKind, LightCue, Setlist, ShowPosition},
-    validate::{check, check_file},
-};
 use crate::{
     AppSystems,
     clock::{ConcertClock, TransportAction, advance_concert_clock},
 };
 
 pub(crate) fn plugin(app: &mut App) {
-    if !app.world().contains_resource::<Setlist>() {
-        app.insert_resource(Setlist::built_in());
+    if !app.world().contains_resource::<ShowSetlist>() {
+        app.insert_resource(ShowSetlist(Setlist::built_in()));
     }
     app.init_resource::<SetlistProblems>();
     app.init_resource::<FiredCues>();
@@ -54,75 +45,9 @@ pub(crate) fn plugin(app: &mut App) {
     );
 }
 
-/// The demo concert compiled into the binary: what `encore play` shows without a file.
-pub const BUILT_IN_SOURCE: &str = include_str!("../../scenes/demo.ron");
-
-impl Setlist {
-    /// The built-in demo concert.
-    pub fn built_in() -> Self {
-        let (setlist, report) = check(Path::new("scenes/demo.ron"), BUILT_IN_SOURCE);
-        // `built_in_demo_is_valid` checks this file on every test run.
-        setlist.unwrap_or_else(|| panic!("the built-in demo setlist is invalid:\n{report}"))
-    }
-}
-
-/// One line about a checked setlist, for `encore check`.
-pub fn describe(path: &Path, setlist: &Setlist) -> String {
-    let songs = setlist
-        .items
-        .iter()
-        .filter(|item| item.kind == ItemKind::Song)
-        .count();
-    format!(
-        "{}: ok: \"{}\", {} idols, {} items ({songs} songs), {} cues, {}",
-        path.display(),
-        setlist.title,
-        setlist.cast.len(),
-        setlist.items.len(),
-        setlist.cues.len(),
-        crate::ui::format_clock(setlist.duration()),
-    )
-}
-
-/// A valid setlist of `songs` songs in the demo's style (with an MC after every fifth), for
-/// benchmarks and tests.
-pub fn generated_setlist(songs: usize) -> String {
-    use std::fmt::Write;
-    let ids = ["hana", "yuna", "mira", "seo", "jiwoo"];
-    let mut text = String::from("Concert(\n  title: \"Generated\",\n  seed: 7,\n  cast: [\n");
-    for (index, id) in ids.iter().enumerate() {
-        let _ = writeln!(
-            text,
-            "    (id: \"{id}\", name: \"{id}\", colour: \"#{:02x}80c0\"),",
-            index * 50
-        );
-    }
-    text.push_str("  ],\n  program: [\n");
-    for song in 0..songs {
-        let lead = ids[song % ids.len()];
-        let _ = write!(
-            text,
-            "    Song(title: \"Song {song}\", bpm: {}, length: \"bar 33\",\n      \
-             sections: [(kind: Intro, bars: (1, 4), formation: Line), \
-             (kind: Verse, bars: (5, 12), formation: V), \
-             (kind: Chorus, bars: (13, 24), formation: Diamond), \
-             (kind: Outro, bars: (25, 32), formation: CenterSolo(\"{lead}\"))],\n      \
-             lines: [(bars: (5, 8), idols: [\"{lead}\"]), (bars: (13, 24), idols: [\"hana\", \"yuna\"])],\n      \
-             dance: [(bars: (1, 32), move: StepTouch, canon: 0.5)],\n      \
-             camera: [(at: \"bar 1\", shot: Wide), (at: \"bar 5\", shot: CloseUp(\"{lead}\")), \
-             (at: \"bar 13\", shot: Medium, until: \"bar 25\")],\n      \
-             lights: [(at: 0.0, look: Warm), (at: \"13:1\", look: Member(\"{lead}\"), fade: 0.0)],\n      \
-             effects: [(at: \"bar 13\", effect: Confetti)],\n      \
-             chat: [(at: 2.5, from: \"fan{song}\", text: \"song {song}!\")],\n    ),\n",
-            100 + song % 60,
-        );
-        if song % 5 == 4 {
-            text.push_str("    Talk(title: \"MC\", seconds: 30, speakers: [\"hana\"]),\n");
-        }
-    }
-    text.push_str("  ],\n)\n");
-    text
-}
+/// The setlist playing: the checked [`Setlist`] as the app's resource.
+#[derive(Resource, Debug, Clone, PartialEq, Deref, DerefMut)]
+pub struct ShowSetlist(pub Setlist);
 
 /// The file the setlist was read from, watched for changes while the show plays.
 #[derive(Resource, Debug, Clone)]
@@ -144,26 +69,6 @@ pub struct SetlistFile {
 fn stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
     let metadata = std::fs::metadata(path).ok()?;
     Some((metadata.modified().ok()?, metadata.len()))
-}
-
-/// The motion files `setlist` plays (dances and camera shots), resolved against `folder`.
-fn motion_files(setlist: &Setlist, folder: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = setlist
-        .items
-        .iter()
-        .flat_map(|item| &item.dances)
-        .filter_map(|dance| dance.motion.as_ref().map(|played| played.file.clone()))
-        .chain(setlist.cues.iter().filter_map(|cue| match &cue.action {
-            model::CueAction::Shot { shot, .. } => match &shot.shot {
-                raw::Shot::Motion(written) => Some(folder.join(written)),
-                _ => None,
-            },
-            _ => None,
-        }))
-        .collect();
-    files.sort();
-    files.dedup();
-    files
 }
 
 /// How often the setlist file is looked at, seconds. Reading a few kilobytes four times a
@@ -215,7 +120,7 @@ struct FiredCues(cues::CueCursor);
 fn watch_setlist_file(
     time: Res<Time<Real>>,
     mut file: ResMut<SetlistFile>,
-    mut setlist: ResMut<Setlist>,
+    mut setlist: ResMut<ShowSetlist>,
     mut problems: ResMut<SetlistProblems>,
     mut clock: ResMut<ConcertClock>,
 ) {
@@ -243,7 +148,7 @@ fn watch_setlist_file(
         Some(new) => {
             let seconds = new.carry_playhead(&setlist, clock.seconds);
             clock.seek(seconds);
-            *setlist = new;
+            setlist.0 = new;
             file.watch_motions(&setlist);
             problems.lines.clear();
             if report.diagnostics.is_empty() {
@@ -272,7 +177,7 @@ fn watch_setlist_file(
 
 fn apply_transport(
     mut actions: MessageReader<TransportAction>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     mut clock: ResMut<ConcertClock>,
 ) {
     for action in actions.read() {
@@ -281,7 +186,7 @@ fn apply_transport(
 }
 
 /// Sets the clock's beat grid to the item under the playhead, and stops at the end.
-fn follow_setlist_grid(setlist: Res<Setlist>, mut clock: ResMut<ConcertClock>) {
+fn follow_setlist_grid(setlist: Res<ShowSetlist>, mut clock: ResMut<ConcertClock>) {
     let end = setlist.duration();
     if clock.seconds >= end && clock.playing && end > 0.0 {
         clock.seconds = end;
@@ -294,7 +199,7 @@ fn follow_setlist_grid(setlist: Res<Setlist>, mut clock: ResMut<ConcertClock>) {
 }
 
 fn fire_cues(
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     mut clock: ResMut<ConcertClock>,
     mut cursor: ResMut<FiredCues>,
     mut fired: MessageWriter<CueFired>,
@@ -369,7 +274,7 @@ mod tests {
         std::fs::write(&path, show("First", 9)).expect("temp file is writable");
         let (setlist, report) = check_file(&path);
         let mut app = testing::app();
-        app.insert_resource(setlist.expect("the test show is valid"));
+        app.insert_resource(ShowSetlist(setlist.expect("the test show is valid")));
         app.insert_resource(SetlistFile::new(path.clone(), report.source));
         testing::step(&mut app, 2);
         // Into the second song: 16 s of song one, then 3 s.
@@ -381,7 +286,7 @@ mod tests {
         // Song one grows by 8 bars: the playhead stays 3 s into song two.
         std::fs::write(&path, show("Second", 17)).expect("temp file is writable");
         testing::step(&mut app, 20);
-        let setlist = app.world().resource::<Setlist>();
+        let setlist = app.world().resource::<ShowSetlist>();
         assert_eq!(setlist.title, "Second");
         let position = setlist.position_at(clock(&app));
         assert_eq!(position.item, 1);
@@ -391,7 +296,7 @@ mod tests {
         // A broken save: the show goes on with "Second", the panel lists the problem.
         std::fs::write(&path, show("Third", 17).replace("bpm: 90", "bpm: 0")).expect("writable");
         testing::step(&mut app, 20);
-        assert_eq!(app.world().resource::<Setlist>().title, "Second");
+        assert_eq!(app.world().resource::<ShowSetlist>().title, "Second");
         let problems = &app.world().resource::<SetlistProblems>().lines;
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
@@ -402,7 +307,7 @@ mod tests {
         // Fixed: applied, and the panel clears itself.
         std::fs::write(&path, show("Third", 17)).expect("writable");
         testing::step(&mut app, 20);
-        assert_eq!(app.world().resource::<Setlist>().title, "Third");
+        assert_eq!(app.world().resource::<ShowSetlist>().title, "Third");
         assert!(app.world().resource::<SetlistProblems>().lines.is_empty());
         let _ = std::fs::remove_dir_all(&folder);
     }
@@ -433,10 +338,10 @@ mod tests {
         .expect("writable");
         let (setlist, report) = check_file(&path);
         let mut app = testing::app();
-        app.insert_resource(setlist.expect("the test show is valid"));
+        app.insert_resource(ShowSetlist(setlist.expect("the test show is valid")));
         app.insert_resource(SetlistFile::new(path.clone(), report.source));
         let length = |app: &App| {
-            let setlist = app.world().resource::<Setlist>();
+            let setlist = app.world().resource::<ShowSetlist>();
             setlist.items[0].dances[0]
                 .motion
                 .as_ref()
@@ -487,7 +392,7 @@ mod tests {
     #[test]
     fn the_clock_follows_each_items_beat_grid_and_stops_at_the_end() {
         let mut app = testing::app();
-        let setlist = app.world().resource::<Setlist>().clone();
+        let setlist = app.world().resource::<ShowSetlist>().clone();
         let second_song = &setlist.items[2];
         app.world_mut()
             .write_message(TransportAction::SeekTo(second_song.start + 0.01));
@@ -519,7 +424,7 @@ mod tests {
         let fired = |app: &mut App| std::mem::take(&mut app.world_mut().resource_mut::<Fired>().0);
         testing::step(&mut app, 1);
         let at_start = fired(&mut app);
-        let setlist = app.world().resource::<Setlist>().clone();
+        let setlist = app.world().resource::<ShowSetlist>().clone();
         assert_eq!(
             at_start,
             setlist.cues_until(0.0),
@@ -533,20 +438,5 @@ mod tests {
             .write_message(TransportAction::SeekTo(setlist.items[1].start - 0.001));
         testing::step(&mut app, 1);
         assert_eq!(fired(&mut app), 0);
-    }
-
-    #[test]
-    fn generated_setlists_check_clean() {
-        let source = generated_setlist(12);
-        let (setlist, report) = check(Path::new("generated.ron"), &source);
-        assert!(report.diagnostics.is_empty(), "{report}");
-        let setlist = setlist.expect("no errors");
-        assert_eq!(setlist.items.len(), 12 + 2);
-    }
-
-    #[test]
-    fn built_in_demo_is_valid() {
-        let (setlist, report) = check(Path::new("scenes/demo.ron"), BUILT_IN_SOURCE);
-        assert!(setlist.is_some(), "{report}");
     }
 }

@@ -3,6 +3,10 @@
 //! so the CPU builds the mesh once and only updates a uniform per frame.
 
 use bevy::{camera::visibility::NoFrustumCulling, prelude::*};
+
+use crate::colour::{ShowColour, Srgb};
+
+use crate::setlist::ShowSetlist;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 use super::materials::{CrowdMaterial, OceanState};
@@ -72,7 +76,7 @@ fn crowd_mesh(fans: u32, seed: u64) -> Mesh {
 /// Seats the crowd, again when the setlist's audience or seed changes.
 pub(crate) fn seat_crowd(
     mut commands: Commands,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     profile: Res<RenderProfile>,
     fans: Res<FansOverride>,
     crowds: Query<(Entity, &Crowd)>,
@@ -105,7 +109,7 @@ pub(crate) fn seat_crowd(
 
 /// Slot 0 and the members' colours for an ocean; its shader mode.
 fn ocean_colours(ocean: &Ocean, setlist: &Setlist) -> ([Vec4; 8], f32) {
-    let linear = |colour: Color| Vec4::from(colour.to_linear().to_f32_array());
+    let linear = |colour: Srgb| Vec4::from(colour.to_linear().to_f32_array());
     let mut colours = [linear(setlist.audience.colour); 8];
     for (slot, idol) in colours[1..].iter_mut().zip(&setlist.cast) {
         *slot = linear(idol.colour);
@@ -113,9 +117,7 @@ fn ocean_colours(ocean: &Ocean, setlist: &Setlist) -> ([Vec4; 8], f32) {
     let mode = match ocean {
         Ocean::Fandom => 0.0,
         Ocean::Colour(hex) => {
-            colours[0] = linear(
-                crate::setlist::validate::parse_colour(hex).unwrap_or(setlist.audience.colour),
-            );
+            colours[0] = linear(hex.srgb().unwrap_or(setlist.audience.colour));
             0.0
         }
         Ocean::Member(id) => {
@@ -152,7 +154,7 @@ pub fn ocean_state(setlist: &Setlist, seconds: f64, beats: f64, level: f32) -> O
 /// Waves the sticks on the beat and sets the ocean's colours.
 pub(crate) fn wave_lightsticks(
     clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     crowds: Query<&MeshMaterial3d<CrowdMaterial>>,
     mut materials: ResMut<Assets<CrowdMaterial>>,
 ) {

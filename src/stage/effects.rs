@@ -11,6 +11,10 @@ use bevy::{
     render::render_resource::{AsBindGroup, ShaderType},
     shader::ShaderRef,
 };
+
+use crate::colour::ShowColour;
+
+use crate::setlist::ShowSetlist;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 use crate::{
@@ -118,7 +122,7 @@ fn haze_mesh(puffs: u32, seed: u64) -> Mesh {
 /// Spawns the haze, again when the seed or the quality's share changes.
 pub(crate) fn spawn_haze(
     mut commands: Commands,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     profile: Res<RenderProfile>,
     existing: Query<(Entity, &Haze)>,
     mut meshes: ResMut<Assets<Mesh>>,
@@ -252,7 +256,7 @@ fn quads(origins: Vec<Vec3>, rng: &mut StdRng) -> Mesh {
 /// Spawns each kind's particles, again when the seed or the quality's share changes.
 pub(crate) fn spawn_effects(
     mut commands: Commands,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     profile: Res<RenderProfile>,
     existing: Query<(Entity, &EffectParticles)>,
     mut meshes: ResMut<Assets<Mesh>>,
@@ -287,7 +291,7 @@ pub(crate) fn spawn_effects(
 /// Shows the effects whose cue is still playing, at their age.
 pub(crate) fn play_effects(
     clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     mut effects: Query<(
         &EffectParticles,
         &MeshMaterial3d<EffectMaterial>,

@@ -19,6 +19,8 @@ use bevy::{
     prelude::*,
 };
 
+use crate::setlist::ShowSetlist;
+
 use self::materials::{CEL_SPOTS, CelRig, CelSpot, WallState};
 pub use self::{
     crowd::FansOverride,
@@ -26,11 +28,8 @@ pub use self::{
     rig::{Rig, Spot, rig_at},
 };
 use crate::{
-    AppSystems,
-    choreography::Plan,
-    clock::ConcertClock,
-    graphics::RenderProfile,
-    setlist::{CueAction, Setlist},
+    AppSystems, choreography::Plan, clock::ConcertClock, graphics::RenderProfile,
+    setlist::CueAction,
 };
 
 pub(crate) fn plugin(app: &mut App) {
@@ -353,7 +352,7 @@ fn spawn_lights(
 /// that played through.
 fn flash_on_effects(
     clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     mut flash: ResMut<StageFlash>,
 ) {
     let last = setlist
@@ -367,7 +366,7 @@ fn flash_on_effects(
 
 fn update_rig(
     clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     plan: Res<Plan>,
     mut rig: ResMut<Rig>,
 ) {

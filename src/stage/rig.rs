@@ -7,6 +7,8 @@ use std::f32::consts::TAU;
 
 use bevy::prelude::*;
 
+use crate::colour::{ShowColour, Srgb};
+
 use crate::{
     camera::shot::Body,
     setlist::{
@@ -94,18 +96,10 @@ fn look_colours(look: &Look, setlist: &Setlist, bars: f64) -> Vec<LinearRgba> {
                 .idol(id)
                 .map_or(LinearRgba::WHITE, |(_, idol)| idol.colour.to_linear()),
         ],
-        Look::Colour(hex) => vec![
-            crate::setlist::validate::parse_colour(hex)
-                .unwrap_or(Color::WHITE)
-                .to_linear(),
-        ],
+        Look::Colour(hex) => vec![hex.srgb().unwrap_or(Srgb::WHITE).to_linear()],
         Look::Colours(hexes) if !hexes.is_empty() => hexes
             .iter()
-            .map(|hex| {
-                crate::setlist::validate::parse_colour(hex)
-                    .unwrap_or(Color::WHITE)
-                    .to_linear()
-            })
+            .map(|hex| hex.srgb().unwrap_or(Srgb::WHITE).to_linear())
             .collect(),
         Look::Colours(_) => vec![LinearRgba::WHITE],
         Look::Rainbow => {

@@ -9,6 +9,8 @@ use bevy::{
     prelude::*,
     render::renderer::RenderAdapterInfo,
 };
+
+use crate::setlist::ShowSetlist;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
 pub use encore_show::clock::format_clock;
@@ -70,7 +72,7 @@ fn is_warming_up(progress: Option<Res<CaptureProgress>>) -> bool {
 
 pub(crate) fn warm_font_atlas(
     mut contexts: EguiContexts,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     credits: Res<titles::Credits>,
     feed: Res<crate::chat::ChatFeed>,
     chat: Res<crate::chat::ChatSettings>,
@@ -115,7 +117,7 @@ pub const PANEL_OFFSET: egui::Vec2 = egui::vec2(12.0, 12.0);
 fn show_panel_ui(
     mut contexts: EguiContexts,
     clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     flash: Res<StageFlash>,
     effect: Res<LastEffect>,
     lockstep: Option<Res<Lockstep>>,

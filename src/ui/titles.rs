@@ -3,6 +3,8 @@
 //! them) show it the same way, and its glyphs are laid out during warm-up.
 
 use bevy::prelude::*;
+
+use crate::setlist::ShowSetlist;
 use bevy_egui::{EguiContexts, egui};
 
 use crate::{
@@ -19,7 +21,7 @@ const ROLL_SECONDS: f64 = 12.0;
 pub(crate) struct Credits(pub Vec<String>);
 
 /// Reads the credits from the model files when the cast changes.
-pub(super) fn read_credits(setlist: Res<Setlist>, mut credits: ResMut<Credits>) {
+pub(super) fn read_credits(setlist: Res<ShowSetlist>, mut credits: ResMut<Credits>) {
     if !setlist.is_changed() {
         return;
     }
@@ -50,7 +52,7 @@ pub(super) fn roll_at(until_end: f64) -> Option<(f32, f32)> {
 pub(super) fn credit_roll_ui(
     mut contexts: EguiContexts,
     clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     credits: Res<Credits>,
 ) -> Result {
     if credits.0.is_empty() {
@@ -158,7 +160,7 @@ pub(super) fn card_texts(setlist: &Setlist, credits: &Credits) -> String {
 pub(super) fn title_card_ui(
     mut contexts: EguiContexts,
     clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     lockstep: Option<Res<Lockstep>>,
 ) -> Result {
     let Some(([label, title, artist], alpha)) = card_at(&setlist, clock.seconds) else {

@@ -3,6 +3,8 @@
 //! asks for [`TransportAction`]s; the setlist module applies them to the clock.
 
 use bevy::prelude::*;
+
+use crate::setlist::ShowSetlist;
 use bevy_egui::{
     EguiContexts, EguiPrimaryContextPass, egui,
     input::{egui_wants_any_keyboard_input, egui_wants_any_pointer_input},
@@ -101,7 +103,7 @@ const TIMELINE_HEIGHT: f32 = 26.0;
 fn transport_bar_ui(
     mut contexts: EguiContexts,
     clock: Res<ConcertClock>,
-    setlist: Res<Setlist>,
+    setlist: Res<ShowSetlist>,
     audio: Option<ResMut<AudioSettings>>,
     mut actions: MessageWriter<TransportAction>,
 ) -> Result {

@@ -4,8 +4,12 @@
 //! builds and tests without Bevy, in seconds. See `docs/design.md` for the layers.
 
 pub mod avatar;
+pub mod camera;
+pub mod chat;
 pub mod choreography;
 pub mod clock;
+pub mod colour;
 pub mod motion;
+pub mod music;
 pub mod setlist;
 pub mod testdata;

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 
 use super::time::TimeSpec;
+pub use crate::colour::Colour;
 
 /// A whole concert.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -51,7 +52,7 @@ pub struct RawAudience {
     pub fans: u32,
     /// The fandom's lightstick colour (`"#rrggbb"`): the ocean's colour between cues.
     #[serde(default = "default_fandom_colour")]
-    pub colour: String,
+    pub colour: Colour,
 }
 
 impl Default for RawAudience {
@@ -67,8 +68,8 @@ fn default_fans() -> u32 {
     20_000
 }
 
-fn default_fandom_colour() -> String {
-    "#ff8ad8".to_owned()
+fn default_fandom_colour() -> Colour {
+    "#ff8ad8".into()
 }
 
 /// Rendering quality preset.
@@ -95,7 +96,7 @@ pub struct RawIdol {
     /// Display name.
     pub name: String,
     /// Member colour as `"#rrggbb"`: lights, lightsticks and chat use it.
-    pub colour: String,
+    pub colour: Colour,
     /// What she looks like.
     #[serde(default)]
     pub avatar: RawAvatar,
@@ -138,17 +139,17 @@ pub struct BuiltinLook {
     /// Body build, 0.8 (slight) to 1.2 (strong).
     pub build: f32,
     /// Skin tone as `"#rrggbb"`.
-    pub skin: String,
+    pub skin: Colour,
     /// Hair style.
     pub hair: HairStyle,
     /// Hair colour as `"#rrggbb"`.
-    pub hair_colour: String,
+    pub hair_colour: Colour,
     /// Stage costume cut.
     pub outfit: OutfitStyle,
     /// Main costume colour; the member colour when absent.
-    pub outfit_colour: Option<String>,
+    pub outfit_colour: Option<Colour>,
     /// Trim and accent colour.
-    pub accent_colour: String,
+    pub accent_colour: Colour,
 }
 
 impl Default for BuiltinLook {
@@ -252,7 +253,7 @@ pub struct RawSong {
     pub chat: Vec<RawChat>,
     /// Colours of the LED wall's visuals (`"#rrggbb"`); the members' colours when empty.
     #[serde(default)]
-    pub palette: Vec<String>,
+    pub palette: Vec<Colour>,
 }
 
 fn default_beats_per_bar() -> u32 {
@@ -646,7 +647,7 @@ pub enum Ocean {
     #[default]
     Fandom,
     /// Every stick in this colour (`"#rrggbb"`).
-    Colour(String),
+    Colour(Colour),
     /// Every stick in one member's colour.
     Member(String),
     /// Each block of the crowd in a different member's colour.
@@ -665,9 +666,9 @@ pub enum Look {
     /// Every light in one idol's member colour.
     Member(String),
     /// Every light in this colour (`"#rrggbb"`).
-    Colour(String),
+    Colour(Colour),
     /// The lights in these colours, in turn (`["#ff0000", "#ffffff"]`).
-    Colours(Vec<String>),
+    Colours(Vec<Colour>),
     /// Each light in a different member colour.
     Rainbow,
     /// White flashes on every beat.

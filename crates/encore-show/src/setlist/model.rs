@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use bevy::prelude::*;
+use glam::Vec2;
+
+use crate::colour::Srgb;
 
 use super::{
     raw::{
@@ -15,7 +17,7 @@ use super::{
 };
 
 /// The concert being played.
-#[derive(Resource, Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Setlist {
     /// Title of the show.
     pub title: String,
@@ -45,7 +47,7 @@ pub struct Idol {
     /// Display name.
     pub name: String,
     /// Member colour.
-    pub colour: Color,
+    pub colour: Srgb,
     /// Her body.
     pub avatar: Avatar,
     /// Animation libraries whose clips her model can dance (checked to exist).
@@ -130,7 +132,7 @@ pub struct Item {
     /// Whether it comes after the encore call.
     pub encore: bool,
     /// The LED wall's colours; the members' colours when empty.
-    pub palette: Vec<Color>,
+    pub palette: Vec<Srgb>,
 }
 
 impl Item {
@@ -316,7 +318,7 @@ pub struct Audience {
     /// Fans, each with a lightstick.
     pub fans: u32,
     /// The fandom colour.
-    pub colour: Color,
+    pub colour: Srgb,
 }
 
 /// A camera shot with its parameters, as the setlist cues it or the director picks it.

@@ -8,7 +8,6 @@
 
 use std::fmt::Write as _;
 
-use bevy::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 use crate::setlist::{
@@ -33,7 +32,7 @@ pub struct PlannedShot {
 }
 
 /// Every shot of the concert in time order.
-#[derive(Resource, Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShotPlan {
     /// The shots, sorted by start, not overlapping.
     pub shots: Vec<PlannedShot>,

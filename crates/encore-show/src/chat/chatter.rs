@@ -9,6 +9,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use super::message::{Badge, ChatMessage, MessageKind, sanitise, sanitise_name};
 use crate::{
     camera::director::ShotPlan,
+    colour::Srgb,
     setlist::{CueAction, ItemKind, Setlist, raw::SectionKind, raw::Shot},
 };
 
@@ -138,8 +139,8 @@ fn member_lines(language: &str) -> &'static [&'static str] {
 }
 
 /// The heart emoji closest to a member colour.
-fn heart(colour: bevy::color::Srgba) -> &'static str {
-    let hue = bevy::color::Hsla::from(colour).hue;
+fn heart(colour: Srgb) -> &'static str {
+    let hue = colour.hue();
     match hue {
         h if !(20.0..330.0).contains(&h) => "💗",
         h if h < 70.0 => "💛",
@@ -327,19 +328,13 @@ impl ChatPlan {
                     &member.map_or(String::new(), |idol| idol.name.to_uppercase()),
                 )
                 .replace("{name}", member.map_or("", |idol| idol.name.as_str()))
-                .replace(
-                    "{heart}",
-                    member.map_or("💗", |idol| heart(idol.colour.to_srgba())),
-                );
+                .replace("{heart}", member.map_or("💗", |idol| heart(idol.colour)));
             let Some(text) = sanitise(&text, filter) else {
                 continue;
             };
             let kind = if rng.random_bool(0.012) {
                 let amount = [1_000, 5_000, 10_000, 50_000][rng.random_range(0..4)];
-                let colour = member.map_or([255, 120, 190], |idol| {
-                    let srgba = idol.colour.to_srgba();
-                    [srgba.red, srgba.green, srgba.blue].map(|c| (c * 255.0) as u8)
-                });
+                let colour = member.map_or([255, 120, 190], |idol| idol.colour.to_u8());
                 MessageKind::Highlight { amount, colour }
             } else {
                 MessageKind::Normal

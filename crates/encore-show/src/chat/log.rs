@@ -109,7 +109,7 @@ impl ChatSaver {
         };
         let line = serde_json::to_string(message).unwrap_or_default();
         if let Err(error) = writeln!(writer, "{line}").and_then(|()| writer.flush()) {
-            bevy::log::warn!(
+            tracing::warn!(
                 "chat: stopped saving to {}: {error}; the show goes on",
                 self.path.display()
             );

@@ -8,7 +8,7 @@ use std::{
     sync::Arc,
 };
 
-use bevy::prelude::*;
+use glam::Vec2;
 
 use super::{
     diagnostics::{Diagnostic, LineCol, Report, offset_of},
@@ -24,7 +24,10 @@ use super::{
     },
     time::{BeatGrid, TimeSpec},
 };
-use crate::motion::Motion;
+use crate::{
+    colour::{Colour, Srgb},
+    motion::Motion,
+};
 
 /// The grid musical times in talk, intermission and encore segments resolve through.
 pub const SEGMENT_GRID: BeatGrid = BeatGrid {
@@ -292,18 +295,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Reads `"#rrggbb"` or `"#rgb"` into a colour.
-pub fn parse_colour(text: &str) -> Option<Color> {
-    let hex = text.trim().strip_prefix('#')?;
-    let digits: Vec<u8> = hex
-        .chars()
-        .map(|c| c.to_digit(16).map(|d| d as u8))
-        .collect::<Option<_>>()?;
-    let [r, g, b] = match digits.as_slice() {
-        [r, g, b] => [r * 17, g * 17, b * 17],
-        [r1, r2, g1, g2, b1, b2] => [r1 * 16 + r2, g1 * 16 + g2, b1 * 16 + b2],
-        _ => return None,
-    };
-    Some(Color::srgb_u8(r, g, b))
+pub fn parse_colour(text: &str) -> Option<Srgb> {
+    Srgb::parse(text)
 }
 
 /// Spacing of the default line-up, metres.
@@ -403,7 +396,7 @@ impl Checker {
             fans: raw.audience.fans.min(MAX_FANS),
             colour: self
                 .colour(&[Field("audience"), Field("colour")], &raw.audience.colour)
-                .unwrap_or(Color::srgb(1.0, 0.54, 0.85)),
+                .unwrap_or(Srgb::new(1.0, 0.54, 0.85)),
         };
         if raw.audience.fans > MAX_FANS {
             self.error(
@@ -555,7 +548,7 @@ impl Checker {
             idols.push(Idol {
                 id: idol.id.clone(),
                 name: idol.name.clone(),
-                colour: colour.unwrap_or(Color::WHITE),
+                colour: colour.unwrap_or(Srgb::WHITE),
                 avatar,
                 clips,
                 height: idol.height,
@@ -565,12 +558,12 @@ impl Checker {
         idols
     }
 
-    fn colour(&mut self, path: &[Step], text: &str) -> Option<Color> {
-        let colour = parse_colour(text);
+    fn colour(&mut self, path: &[Step], written: &Colour) -> Option<Srgb> {
+        let colour = written.srgb();
         if colour.is_none() {
             self.error(
                 path,
-                format!("`{text}` is not a colour"),
+                format!("`{}` is not a colour", written.text()),
                 "write colours as \"#rrggbb\", e.g. \"#ff6fae\"",
             );
         }
@@ -1468,11 +1461,25 @@ mod tests {
 
     use super::*;
 
+    /// The setlist corpus sits in the repository's `tests/setlists/` and its reports name
+    /// files as `encore check` run from the repository's root does, so these tests work from
+    /// there (cargo starts them in this crate's folder).
+    fn at_repository_root() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // Read when the test runs: a shared target dir may hold this crate built elsewhere.
+            let package = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo runs the tests");
+            let root = Path::new(&package).join("../..");
+            std::env::set_current_dir(root).expect("the repository root exists");
+        });
+    }
+
     /// The corpus of bad setlists under `tests/setlists/`: each `NAME.ron` is checked and
     /// the report must equal `NAME.expected` exactly. Run with `ENCORE_BLESS=1` to rewrite
     /// the expected files after a deliberate change, then read the diff.
     #[test]
     fn corpus_reports_match_their_expected_messages() {
+        at_repository_root();
         let folder = Path::new("tests/setlists");
         let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
             .expect("tests/setlists exists in the repository")
@@ -1504,6 +1511,7 @@ mod tests {
 
     #[test]
     fn every_error_points_at_its_place() {
+        at_repository_root();
         let (setlist, report) = check_file(Path::new("tests/setlists/unknown_idol.ron"));
         assert!(setlist.is_none());
         let lines = report.short_lines();
@@ -1519,6 +1527,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_have_line_column_and_caret() {
+        at_repository_root();
         let (_, report) = check_file(Path::new("tests/setlists/syntax_missing_comma.ron"));
         let text = report.to_string();
         assert!(
