@@ -15,6 +15,7 @@ pub use encore_show::motion;
 pub mod music;
 pub mod record;
 pub mod setlist;
+pub mod show;
 pub mod soak;
 
 pub mod camera;
@@ -105,16 +106,22 @@ impl Default for PlayOptions {
 /// listed, so what the camera sees is always the pose and light of the same instant.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AppSystems {
+    /// Read the viewer's keys and mouse (transport, free camera): window only.
+    Input,
     /// Notice a saved setlist and apply it (or show why it cannot be).
     Reload,
     /// Apply transport actions, advance the concert clock (real time in the window, lockstep when rendering offscreen).
     Clock,
     /// Fire the cues the playhead crossed.
     Cues,
+    /// Work out the show at the clock's instant (`show::Now`): poses, bodies, the lens.
+    Frame,
     /// Pose the performers for the current beat.
     Choreography,
     /// Place the show camera. Runs before transform propagation, like everything in `Update`.
     Camera,
+    /// Turn the heads of the idols the camera is on towards where it went.
+    Gaze,
     /// Drive stage lights and effects from the beat.
     Lights,
     /// Count frames, take screenshots and decide when an offscreen run is done.
@@ -127,11 +134,14 @@ pub fn plugin(app: &mut App) {
     app.configure_sets(
         Update,
         (
+            AppSystems::Input,
             AppSystems::Reload,
             AppSystems::Clock,
             AppSystems::Cues,
+            AppSystems::Frame,
             AppSystems::Choreography,
             AppSystems::Camera,
+            AppSystems::Gaze,
             AppSystems::Lights,
             AppSystems::Capture,
         )
@@ -141,6 +151,7 @@ pub fn plugin(app: &mut App) {
     app.add_plugins((
         clock::plugin,
         setlist::plugin,
+        show::plugin,
         stage::plugin,
         avatar::plugin,
         choreography::plugin,
@@ -256,7 +267,7 @@ pub fn build_app(
         chat_settings.name = chat::message::sanitise_name(name);
     }
     app.insert_resource(chat_settings);
-    app.add_plugins((plugin, graphics::plugin, ui::plugin));
+    app.add_plugins((plugin, graphics::plugin, ui::plugin, camera::viewer_plugin));
     if !options.headless {
         // The music plays in the window only; offscreen runs are silent and in lockstep.
         app.insert_resource(options.audio);

@@ -41,6 +41,7 @@ pub(super) fn plugin(app: &mut App) {
 /// The root of a model's spawned scene. Its meshes are dressed here, not by the stage's
 /// generic conversion to cel materials.
 #[derive(Component, Debug, Clone, Copy)]
+#[require(crate::stage::DressesItself)]
 pub struct ModelScene;
 
 /// The expression weights a model shows this frame, after its binary and override rules,

@@ -28,10 +28,7 @@ use super::{
 };
 use crate::setlist::raw::BuiltinLook;
 
-/// Number of idols whose model is still loading or spawning. Offscreen runs wait for it to
-/// reach zero before they count frame 0.
-#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct ModelsLoading(pub usize);
+pub use crate::capture::ModelsLoading;
 
 /// Model files that could not be used this time, one line each (member, file, reason), for
 /// the notice in the window. Cleared when the setlist changes.

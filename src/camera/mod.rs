@@ -4,8 +4,7 @@
 //! member for the whole show instead. In the window the viewer can take the camera (mouse and
 //! WASD/QE) and give it back with C; the director resumes with a smooth blend.
 
-pub use encore_show::camera::director;
-pub mod shot;
+pub use encore_show::camera::*;
 
 use bevy::{
     camera::{RenderTarget, ShadowLodOrigin},
@@ -14,33 +13,51 @@ use bevy::{
     prelude::*,
 };
 
-use crate::setlist::ShowSetlist;
-use bevy_egui::PrimaryEguiContext;
-
-use self::{
-    director::{PlannedShot, ShotPlan, shot_name},
-    shot::{Body, Lens},
+use bevy_egui::{
+    PrimaryEguiContext,
+    input::{egui_wants_any_keyboard_input, egui_wants_any_pointer_input},
 };
+
+use self::{director::shot_name, shot::Lens};
 use crate::{
     AppSystems,
     capture::OffscreenTarget,
-    choreography::{Plan, idol_body},
-    clock::ConcertClock,
+    clock::Lockstep,
     graphics::RenderProfile,
-    setlist::{Setlist, raw::Transition},
+    setlist::ShowSetlist,
+    show::{Now, Plans, Viewpoint},
 };
 
 pub(crate) fn plugin(app: &mut App) {
-    app.init_resource::<Shots>();
     app.init_resource::<CameraStatus>();
     app.init_resource::<FreeCamera>();
     app.add_systems(Startup, spawn_show_camera);
+    app.add_systems(Update, frame_show_camera.in_set(AppSystems::Camera));
+}
+
+/// The viewer's camera, for the window only: mouse and keys take it, except while egui has
+/// the mouse or keys, and never in lockstep (offscreen) runs.
+pub(crate) fn viewer_plugin(app: &mut App) {
     app.add_systems(
         Update,
-        (plan_shots, frame_show_camera)
-            .chain()
-            .in_set(AppSystems::Camera),
+        free_camera_input
+            .run_if(not(egui_wants_any_keyboard_input))
+            .run_if(not(egui_wants_any_pointer_input))
+            .run_if(not(resource_exists::<Lockstep>))
+            .in_set(AppSystems::Input),
     );
+}
+
+/// A [`Lens`] as the engine's camera transform.
+pub trait LensTransform {
+    /// The camera transform: at the eye, looking at the look point.
+    fn transform(&self) -> Transform;
+}
+
+impl LensTransform for Lens {
+    fn transform(&self) -> Transform {
+        Transform::from_translation(self.eye).with_rotation(self.rotation())
+    }
 }
 
 /// The camera the show is seen (and recorded) through. It also carries the egui overlay.
@@ -143,16 +160,6 @@ fn spawn_show_camera(
     }
 }
 
-/// The director's plan of the playing setlist's shots.
-#[derive(Resource, Debug, Clone, Default, PartialEq, Deref, DerefMut)]
-pub struct Shots(pub ShotPlan);
-
-fn plan_shots(setlist: Res<ShowSetlist>, mut plan: ResMut<Shots>) {
-    if setlist.is_changed() {
-        plan.0 = ShotPlan::new(&setlist);
-    }
-}
-
 /// The mouse and keyboard as the free camera reads them.
 #[derive(SystemParam)]
 pub(crate) struct ViewerInput<'w> {
@@ -166,16 +173,15 @@ pub(crate) struct ViewerInput<'w> {
 /// What the show is doing this frame, as the camera needs it.
 #[derive(SystemParam)]
 pub(crate) struct ShowState<'w> {
-    clock: Res<'w, ConcertClock>,
     setlist: Res<'w, ShowSetlist>,
-    shots: Res<'w, Shots>,
-    formation: Res<'w, Plan>,
+    plans: Res<'w, Plans>,
+    now: Res<'w, Now>,
 }
 
 /// Mouse and keys move the viewer's camera: left drag orbits, right drag pans, the wheel
 /// zooms, WASD moves and QE lowers and raises; F cycles the fancam member, C gives the camera
 /// back to the director.
-pub(crate) fn free_camera_input(
+fn free_camera_input(
     input: ViewerInput,
     setlist: Res<ShowSetlist>,
     mut free: ResMut<FreeCamera>,
@@ -253,76 +259,20 @@ pub(crate) fn free_camera_input(
     free.focus += (rotation * walk.with_y(0.0) + Vec3::Y * walk.y) * step;
 }
 
-/// The idols' bodies at `seconds`, in cast order.
-pub fn bodies(
-    setlist: &Setlist,
-    plan: &crate::choreography::formation::FormationPlan,
-    seconds: f64,
-) -> Vec<Body> {
-    (0..setlist.cast.len())
-        .map(|index| idol_body(setlist, plan, index, seconds))
-        .collect()
-}
-
-/// The director's lens at `seconds`: the running shot, arriving from the previous one by its
-/// transition; the wide shot where the plan has none.
-pub fn director_lens(setlist: &Setlist, shots: &ShotPlan, bodies: &[Body], seconds: f64) -> Lens {
-    let Some(index) = shots.index_at(seconds) else {
-        return shot::wide(seconds);
-    };
-    let current = &shots.shots[index];
-    let lens = planned_lens(setlist, current, bodies, seconds);
-    let blend = match current.cue.transition {
-        Transition::Cut => return lens,
-        Transition::Blend(beats) => f64::from(beats) * current.beat,
-        Transition::WhipPan => 0.25 * current.beat.max(0.4),
-    };
-    let since = seconds - current.at;
-    let Some(previous) = index.checked_sub(1).map(|index| &shots.shots[index]) else {
-        return lens;
-    };
-    if since >= blend || previous.until < current.at - 1e-6 {
-        return lens;
-    }
-    let from = planned_lens(setlist, previous, bodies, seconds);
-    let t = (since / blend) as f32;
-    let t = match current.cue.transition {
-        // A whip pan spends most of its time at speed.
-        Transition::WhipPan => {
-            let s = t * t * (3.0 - 2.0 * t);
-            s * s * (3.0 - 2.0 * s)
-        }
-        _ => current.cue.ease.apply(t),
-    };
-    from.lerp(&lens, t)
-}
-
-/// `shot` solved at `seconds` (which may run past its end, for blends).
-fn planned_lens(setlist: &Setlist, shot: &PlannedShot, bodies: &[Body], seconds: f64) -> Lens {
-    let length = (shot.until - shot.at).max(1e-6);
-    let progress = ((seconds - shot.at) / length).clamp(0.0, 1.0) as f32;
-    let beats = ((seconds - shot.at) / shot.beat.max(1e-6)) as f32;
-    if let Some(motion) = &shot.cue.motion {
-        return shot::motion(motion, &shot.cue, setlist, (seconds - shot.at) as f32);
-    }
-    shot::solve(&shot.cue, setlist, bodies, seconds, progress, beats)
-}
-
 pub(crate) fn frame_show_camera(
     show: ShowState,
     time: Res<Time<Real>>,
     mut free: ResMut<FreeCamera>,
     mut status: ResMut<CameraStatus>,
+    mut viewpoint: ResMut<Viewpoint>,
     mut cameras: Query<(&mut Transform, &mut Projection), With<ShowCamera>>,
 ) {
     let ShowState {
-        clock,
         setlist,
-        shots,
-        formation,
+        plans,
+        now,
     } = show;
     let previous_mode = status.mode;
-    let bodies = bodies(&setlist, &formation.0, clock.seconds);
     let fancam = status
         .fancam
         .as_deref()
@@ -332,14 +282,14 @@ pub(crate) fn frame_show_camera(
         Some((name, index)) => (
             CameraMode::Fancam,
             format!("Fancam {name}"),
-            shot::fancam(&bodies[*index]),
+            shot::fancam(&now.body(&setlist, *index)),
         ),
         None => (
             CameraMode::Director,
-            shots
-                .at(clock.seconds)
+            now.shot
+                .and_then(|index| plans.shots.shots.get(index))
                 .map_or_else(|| "Wide".to_owned(), |planned| shot_name(&planned.cue.shot)),
-            director_lens(&setlist, &shots, &bodies, clock.seconds),
+            now.lens,
         ),
     };
     let lens = if free.active {
@@ -365,137 +315,15 @@ pub(crate) fn frame_show_camera(
         }
     }
     free.last = Some(lens);
+    *viewpoint = Viewpoint::None;
     for (mut transform, mut projection) in &mut cameras {
         *transform = lens.transform();
         if let Projection::Perspective(perspective) = projection.as_mut() {
             perspective.fov = lens.fov;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{
-        choreography::formation::FormationPlan,
-        setlist::{ItemKind, model::ShotCue, raw::Shot},
-    };
-
-    /// Inside the frame with a margin: the middle 90% of both axes.
-    fn in_safe_area(lens: &Lens, point: Vec3) -> bool {
-        lens.project(point, 16.0 / 9.0)
-            .is_some_and(|screen| screen.x.abs() < 0.9 && screen.y.abs() < 0.9)
-    }
-
-    #[test]
-    fn close_ups_tracking_and_fancams_keep_her_in_frame_through_a_song() {
-        let setlist = Setlist::built_in();
-        let formation = FormationPlan::new(&setlist);
-        let song = setlist
-            .items
-            .iter()
-            .find(|item| item.kind == ItemKind::Song)
-            .expect("the demo has songs");
-        let mut checked = 0;
-        for index in 0..setlist.cast.len() {
-            let id = setlist.cast[index].id.clone();
-            let shots = [
-                ShotCue::new(Shot::CloseUp(id.clone())),
-                ShotCue::new(Shot::UpperBody(id.clone())),
-                ShotCue::new(Shot::Tracking(id.clone())),
-            ];
-            let mut frame = 0;
-            while f64::from(frame) / 15.0 < song.duration {
-                let seconds = song.start + f64::from(frame) / 15.0;
-                frame += 1;
-                let bodies = bodies(&setlist, &formation, seconds);
-                let body = &bodies[index];
-                for cue in &shots {
-                    let lens = shot::solve(cue, &setlist, &bodies, seconds, 0.5, 2.0);
-                    let points: &[Vec3] = match cue.shot {
-                        Shot::CloseUp(_) => &[body.head],
-                        Shot::UpperBody(_) => &[body.head, body.hips],
-                        _ => &[body.head, body.hips, body.feet],
-                    };
-                    for point in points {
-                        assert!(
-                            in_safe_area(&lens, *point),
-                            "{:?} loses {point} at {seconds:.2} s: {:?}",
-                            cue.shot,
-                            lens.project(*point, 16.0 / 9.0)
-                        );
-                        checked += 1;
-                    }
-                }
-                let fancam = shot::fancam(body);
-                for point in [
-                    body.head + Vec3::Y * 0.1 * body.height,
-                    body.hips,
-                    body.feet,
-                ] {
-                    assert!(
-                        in_safe_area(&fancam, point),
-                        "fancam loses {point} at {seconds:.2}"
-                    );
-                }
-            }
-        }
-        assert!(checked > 10_000, "{checked} points checked");
-    }
-
-    #[test]
-    fn every_camera_stays_on_the_audience_side() {
-        let setlist = Setlist::built_in();
-        let formation = FormationPlan::new(&setlist);
-        let shots = ShotPlan::new(&setlist);
-        let mut seconds = 0.0;
-        while seconds < setlist.duration() {
-            let bodies = bodies(&setlist, &formation, seconds);
-            let lens = director_lens(&setlist, &shots, &bodies, seconds);
-            assert!(
-                lens.eye.z > 0.5,
-                "the camera crosses the line at {seconds}: {lens:?}"
-            );
-            assert!(lens.eye.is_finite() && lens.look.is_finite());
-            seconds += 0.25;
-        }
-    }
-
-    #[test]
-    fn a_blend_moves_smoothly_and_a_cut_jumps_on_its_beat() {
-        let setlist = Setlist::built_in();
-        let formation = FormationPlan::new(&setlist);
-        let mut shots = ShotPlan::new(&setlist);
-        let index = shots
-            .shots
-            .iter()
-            .position(|shot| matches!(shot.cue.shot, Shot::CloseUp(_)))
-            .expect("the demo has a close-up");
-        let at = shots.shots[index].at;
-        let lens_at = |shots: &ShotPlan, setlist: &Setlist, seconds: f64| {
-            let bodies = bodies(setlist, &formation, seconds);
-            director_lens(setlist, shots, &bodies, seconds)
+        *viewpoint = match status.mode {
+            CameraMode::Director => Viewpoint::Director(transform.translation),
+            _ => Viewpoint::Other(transform.translation),
         };
-        // A cut: the camera is somewhere else one frame later.
-        let before = lens_at(&shots, &setlist, at - 1.0 / 60.0);
-        let after = lens_at(&shots, &setlist, at);
-        assert!(
-            before.eye.distance(after.eye) > 1.0,
-            "a cut moves the camera"
-        );
-        // A blend over two beats: no step larger than a small fraction of the way.
-        shots.shots[index].cue.transition = Transition::Blend(2.0);
-        let mut previous = lens_at(&shots, &setlist, at - 1.0 / 60.0);
-        let total = previous
-            .eye
-            .distance(lens_at(&shots, &setlist, at + 2.0).eye);
-        for frame in 0..60 {
-            let now = lens_at(&shots, &setlist, at + f64::from(frame) / 60.0);
-            assert!(
-                now.eye.distance(previous.eye) < total * 0.1 + 0.05,
-                "the blend jumps at frame {frame}"
-            );
-            previous = now;
-        }
     }
 }

@@ -152,6 +152,11 @@ fn prepare_capture(
     }
 }
 
+/// Number of idols whose model is still loading or spawning (the avatars keep it). Offscreen
+/// runs wait for it to reach zero before they count frame 0.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ModelsLoading(pub usize);
+
 #[expect(
     clippy::too_many_arguments,
     reason = "the frame counter decides the run's end"
@@ -159,7 +164,7 @@ fn prepare_capture(
 pub(crate) fn count_frames(
     settings: Res<CaptureSettings>,
     offscreen: Option<Res<OffscreenTarget>>,
-    models: Option<Res<crate::avatar::ModelsLoading>>,
+    models: Option<Res<ModelsLoading>>,
     mut progress: ResMut<CaptureProgress>,
     mut lockstep: Option<ResMut<Lockstep>>,
     mut now: ResMut<FrameNow>,

@@ -28,8 +28,7 @@ pub use self::{
     rig::{Rig, Spot, rig_at},
 };
 use crate::{
-    AppSystems, choreography::Plan, clock::ConcertClock, graphics::RenderProfile,
-    setlist::CueAction,
+    AppSystems, clock::ConcertClock, graphics::RenderProfile, setlist::CueAction, show::Now,
 };
 
 pub(crate) fn plugin(app: &mut App) {
@@ -367,7 +366,7 @@ fn flash_on_effects(
 fn update_rig(
     clock: Res<ConcertClock>,
     setlist: Res<ShowSetlist>,
-    plan: Res<Plan>,
+    now: Res<Now>,
     mut rig: ResMut<Rig>,
 ) {
     let position = setlist.position_at(clock.seconds);
@@ -379,12 +378,11 @@ fn update_rig(
             .and_then(|id| setlist.idol(id))
             .map(|(index, _)| index)
     });
-    let bodies = crate::camera::bodies(&setlist, &plan.0, clock.seconds);
     let new = rig_at(
         &setlist,
         clock.seconds,
         (clock.beats(), clock.bars()),
-        &bodies,
+        &now.bodies,
         singer,
     );
     rig.set_if_neq(new);
@@ -558,6 +556,11 @@ impl FromWorld for SharedCel {
 #[derive(Resource, Debug, Default)]
 struct CelConversions(HashMap<AssetId<StandardMaterial>, Conversion>);
 
+/// Marks an entity whose meshes get their materials from their owner (a model avatar's own
+/// dressing), so the cel preset leaves them alone.
+#[derive(Component, Debug, Default)]
+pub struct DressesItself;
+
 #[derive(Debug, Clone)]
 enum Conversion {
     Cel(Handle<CelMaterial>),
@@ -574,7 +577,7 @@ fn use_cel_materials(
     profile: Res<RenderProfile>,
     meshes: Query<(Entity, &MeshMaterial3d<StandardMaterial>)>,
     parents: Query<&ChildOf>,
-    models: Query<(), With<crate::avatar::ModelScene>>,
+    models: Query<(), With<DressesItself>>,
     standards: Res<Assets<StandardMaterial>>,
     mut cels: ResMut<Assets<CelMaterial>>,
     mut glows: ResMut<Assets<GlowMaterial>>,

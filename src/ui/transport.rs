@@ -5,10 +5,7 @@
 use bevy::prelude::*;
 
 use crate::setlist::ShowSetlist;
-use bevy_egui::{
-    EguiContexts, EguiPrimaryContextPass, egui,
-    input::{egui_wants_any_keyboard_input, egui_wants_any_pointer_input},
-};
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui, input::egui_wants_any_keyboard_input};
 
 use super::{PANEL_FILL, format_clock};
 use crate::{
@@ -19,22 +16,12 @@ use crate::{
 };
 
 pub(super) fn plugin(app: &mut App) {
-    // The viewer's camera: only in the window, and not while egui has the mouse or keys.
-    app.add_systems(
-        Update,
-        crate::camera::free_camera_input
-            .run_if(not(egui_wants_any_keyboard_input))
-            .run_if(not(egui_wants_any_pointer_input))
-            .run_if(not(resource_exists::<Lockstep>))
-            .in_set(AppSystems::Camera)
-            .before(crate::camera::frame_show_camera),
-    );
     app.add_systems(
         Update,
         transport_keys
             .run_if(not(egui_wants_any_keyboard_input))
             .run_if(not(resource_exists::<Lockstep>))
-            .before(AppSystems::Clock),
+            .in_set(AppSystems::Input),
     );
     app.add_systems(
         EguiPrimaryContextPass,

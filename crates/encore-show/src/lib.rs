@@ -9,6 +9,7 @@ pub mod chat;
 pub mod choreography;
 pub mod clock;
 pub mod colour;
+pub mod frame;
 pub mod motion;
 pub mod music;
 pub mod setlist;

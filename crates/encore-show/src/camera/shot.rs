@@ -3,7 +3,7 @@
 //! are framed from the idol's actual joints, so the framing follows her as she dances and
 //! walks.
 
-use bevy::prelude::*;
+use glam::{Mat3, Mat4, Quat, Vec2, Vec3, Vec3Swizzles};
 
 use crate::{
     motion::Motion,
@@ -50,20 +50,35 @@ impl Lens {
         }
     }
 
-    /// The camera transform.
-    pub fn transform(&self) -> Transform {
+    /// The camera's rotation: looking from the eye at the look point, up kept up (as Bevy's
+    /// `Transform::looking_at` computes it, to the bit).
+    pub fn rotation(&self) -> Quat {
         let look = if self.look.distance(self.eye) < 1e-3 {
             self.eye - Vec3::Z
         } else {
             self.look
         };
-        Transform::from_translation(self.eye).looking_at(look, Vec3::Y)
+        let towards = look - self.eye;
+        let length = towards.length();
+        let forward = if length.is_finite() && length > 0.0 {
+            towards / length
+        } else {
+            Vec3::NEG_Z
+        };
+        let back = -forward;
+        let right = Vec3::Y
+            .cross(back)
+            .try_normalize()
+            .unwrap_or_else(|| Vec3::Y.any_orthonormal_vector());
+        let up = back.cross(right);
+        Quat::from_mat3(&Mat3::from_cols(right, up, back))
     }
 
     /// Where `point` lands on screen, in -1..1 on both axes (y up), for an `aspect`
     /// (width / height) frame; `None` behind the camera.
     pub fn project(&self, point: Vec3, aspect: f32) -> Option<Vec2> {
-        let view = self.transform().to_matrix().inverse();
+        let view =
+            Mat4::from_scale_rotation_translation(Vec3::ONE, self.rotation(), self.eye).inverse();
         let local = view.transform_point3(point);
         if local.z >= -0.01 {
             return None;

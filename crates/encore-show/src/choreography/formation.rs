@@ -3,7 +3,7 @@
 //! straight line at the same pace, such an assignment never makes two paths cross (the
 //! CAPT result of Turpin, Michael and Kumar), so idols keep their distance.
 
-use bevy::math::Vec2;
+use glam::Vec2;
 
 use crate::setlist::{ItemKind, Setlist, raw::Formation};
 
