@@ -11,6 +11,8 @@ pub mod choreography;
 pub mod clock;
 pub mod colour;
 pub mod graphics;
+#[cfg(test)]
+mod layers;
 pub use encore_show::motion;
 pub mod music;
 pub mod record;
@@ -41,7 +43,7 @@ use bevy::{
     winit::WinitPlugin,
 };
 
-use bevy_egui::{EguiGlobalSettings, EguiPlugin};
+use bevy_egui::{EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass};
 
 /// The window size `encore play` opens with.
 pub const WINDOW_SIZE: UVec2 = UVec2::new(1280, 720);
@@ -114,6 +116,8 @@ pub enum AppSystems {
     Clock,
     /// Fire the cues the playhead crossed.
     Cues,
+    /// Spawn the cast's idols when it changes, and put loaded models on stage.
+    Cast,
     /// Work out the show at the clock's instant (`show::Now`): poses, bodies, the lens.
     Frame,
     /// Pose the performers for the current beat.
@@ -122,10 +126,23 @@ pub enum AppSystems {
     Camera,
     /// Turn the heads of the idols the camera is on towards where it went.
     Gaze,
+    /// Dress model avatars: their materials follow the preset and their expressions.
+    Dress,
     /// Drive stage lights and effects from the beat.
     Lights,
+    /// Feed the chat and the panels what the show did (messages now due, effects fired).
+    Overlay,
     /// Count frames, take screenshots and decide when an offscreen run is done.
     Capture,
+}
+
+/// The order of what egui draws over the show (in `EguiPrimaryContextPass`).
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OverlaySystems {
+    /// Install the fonts and warm the glyph atlas.
+    Fonts,
+    /// Draw the panels, title cards and the chat.
+    Draw,
 }
 
 /// Adds the encore feature plugins and the frame order to an app that already has Bevy's
@@ -138,14 +155,21 @@ pub fn plugin(app: &mut App) {
             AppSystems::Reload,
             AppSystems::Clock,
             AppSystems::Cues,
+            AppSystems::Cast,
             AppSystems::Frame,
             AppSystems::Choreography,
             AppSystems::Camera,
             AppSystems::Gaze,
+            AppSystems::Dress,
             AppSystems::Lights,
+            AppSystems::Overlay,
             AppSystems::Capture,
         )
             .chain(),
+    );
+    app.configure_sets(
+        EguiPrimaryContextPass,
+        (OverlaySystems::Fonts, OverlaySystems::Draw).chain(),
     );
     app.init_resource::<graphics::RenderProfile>();
     app.add_plugins((

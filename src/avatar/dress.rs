@@ -19,8 +19,7 @@ use super::{
     skeleton::Bone,
 };
 use crate::{
-    AppSystems, camera::ShowCamera, clock::ConcertClock, graphics::RenderProfile,
-    stage::CelMaterial,
+    AppSystems, clock::ConcertClock, graphics::RenderProfile, show::Viewpoint, stage::CelMaterial,
 };
 
 pub(super) fn plugin(app: &mut App) {
@@ -28,8 +27,7 @@ pub(super) fn plugin(app: &mut App) {
         Update,
         (dress_models, show_material_binds)
             .chain()
-            .after(AppSystems::Choreography)
-            .before(AppSystems::Lights),
+            .in_set(AppSystems::Dress),
     );
     // After transforms propagate: the head's pose of this frame is in the globals.
     app.add_systems(
@@ -398,15 +396,12 @@ fn show_material_binds(
 /// within the file's ranges, or the look expressions' morphs.
 #[allow(clippy::type_complexity)]
 fn look_with_eyes(
-    cameras: Query<&GlobalTransform, With<ShowCamera>>,
+    viewpoint: Res<Viewpoint>,
     idols: Query<(&IdolRig, &ModelLook, &ShownFace, &GlobalTransform)>,
-    mut joints: Query<
-        (&mut Transform, &mut GlobalTransform, &ChildOf),
-        (Without<IdolRig>, Without<ShowCamera>),
-    >,
+    mut joints: Query<(&mut Transform, &mut GlobalTransform, &ChildOf), Without<IdolRig>>,
     mut morphs: Query<&mut MorphWeights>,
 ) {
-    let Some(camera) = cameras.iter().next() else {
+    let Some(camera) = viewpoint.eye() else {
         return;
     };
     for (rig, model, face, root) in &idols {
@@ -421,7 +416,7 @@ fn look_with_eyes(
         let (_, root_rotation, _) = root.to_scale_rotation_translation();
         let rest_world = root_rotation * model.head_rest;
         let frame = head.rotation() * rest_world.inverse() * root_rotation;
-        let towards = frame.inverse() * (camera.translation() - head.translation());
+        let towards = frame.inverse() * (camera - head.translation());
         let (yaw, pitch) = face.gaze.unwrap_or((
             towards.x.atan2(towards.z).to_degrees(),
             towards.y.atan2(towards.xz().length()).to_degrees(),

@@ -16,10 +16,9 @@ use super::{
     mesh::{PartMesh, Slot, idol_parts},
     skeleton::{Bone, Skeleton},
 };
-use crate::{
-    choreography::moves::{self, Pose},
-    setlist::raw::{BuiltinLook, Move},
-};
+use encore_show::choreography::moves::{self, Pose};
+
+use crate::setlist::raw::{BuiltinLook, Move};
 
 /// What to write.
 #[derive(Debug, Clone)]

@@ -48,8 +48,7 @@ pub(crate) fn plugin(app: &mut App) {
         Update,
         (sync_idols, model::attach_models)
             .chain()
-            .before(AppSystems::Choreography)
-            .after(AppSystems::Cues),
+            .in_set(AppSystems::Cast),
     );
 }
 

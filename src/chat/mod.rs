@@ -24,10 +24,7 @@ pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<ChatSettings>();
     app.add_systems(
         Update,
-        (plan_chat, feed_chat)
-            .chain()
-            .after(AppSystems::Clock)
-            .before(AppSystems::Capture),
+        (plan_chat, feed_chat).chain().in_set(AppSystems::Overlay),
     );
     app.add_systems(Last, report_chat);
     app.add_plugins(overlay::plugin);

@@ -24,7 +24,7 @@ pub(crate) fn plugin(app: &mut App) {
         // After the font atlas is warmed, so the chat adds no glyphs of its own to it.
         (toggle_chat, chat_overlay_ui)
             .chain()
-            .after(crate::ui::warm_font_atlas),
+            .in_set(crate::OverlaySystems::Draw),
     );
 }
 

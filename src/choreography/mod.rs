@@ -215,7 +215,7 @@ fn play_clips(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::camera::{ShowCamera, director::ShotPlan};
+    use crate::camera::{ShowCamera, camera_look, director::ShotPlan};
 
     #[test]
     fn the_idol_in_a_close_up_turns_her_head_to_the_camera() {

@@ -33,6 +33,16 @@ pub enum Viewpoint {
     Other(Vec3),
 }
 
+impl Viewpoint {
+    /// The camera's position, if there is a show camera.
+    pub fn eye(&self) -> Option<Vec3> {
+        match *self {
+            Self::None => None,
+            Self::Director(eye) | Self::Other(eye) => Some(eye),
+        }
+    }
+}
+
 /// The playing setlist's plans: the formations and the director's shots.
 #[derive(Resource, Debug, Clone, Default, Deref)]
 pub struct Plans(pub ShowPlans);

@@ -32,19 +32,27 @@ pub(crate) fn plugin(app: &mut App) {
         Update,
         titles::read_credits.in_set(crate::AppSystems::Reload),
     );
-    app.add_systems(Update, remember_effects.after(crate::AppSystems::Cues));
+    app.add_systems(Update, remember_effects.in_set(crate::AppSystems::Overlay));
     app.add_systems(
         EguiPrimaryContextPass,
         (
             crate::chat::install_fonts,
             warm_font_atlas.run_if(is_warming_up),
+        )
+            .chain()
+            .in_set(crate::OverlaySystems::Fonts),
+    );
+    app.add_systems(
+        EguiPrimaryContextPass,
+        (
             show_panel_ui.run_if(not(resource_exists::<crate::capture::Recording>)),
             titles::title_card_ui,
             titles::credit_roll_ui,
             setlist_problems_ui,
             model_notices_ui.run_if(not(resource_exists::<crate::capture::Recording>)),
         )
-            .chain(),
+            .chain()
+            .in_set(crate::OverlaySystems::Draw),
     );
     app.add_plugins(transport::plugin);
 }
@@ -70,7 +78,7 @@ fn is_warming_up(progress: Option<Res<CaptureProgress>>) -> bool {
     matches!(progress.as_deref(), Some(CaptureProgress::WarmingUp(_)))
 }
 
-pub(crate) fn warm_font_atlas(
+fn warm_font_atlas(
     mut contexts: EguiContexts,
     setlist: Res<ShowSetlist>,
     credits: Res<titles::Credits>,

@@ -10,7 +10,10 @@ use self::{
 };
 use crate::{
     choreography::{formation::FormationPlan, idol_body},
-    setlist::{Setlist, raw::Transition},
+    setlist::{
+        Setlist,
+        raw::{Shot, Transition},
+    },
 };
 
 /// The idols' bodies at `seconds`, in cast order.
@@ -62,6 +65,26 @@ fn planned_lens(setlist: &Setlist, shot: &PlannedShot, bodies: &[Body], seconds:
         return shot::motion(motion, &shot.cue, setlist, (seconds - shot.at) as f32);
     }
     shot::solve(&shot.cue, setlist, bodies, seconds, progress, beats)
+}
+
+/// Seconds over which an idol turns her head to the camera when it comes to her.
+const LOOK_SECONDS: f64 = 0.4;
+/// How much idol `index` looks into the camera at `seconds` (0 to 1): the idols a close-up,
+/// upper-body or two-shot is on turn to it over [`LOOK_SECONDS`], as idols do on a broadcast.
+pub fn camera_look(setlist: &Setlist, shots: &ShotPlan, index: usize, seconds: f64) -> f32 {
+    let (Some(idol), Some(shot)) = (setlist.cast.get(index), shots.at(seconds)) else {
+        return 0.0;
+    };
+    let on_her = match &shot.cue.shot {
+        Shot::CloseUp(id) | Shot::UpperBody(id) => *id == idol.id,
+        Shot::TwoShot(a, b) => *a == idol.id || *b == idol.id,
+        _ => false,
+    };
+    if !on_her {
+        return 0.0;
+    }
+    let t = ((seconds - shot.at) / LOOK_SECONDS).clamp(0.0, 1.0) as f32;
+    t * t * (3.0 - 2.0 * t)
 }
 
 #[cfg(test)]

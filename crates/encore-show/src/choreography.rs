@@ -16,12 +16,7 @@ use crate::{
         expression::{EXPRESSION_COUNT, Expression, Face},
         skeleton::{Bone, Skeleton},
     },
-    camera::{director::ShotPlan, shot::Body},
-    setlist::{
-        Item, ItemKind, Setlist, ShowPosition,
-        model::Dance,
-        raw::{Move, Shot},
-    },
+    setlist::{Item, ItemKind, Setlist, ShowPosition, model::Dance, raw::Move},
 };
 
 /// Beats over which one move blends into the next, ending on the new move's first beat.
@@ -362,27 +357,22 @@ fn mouth_at(
     )
 }
 
-/// Seconds over which an idol turns her head to the camera when it comes to her.
-const LOOK_SECONDS: f64 = 0.4;
 /// How far she turns her head to find the camera, sideways and up or down.
 pub const LOOK_LIMITS: (f32, f32) = (1.0, 0.45);
 
-/// How much idol `index` looks into the camera at `seconds` (0 to 1): the idols a close-up,
-/// upper-body or two-shot is on turn to it over [`LOOK_SECONDS`], as idols do on a broadcast.
-pub fn camera_look(setlist: &Setlist, shots: &ShotPlan, index: usize, seconds: f64) -> f32 {
-    let (Some(idol), Some(shot)) = (setlist.cast.get(index), shots.at(seconds)) else {
-        return 0.0;
-    };
-    let on_her = match &shot.cue.shot {
-        Shot::CloseUp(id) | Shot::UpperBody(id) => *id == idol.id,
-        Shot::TwoShot(a, b) => *a == idol.id || *b == idol.id,
-        _ => false,
-    };
-    if !on_her {
-        return 0.0;
-    }
-    let t = ((seconds - shot.at) / LOOK_SECONDS).clamp(0.0, 1.0) as f32;
-    t * t * (3.0 - 2.0 * t)
+/// Where an idol's body is this instant, in world space.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Body {
+    /// The head joint.
+    pub head: Vec3,
+    /// The hips joint.
+    pub hips: Vec3,
+    /// The lower of the two toes.
+    pub feet: Vec3,
+    /// Which way she faces (horizontal, unit).
+    pub facing: Vec3,
+    /// Her height in metres.
+    pub height: f32,
 }
 
 #[cfg(test)]

@@ -5,11 +5,12 @@
 
 use crate::{
     camera::{
+        camera_look,
         director::ShotPlan,
         director_lens,
         shot::{Body, Lens},
     },
-    choreography::{IdolFrame, body_of, camera_look, formation::FormationPlan, idol_frame},
+    choreography::{IdolFrame, body_of, formation::FormationPlan, idol_frame},
     setlist::Setlist,
 };
 

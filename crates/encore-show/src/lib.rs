@@ -3,6 +3,7 @@
 //! The `encore` app adapts these types to Bevy (resources, systems, meshes); everything here
 //! builds and tests without Bevy, in seconds. See `docs/design.md` for the layers.
 
+pub mod audio;
 pub mod avatar;
 pub mod camera;
 pub mod chat;

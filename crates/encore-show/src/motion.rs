@@ -22,12 +22,9 @@ use glam::{Quat, Vec3};
 use thiserror::Error;
 
 use self::rig::{FootTarget, Mapping, Rig};
-use crate::{
-    avatar::{
-        expression::{EXPRESSION_COUNT, Expression},
-        skeleton::Bone,
-    },
-    choreography::moves::Pose,
+use crate::avatar::{
+    expression::{EXPRESSION_COUNT, Expression},
+    skeleton::{Bone, Pose},
 };
 
 /// Why a motion file cannot be used.

@@ -1,5 +1,5 @@
-//! `encore avatar inspect`: what a glTF, GLB, VRM 0.x, VRM 1.0 or VRMA file holds, read
-//! straight from its container and JSON (no GPU, no Bevy): meshes, vertices, joints, the
+//! `encore avatar inspect`: what a glTF, GLB, VRM 0.x, VRM 1.0 or VRMA file holds, read with
+//! the gltf crate (no GPU, no Bevy; VRM's own extensions as JSON from it): meshes, vertices, joints, the
 //! humanoid map (from the VRM extension, or guessed from bone names for plain glTF), the
 //! required bones that are missing, expressions, clips with durations, spring-bone chains, and
 //! the licence metadata. Files encore cannot use get one error naming the file, the reason and
@@ -7,7 +7,7 @@
 
 use std::{
     collections::BTreeSet,
-    fmt,
+    fmt, io,
     path::{Path, PathBuf},
 };
 
@@ -102,6 +102,15 @@ pub enum ModelFileError {
         uri: String,
         /// Where it was looked for.
         looked: String,
+    },
+    /// JSON or a GLB container that breaks glTF's rules: an index past the end of its list, a
+    /// value outside its enumeration, chunks in the wrong order.
+    #[error("{path} is not valid glTF 2.0 ({reason}); export it again from your tool")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Where the rules are broken.
+        reason: String,
     },
 }
 
@@ -317,55 +326,208 @@ pub fn inspect(path: &Path) -> Result<Inspection, ModelFileError> {
         path: path.to_owned(),
         reason: error.to_string(),
     })?;
-    let (json, container) = json_of(path, &bytes)?;
-    let document: Value = serde_json::from_slice(json).map_err(|error| ModelFileError::Json {
-        path: path.to_owned(),
-        line: error.line(),
-        column: error.column(),
-        reason: error.to_string(),
-    })?;
-    inspect_document(path, &document, container)
+    inspect_bytes(path, &bytes)
 }
 
-/// The JSON part of a GLB or a .gltf file.
-fn json_of<'a>(path: &Path, bytes: &'a [u8]) -> Result<(&'a [u8], &'static str), ModelFileError> {
-    if bytes.starts_with(b"glTF") {
-        let word = |at: usize| {
-            bytes
-                .get(at..at + 4)
-                .map(|word| u32::from_le_bytes([word[0], word[1], word[2], word[3]]) as usize)
-        };
-        let truncated = |expected: usize| ModelFileError::Truncated {
-            path: path.to_owned(),
-            expected,
-            actual: bytes.len(),
-        };
-        let version = word(4).ok_or_else(|| truncated(12))?;
-        if version != 2 {
-            return Err(ModelFileError::Version {
-                path: path.to_owned(),
-                version: version.to_string(),
-            });
-        }
-        let length = word(8).ok_or_else(|| truncated(12))?;
-        if length > bytes.len() {
-            return Err(truncated(length));
-        }
-        let chunk = word(12).ok_or_else(|| truncated(20))?;
-        let end = 20 + chunk;
-        if end > bytes.len() {
-            return Err(truncated(end));
-        }
-        return Ok((&bytes[20..end], "GLB"));
-    }
-    let text_start = bytes.iter().position(|byte| !byte.is_ascii_whitespace());
-    if text_start.is_some_and(|at| bytes[at] == b'{') {
-        return Ok((bytes, "glTF JSON"));
-    }
-    Err(ModelFileError::NotGltf {
+/// Inspects a model file's bytes (`path` names it in errors and locates a .gltf's files).
+fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspection, ModelFileError> {
+    let container = container(bytes).ok_or_else(|| ModelFileError::NotGltf {
         path: path.to_owned(),
         found: String::from_utf8_lossy(&bytes[..bytes.len().min(8)]).into_owned(),
-    })
+    })?;
+    let gltf = parse(bytes).map_err(|error| refusal(path, bytes, error))?;
+    let document = &gltf.document;
+    let root = document.as_json();
+    check_refusals(path, &root.asset.version, &root.extensions_required)?;
+    if let Some(reason) = structure_problems(document) {
+        return Err(ModelFileError::Invalid {
+            path: path.to_owned(),
+            reason,
+        });
+    }
+    if container == "glTF JSON" {
+        check_files(path, document)?;
+    }
+    Ok(inspect_document(path, document, container))
+}
+
+/// `GLB` or `glTF JSON` by the file's first bytes; `None` for anything else.
+fn container(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"glTF") {
+        return Some("GLB");
+    }
+    let text_start = bytes.iter().position(|byte| !byte.is_ascii_whitespace())?;
+    (bytes[text_start] == b'{').then_some("glTF JSON")
+}
+
+/// A GLB or .gltf file's document and binary chunk, read by the gltf crate without its
+/// validation: that would refuse every required extension the crate does not know (VRM's
+/// among them) before encore can name the ones it cannot use. [`structure_problems`] does the
+/// rest of the validation afterwards.
+pub(crate) fn parse(bytes: &[u8]) -> gltf::Result<gltf::Gltf> {
+    // gltf 1.4.1 subtracts the 12 header bytes from the length a GLB header declares without a
+    // check, which panics in debug builds when a broken header declares fewer.
+    if let Some(&[a, b, c, d]) = bytes.strip_prefix(b"glTF").and_then(|rest| rest.get(4..8)) {
+        let declared = u32::from_le_bytes([a, b, c, d]);
+        if declared < 12 {
+            return Err(gltf::Error::Binary(gltf::binary::Error::Io(
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("its GLB header declares {declared} bytes, fewer than its own 12"),
+                ),
+            )));
+        }
+    }
+    gltf::Gltf::from_slice_without_validation(bytes)
+}
+
+/// The named reason for a file the gltf crate cannot read.
+fn refusal(path: &Path, bytes: &[u8], error: gltf::Error) -> ModelFileError {
+    let actual = bytes.len();
+    let truncated = |expected: usize| ModelFileError::Truncated {
+        path: path.to_owned(),
+        expected,
+        actual,
+    };
+    let invalid = |reason: String| ModelFileError::Invalid {
+        path: path.to_owned(),
+        reason,
+    };
+    use gltf::binary::Error as Glb;
+    match error {
+        // `length_read` counts the bytes after the header that declared `length`.
+        gltf::Error::Binary(
+            Glb::Length {
+                length,
+                length_read,
+            }
+            | Glb::ChunkLength {
+                length,
+                length_read,
+                ..
+            },
+        ) => truncated(actual - length_read + length as usize),
+        gltf::Error::Binary(Glb::Io(error)) if error.kind() == io::ErrorKind::UnexpectedEof => {
+            match actual {
+                0..12 => truncated(12),
+                12..20 => truncated(20),
+                _ => invalid("it ends partway through the header of a chunk".to_owned()),
+            }
+        }
+        gltf::Error::Binary(Glb::Version(version)) => ModelFileError::Version {
+            path: path.to_owned(),
+            version: version.to_string(),
+        },
+        gltf::Error::Binary(Glb::ChunkType(_) | Glb::UnknownChunkType(_)) => {
+            invalid("its chunks are not a JSON chunk and then a binary one".to_owned())
+        }
+        gltf::Error::Deserialize(error) => {
+            // A file encore refuses anyway (glTF 1.0, Draco) says why, rather than naming the
+            // first field the gltf crate could not read.
+            if let Some(json) = outline(bytes)
+                && let Err(refused) = check_refusals(
+                    path,
+                    &text(&json["asset"]["version"]),
+                    &strings(&json["extensionsRequired"]),
+                )
+            {
+                return refused;
+            }
+            ModelFileError::Json {
+                path: path.to_owned(),
+                line: error.line(),
+                column: error.column(),
+                reason: error.to_string(),
+            }
+        }
+        other => invalid(other.to_string()),
+    }
+}
+
+/// The JSON of a file whose document the gltf crate could not deserialize, as plain JSON, so
+/// the refusals that need none of the rest (its version, its required extensions, whether it
+/// is a VRM animation at all) still name their reason. Only read on that path: the container
+/// itself was sound.
+pub(crate) fn outline(bytes: &[u8]) -> Option<Value> {
+    if bytes.starts_with(b"glTF") {
+        serde_json::from_slice(&gltf::binary::Glb::from_slice(bytes).ok()?.json).ok()
+    } else {
+        serde_json::from_slice(bytes).ok()
+    }
+}
+
+/// Refuses glTF versions other than 2 and required extensions encore cannot do without, by
+/// name.
+fn check_refusals(path: &Path, version: &str, required: &[String]) -> Result<(), ModelFileError> {
+    if !version.starts_with('2') {
+        return Err(ModelFileError::Version {
+            path: path.to_owned(),
+            version: if version.is_empty() {
+                "unknown".into()
+            } else {
+                version.to_owned()
+            },
+        });
+    }
+    if let Some(extension) = required
+        .iter()
+        .find(|extension| COMPRESSION.contains(&extension.as_str()))
+    {
+        return Err(ModelFileError::Compressed {
+            path: path.to_owned(),
+            extension: extension.clone(),
+        });
+    }
+    let unknown: Vec<&str> = required
+        .iter()
+        .map(String::as_str)
+        .filter(|extension| !KNOWN_EXTENSIONS.contains(extension))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ModelFileError::RequiredExtensions {
+            path: path.to_owned(),
+            extensions: unknown.join(", "),
+        });
+    }
+    Ok(())
+}
+
+/// Where a document breaks glTF's rules in ways the gltf crate's accessors would panic on (an
+/// index past the end of its list, a value outside its enumeration), or `None`. Required
+/// extensions are refused by name before this, and missing optional data (an accessor without
+/// a buffer view) is left to the readers.
+pub(crate) fn structure_problems(document: &gltf::Document) -> Option<String> {
+    use gltf::json::validation::{Checked, Error, Validate};
+    let root = document.as_json();
+    let mut problems = Vec::new();
+    // gltf-json 1.4.1's validation indexes the POSITION accessor without a check, so a bad
+    // index is found before it runs.
+    for (m, mesh) in root.meshes.iter().enumerate() {
+        for (p, primitive) in mesh.primitives.iter().enumerate() {
+            if let Some(index) = primitive
+                .attributes
+                .get(&Checked::Valid(gltf::Semantic::Positions))
+                && index.value() >= root.accessors.len()
+            {
+                problems.push(format!(
+                    "meshes[{m}].primitives[{p}].attributes.POSITION: index out of bounds"
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        root.validate(root, gltf::json::Path::new, &mut |path, error| {
+            if !matches!(error, Error::Unsupported | Error::Missing) {
+                problems.push(format!("{}: {}", path(), error.to_string().to_lowercase()));
+            }
+        });
+    }
+    let more = problems.len().saturating_sub(3);
+    problems.truncate(3);
+    if more > 0 {
+        problems.push(format!("{more} more"));
+    }
+    (!problems.is_empty()).then(|| problems.join(", "))
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -393,81 +555,47 @@ fn count(value: &Value) -> usize {
     value.as_array().map_or(0, Vec::len)
 }
 
-fn inspect_document(
-    path: &Path,
-    document: &Value,
-    container: &'static str,
-) -> Result<Inspection, ModelFileError> {
-    let version = text(&document["asset"]["version"]);
-    if !version.starts_with('2') {
-        return Err(ModelFileError::Version {
-            path: path.to_owned(),
-            version: if version.is_empty() {
-                "unknown".into()
-            } else {
-                version
-            },
-        });
-    }
-    let required = strings(&document["extensionsRequired"]);
-    if let Some(extension) = required
-        .iter()
-        .find(|extension| COMPRESSION.contains(&extension.as_str()))
-    {
-        return Err(ModelFileError::Compressed {
-            path: path.to_owned(),
-            extension: extension.clone(),
-        });
-    }
-    let unknown: Vec<&str> = required
-        .iter()
-        .map(String::as_str)
-        .filter(|extension| !KNOWN_EXTENSIONS.contains(extension))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ModelFileError::RequiredExtensions {
-            path: path.to_owned(),
-            extensions: unknown.join(", "),
-        });
-    }
-    if container == "glTF JSON" {
-        check_files(path, document)?;
-    }
+/// A node's name, or `node N` where the file leaves it unnamed or no node has that index (VRM
+/// extensions name nodes by index, and the gltf crate does not check those).
+fn node_name(document: &gltf::Document, index: usize) -> String {
+    document
+        .nodes()
+        .nth(index)
+        .and_then(|node| node.name())
+        .map_or_else(|| format!("node {index}"), str::to_owned)
+}
 
-    let accessors = document["accessors"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let accessor_count = |index: &Value| {
-        index
-            .as_u64()
-            .and_then(|index| accessors.get(index as usize))
-            .and_then(|accessor| accessor["count"].as_u64())
-            .unwrap_or(0) as usize
-    };
+/// The morph target names of a mesh's or primitive's `extras.targetNames`.
+fn target_names(extras: &gltf::json::Extras) -> Vec<String> {
+    extras
+        .as_ref()
+        .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+        .map(|extras| strings(&extras["targetNames"]))
+        .unwrap_or_default()
+}
+
+fn inspect_document(path: &Path, document: &gltf::Document, container: &'static str) -> Inspection {
     let (mut primitives, mut vertices, mut triangles) = (0, 0, 0);
     let mut morph_targets = Vec::new();
-    for mesh in document["meshes"].as_array().into_iter().flatten() {
+    for mesh in document.meshes() {
         // Target names live in the mesh's extras, or (UniVRM, Blender's VRM exporter) in a
         // primitive's.
-        let mut names = strings(&mesh["extras"]["targetNames"]);
+        let mut names = target_names(mesh.extras());
         let mut targets = 0;
-        for primitive in mesh["primitives"].as_array().into_iter().flatten() {
+        for primitive in mesh.primitives() {
             if names.is_empty() {
-                names = strings(&primitive["extras"]["targetNames"]);
+                names = target_names(primitive.extras());
             }
             primitives += 1;
-            let count = accessor_count(&primitive["attributes"]["POSITION"]);
+            let count = primitive
+                .get(&gltf::Semantic::Positions)
+                .map_or(0, |positions| positions.count());
             vertices += count;
-            // Mode 4 (triangles) is the default; strips and fans are rare in avatars.
-            if primitive["mode"].as_u64().unwrap_or(4) == 4 {
-                triangles += if primitive["indices"].is_null() {
-                    count / 3
-                } else {
-                    accessor_count(&primitive["indices"]) / 3
-                };
+            // Strips and fans are rare in avatars.
+            if primitive.mode() == gltf::mesh::Mode::Triangles {
+                triangles += primitive.indices().map_or(count, |indices| indices.count()) / 3;
             }
-            targets = targets.max(count_targets(primitive));
+            targets = targets.max(primitive.morph_targets().len());
         }
         for target in 0..targets {
             morph_targets.push(
@@ -478,51 +606,39 @@ fn inspect_document(
             );
         }
     }
-    let nodes = document["nodes"].as_array().cloned().unwrap_or_default();
-    let node_name = |index: u64| {
-        nodes
-            .get(index as usize)
-            .and_then(|node| node["name"].as_str())
-            .map_or_else(|| format!("node {index}"), str::to_owned)
-    };
-    let clips = document["animations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .enumerate()
-        .map(|(index, animation)| {
-            let name = animation["name"]
-                .as_str()
+    let node_name = |index: u64| node_name(document, index as usize);
+    let clips = document
+        .animations()
+        .map(|animation| {
+            let name = animation
+                .name()
                 .filter(|name| !name.is_empty())
-                .map_or_else(|| format!("clip {}", index + 1), str::to_owned);
-            let duration = animation["samplers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|sampler| {
-                    sampler["input"]
-                        .as_u64()
-                        .and_then(|input| accessors.get(input as usize))
-                        .and_then(|accessor| accessor["max"][0].as_f64())
-                })
+                .map_or_else(|| format!("clip {}", animation.index() + 1), str::to_owned);
+            let duration = animation
+                .samplers()
+                .filter_map(|sampler| sampler.input().max()?[0].as_f64())
                 .fold(0.0f64, f64::max);
             (name, duration as f32)
         })
         .collect();
 
-    let extensions = &document["extensions"];
+    let asset = &document.as_json().asset;
     let (format, mut humanoid, expressions, look_at, springs, licence) =
-        if let Some(vrm) = extensions.get("VRMC_vrm") {
+        if let Some(vrm) = document.extension_value("VRMC_vrm") {
             let (bones, expressions) = humanoid_and_expressions(vrm, node_name);
             (
                 Format::Vrm1(text(&vrm["specVersion"])),
                 bones,
                 expressions,
                 vrm["lookAt"]["type"].as_str().map(str::to_owned),
-                springs_1(&extensions["VRMC_springBone"]),
+                springs_1(
+                    document
+                        .extension_value("VRMC_springBone")
+                        .unwrap_or(&Value::Null),
+                ),
                 licence_1(&vrm["meta"]),
             )
-        } else if let Some(vrm) = extensions.get("VRM") {
+        } else if let Some(vrm) = document.extension_value("VRM") {
             let bones = vrm["humanoid"]["humanBones"]
                 .as_array()
                 .into_iter()
@@ -557,7 +673,7 @@ fn inspect_document(
                 springs_0(&vrm["secondaryAnimation"]),
                 licence_0(&vrm["meta"]),
             )
-        } else if let Some(animation) = extensions.get("VRMC_vrm_animation") {
+        } else if let Some(animation) = document.extension_value("VRMC_vrm_animation") {
             let (bones, expressions) = humanoid_and_expressions(animation, node_name);
             (
                 Format::Vrma(text(&animation["specVersion"])),
@@ -568,20 +684,20 @@ fn inspect_document(
                 Licence::default(),
             )
         } else {
-            let joints: BTreeSet<u64> = document["skins"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .flat_map(|skin| skin["joints"].as_array().cloned().unwrap_or_default())
-                .filter_map(|joint| joint.as_u64())
+            let joints: BTreeSet<usize> = document
+                .skins()
+                .flat_map(|skin| skin.joints().map(|joint| joint.index()))
                 .collect();
             // Nearest the root first, so a wrist is the hand rather than the palm below it.
-            let depths = node_depths(&nodes);
-            let mut joints: Vec<u64> = joints.into_iter().collect();
-            joints.sort_by_key(|&joint| (depths.get(joint as usize).copied().unwrap_or(0), joint));
-            let names: Vec<String> = joints.iter().map(|&joint| node_name(joint)).collect();
+            let depths = node_depths(document);
+            let mut joints: Vec<usize> = joints.into_iter().collect();
+            joints.sort_by_key(|&joint| (depths[joint], joint));
+            let names: Vec<String> = joints
+                .iter()
+                .map(|&joint| node_name(joint as u64))
+                .collect();
             let licence = Licence {
-                licence: text(&document["asset"]["copyright"]),
+                licence: asset.copyright.clone().unwrap_or_default(),
                 ..Licence::default()
             };
             (
@@ -593,8 +709,8 @@ fn inspect_document(
                 licence,
             )
         };
-    let expression_binds = expression_binds(extensions, &nodes);
-    let (spring_joints, colliders) = spring_specs(extensions, &nodes);
+    let expression_binds = expression_binds(document);
+    let (spring_joints, colliders) = spring_specs(document);
     let map_source = if format == Format::Gltf {
         MapSource::Names
     } else {
@@ -606,22 +722,17 @@ fn inspect_document(
         .copied()
         .filter(|required| !humanoid.iter().any(|(bone, _)| bone == required))
         .collect();
-    Ok(Inspection {
+    Inspection {
         path: path.to_owned(),
         container,
-        generator: text(&document["asset"]["generator"]),
+        generator: asset.generator.clone().unwrap_or_default(),
         format,
-        meshes: count(&document["meshes"]),
+        meshes: document.meshes().len(),
         primitives,
         vertices,
         triangles,
-        nodes: nodes.len(),
-        skins: document["skins"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|skin| count(&skin["joints"]))
-            .collect(),
+        nodes: document.nodes().len(),
+        skins: document.skins().map(|skin| skin.joints().len()).collect(),
         morph_targets,
         clips,
         humanoid,
@@ -634,16 +745,16 @@ fn inspect_document(
         spring_joints,
         colliders,
         licence,
-        extensions: strings(&document["extensionsUsed"]),
+        extensions: document.extensions_used().map(str::to_owned).collect(),
         looks: super::looks::read(document),
-        top_nodes: document["scenes"][document["scene"].as_u64().unwrap_or(0) as usize]["nodes"]
-            .as_array()
+        top_nodes: document
+            .default_scene()
+            .or_else(|| document.scenes().next())
             .into_iter()
-            .flatten()
-            .filter_map(|node| nodes.get(node.as_u64()? as usize)?["name"].as_str())
-            .map(str::to_owned)
+            .flat_map(|scene| scene.nodes())
+            .filter_map(|node| node.name().map(str::to_owned))
             .collect(),
-    })
+    }
 }
 
 fn vector(value: &Value) -> Vec3Spec {
@@ -662,16 +773,11 @@ fn number(value: &Value, default: f32) -> f32 {
 
 /// The spring joints and colliders of a VRM 1.0 `VRMC_springBone` or a VRM 0.x
 /// `secondaryAnimation`.
-fn spring_specs(extensions: &Value, nodes: &[Value]) -> (Vec<SpringJointSpec>, Vec<ColliderSpec>) {
-    let name = |index: u64| {
-        nodes
-            .get(index as usize)
-            .and_then(|node| node["name"].as_str())
-            .map_or_else(|| format!("node {index}"), str::to_owned)
-    };
+fn spring_specs(document: &gltf::Document) -> (Vec<SpringJointSpec>, Vec<ColliderSpec>) {
+    let name = |index: u64| node_name(document, index as usize);
     let mut joints = Vec::new();
     let mut colliders = Vec::new();
-    if let Some(springs) = extensions.get("VRMC_springBone") {
+    if let Some(springs) = document.extension_value("VRMC_springBone") {
         for collider in springs["colliders"].as_array().into_iter().flatten() {
             let shape = &collider["shape"];
             let (body, tail) = if shape.get("capsule").is_some() {
@@ -735,7 +841,10 @@ fn spring_specs(extensions: &Value, nodes: &[Value]) -> (Vec<SpringJointSpec>, V
                 });
             }
         }
-    } else if let Some(secondary) = extensions.get("VRM").map(|vrm| &vrm["secondaryAnimation"]) {
+    } else if let Some(secondary) = document
+        .extension_value("VRM")
+        .map(|vrm| &vrm["secondaryAnimation"])
+    {
         let mut group_colliders = Vec::new();
         for group in secondary["colliderGroups"].as_array().into_iter().flatten() {
             let mut members = Vec::new();
@@ -773,12 +882,12 @@ fn spring_specs(extensions: &Value, nodes: &[Value]) -> (Vec<SpringJointSpec>, V
                 .rev()
                 .collect();
             while let Some(node) = stack.pop() {
-                let children: Vec<u64> = nodes
-                    .get(node as usize)
-                    .and_then(|node| node["children"].as_array())
+                let children: Vec<u64> = document
+                    .nodes()
+                    .nth(node as usize)
                     .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_u64)
+                    .flat_map(|node| node.children())
+                    .map(|child| child.index() as u64)
                     .collect();
                 joints.push(SpringJointSpec {
                     node: name(node),
@@ -797,15 +906,9 @@ fn spring_specs(extensions: &Value, nodes: &[Value]) -> (Vec<SpringJointSpec>, V
 }
 
 /// The morph binds of VRM 1.0 expressions or VRM 0.x blend-shape groups.
-fn expression_binds(extensions: &Value, nodes: &[Value]) -> Vec<ExpressionBind> {
-    let node_name = |index: usize| {
-        nodes
-            .get(index)
-            .and_then(|node| node["name"].as_str())
-            .map_or_else(|| format!("node {index}"), str::to_owned)
-    };
+fn expression_binds(document: &gltf::Document) -> Vec<ExpressionBind> {
     let mut binds = Vec::new();
-    if let Some(vrm) = extensions.get("VRMC_vrm") {
+    if let Some(vrm) = document.extension_value("VRMC_vrm") {
         for group in ["preset", "custom"] {
             for (name, expression) in vrm["expressions"][group].as_object().into_iter().flatten() {
                 for bind in expression["morphTargetBinds"]
@@ -819,14 +922,14 @@ fn expression_binds(extensions: &Value, nodes: &[Value]) -> Vec<ExpressionBind> 
                     };
                     binds.push(ExpressionBind {
                         expression: name.clone(),
-                        node: node_name(node as usize),
+                        node: node_name(document, node as usize),
                         morph: morph as usize,
                         weight: bind["weight"].as_f64().unwrap_or(1.0) as f32,
                     });
                 }
             }
         }
-    } else if let Some(vrm) = extensions.get("VRM") {
+    } else if let Some(vrm) = document.extension_value("VRM") {
         for group in vrm["blendShapeMaster"]["blendShapeGroups"]
             .as_array()
             .into_iter()
@@ -844,11 +947,14 @@ fn expression_binds(extensions: &Value, nodes: &[Value]) -> Vec<ExpressionBind> 
                     continue;
                 };
                 // VRM 0.x binds name the mesh; every node showing that mesh gets the weight.
-                for (index, node) in nodes.iter().enumerate() {
-                    if node["mesh"].as_u64() == Some(mesh) {
+                for node in document.nodes() {
+                    if node
+                        .mesh()
+                        .is_some_and(|shown| shown.index() as u64 == mesh)
+                    {
                         binds.push(ExpressionBind {
                             expression: name.clone(),
-                            node: node_name(index),
+                            node: node_name(document, node.index()),
                             morph: morph as usize,
                             weight: (bind["weight"].as_f64().unwrap_or(100.0) / 100.0) as f32,
                         });
@@ -861,23 +967,19 @@ fn expression_binds(extensions: &Value, nodes: &[Value]) -> Vec<ExpressionBind> 
 }
 
 /// How deep each node sits in the scene graph (roots are 0).
-fn node_depths(nodes: &[Value]) -> Vec<usize> {
-    let mut parent = vec![None; nodes.len()];
-    for (index, node) in nodes.iter().enumerate() {
-        for child in node["children"].as_array().into_iter().flatten() {
-            if let Some(slot) = child
-                .as_u64()
-                .and_then(|child| parent.get_mut(child as usize))
-            {
-                *slot = Some(index);
-            }
+fn node_depths(document: &gltf::Document) -> Vec<usize> {
+    let count = document.nodes().len();
+    let mut parent = vec![None; count];
+    for node in document.nodes() {
+        for child in node.children() {
+            parent[child.index()] = Some(node.index());
         }
     }
-    (0..nodes.len())
+    (0..count)
         .map(|mut node| {
             let mut depth = 0;
             // Bounded by the node count, so a cycle in a broken file cannot hang.
-            while let Some(up) = parent[node].filter(|_| depth < nodes.len()) {
+            while let Some(up) = parent[node].filter(|_| depth < count) {
                 node = up;
                 depth += 1;
             }
@@ -906,37 +1008,39 @@ fn humanoid_and_expressions(
     (bones, expressions)
 }
 
-fn count_targets(primitive: &Value) -> usize {
-    count(&primitive["targets"])
-}
-
 /// External buffers and images of a .gltf must be next to it (data URIs are inside).
-fn check_files(path: &Path, document: &Value) -> Result<(), ModelFileError> {
+fn check_files(path: &Path, document: &gltf::Document) -> Result<(), ModelFileError> {
     let folder = path.parent().unwrap_or_else(|| Path::new("."));
-    for (list, what) in [("buffers", "the buffer"), ("images", "the image")] {
-        for item in document[list].as_array().into_iter().flatten() {
-            let Some(uri) = item["uri"].as_str() else {
-                continue;
-            };
-            if uri.starts_with("data:") {
-                continue;
-            }
-            let file = folder.join(percent_decode(uri));
-            if !file.is_file() {
-                return Err(ModelFileError::MissingFile {
-                    path: path.to_owned(),
-                    what,
-                    uri: uri.to_owned(),
-                    looked: file.display().to_string(),
-                });
-            }
+    let buffers = document
+        .buffers()
+        .filter_map(|buffer| match buffer.source() {
+            gltf::buffer::Source::Uri(uri) => Some(("the buffer", uri)),
+            gltf::buffer::Source::Bin => None,
+        });
+    let images = document.images().filter_map(|image| match image.source() {
+        gltf::image::Source::Uri { uri, .. } => Some(("the image", uri)),
+        gltf::image::Source::View { .. } => None,
+    });
+    for (what, uri) in buffers.chain(images) {
+        if uri.starts_with("data:") {
+            continue;
+        }
+        let file = folder.join(percent_decode(uri));
+        if !file.is_file() {
+            return Err(ModelFileError::MissingFile {
+                path: path.to_owned(),
+                what,
+                uri: uri.to_owned(),
+                looked: file.display().to_string(),
+            });
         }
     }
     Ok(())
 }
 
-/// `%20` and friends in a relative URI.
-fn percent_decode(uri: &str) -> String {
+/// `%20` and friends in a relative URI (the gltf crate decodes them only with its `import`
+/// feature, which reads images too).
+pub(crate) fn percent_decode(uri: &str) -> String {
     let bytes = uri.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut at = 0;
@@ -1561,6 +1665,227 @@ mod tests {
         assert_eq!(get("rightHand"), Some("RightHand"));
         // `handslot.l` is not a hand.
         assert!(map.iter().all(|(_, node)| node != "handslot.l"));
+    }
+
+    /// A GLB written by the gltf crate around `json` and `bin`.
+    fn glb(json: &str, bin: &[u8]) -> Vec<u8> {
+        gltf::binary::Glb {
+            header: gltf::binary::Header {
+                magic: *b"glTF",
+                version: 2,
+                length: 0,
+            },
+            json: json.as_bytes().into(),
+            bin: Some(bin.into()),
+        }
+        .to_vec()
+        .expect("a GLB writes to memory")
+    }
+
+    /// One triangle, skinned to two joints, with a one-second clip.
+    fn triangle() -> Vec<u8> {
+        let mut bin = Vec::new();
+        for value in [0.0f32, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0] {
+            bin.extend(value.to_le_bytes());
+        }
+        let json = r#"{
+            "asset": {"version": "2.0", "generator": "encore tests"},
+            "buffers": [{"byteLength": 44}],
+            "bufferViews": [{"buffer": 0, "byteLength": 36}, {"buffer": 0, "byteOffset": 36, "byteLength": 8}],
+            "accessors": [
+                {"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3", "min": [0, 0, 0], "max": [1, 1, 0]},
+                {"bufferView": 1, "componentType": 5126, "count": 2, "type": "SCALAR", "max": [1]}
+            ],
+            "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
+            "nodes": [{"name": "Hips", "children": [1], "mesh": 0, "skin": 0}, {"name": "Spine"}],
+            "skins": [{"joints": [0, 1]}],
+            "animations": [{"name": "Sway", "channels": [{"sampler": 0, "target": {"node": 1, "path": "scale"}}],
+                "samplers": [{"input": 1, "output": 1}]}],
+            "scenes": [{"nodes": [0]}]
+        }"#;
+        glb(json, &bin)
+    }
+
+    #[test]
+    fn a_glb_written_by_the_gltf_crate_reads_back() {
+        let inspection = inspect_bytes(Path::new("triangle.glb"), &triangle())
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(inspection.container, "GLB");
+        assert_eq!(inspection.generator, "encore tests");
+        assert_eq!((inspection.vertices, inspection.triangles), (3, 1));
+        assert_eq!((inspection.nodes, inspection.skins.clone()), (2, vec![2]));
+        assert_eq!(inspection.clips, vec![("Sway".to_owned(), 1.0)]);
+        assert_eq!(inspection.top_nodes, vec!["Hips".to_owned()]);
+        assert_eq!(inspection.map_source, MapSource::Names);
+        assert!(
+            inspection
+                .humanoid
+                .contains(&("hips".to_owned(), "Hips".to_owned()))
+        );
+    }
+
+    #[test]
+    fn required_extensions_are_refused_by_name_before_the_gltf_crate_sees_them() {
+        let draco = br#"{"asset": {"version": "2.0"}, "extensionsRequired": ["KHR_draco_mesh_compression"]}"#;
+        let error = inspect_bytes(Path::new("draco.gltf"), draco).unwrap_err();
+        assert_eq!(
+            error,
+            ModelFileError::Compressed {
+                path: "draco.gltf".into(),
+                extension: "KHR_draco_mesh_compression".into(),
+            }
+        );
+        // Still named when the rest of the document is more than the gltf crate can read.
+        let broken = br#"{"asset": {"version": "2.0"}, "extensionsRequired": ["KHR_draco_mesh_compression"], "nodes": {"a": 1}}"#;
+        assert!(matches!(
+            inspect_bytes(Path::new("draco.gltf"), broken),
+            Err(ModelFileError::Compressed { .. })
+        ));
+        let meshopt = glb(
+            r#"{"asset": {"version": "2.0"}, "extensionsRequired": ["EXT_meshopt_compression", "VRMC_vrm"]}"#,
+            &[],
+        );
+        let error = inspect_bytes(Path::new("meshopt.glb"), &meshopt).unwrap_err();
+        assert!(
+            matches!(&error, ModelFileError::Compressed { extension, .. } if extension == "EXT_meshopt_compression"),
+            "{error}"
+        );
+        let unknown = glb(
+            r#"{"asset": {"version": "2.0"}, "extensionsRequired": ["VRMC_vrm", "KHR_materials_variants", "FOO_bar"]}"#,
+            &[],
+        );
+        let error = inspect_bytes(Path::new("unknown.glb"), &unknown).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown.glb requires glTF extensions encore does not support: \
+             KHR_materials_variants, FOO_bar; export it without them"
+        );
+        // glTF 1.0 keeps its meshes in an object, which the gltf crate cannot read: the
+        // version is named instead.
+        let old = br#"{"asset": {"version": "1.0"}, "meshes": {"body": {"primitives": []}}}"#;
+        assert!(matches!(
+            inspect_bytes(Path::new("old.gltf"), old),
+            Err(ModelFileError::Version { version, .. }) if version == "1.0"
+        ));
+    }
+
+    #[test]
+    fn a_glb_cut_anywhere_says_how_long_it_should_be() {
+        let whole = triangle();
+        let declared = whole.len();
+        for (cut, expected) in [(0, None), (3, None), (8, Some(12))] {
+            let error = inspect_bytes(Path::new("cut.glb"), &whole[..cut]).unwrap_err();
+            match expected {
+                None => assert!(matches!(error, ModelFileError::NotGltf { .. }), "{error}"),
+                Some(expected) => assert_eq!(
+                    error,
+                    ModelFileError::Truncated {
+                        path: "cut.glb".into(),
+                        expected,
+                        actual: cut,
+                    }
+                ),
+            }
+        }
+        // Past the header, the header's length is the promise.
+        for cut in [12, 15, 20, 100, declared - 40, declared - 1] {
+            let error = inspect_bytes(Path::new("cut.glb"), &whole[..cut]).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "cut.glb is cut short: its header promises {declared} bytes but it has \
+                     {cut}; copy or download it again"
+                )
+            );
+        }
+        // A header that promises no more than there is, but no whole JSON chunk header.
+        let mut short = whole[..15].to_vec();
+        short[8..12].copy_from_slice(&15u32.to_le_bytes());
+        assert!(matches!(
+            inspect_bytes(Path::new("cut.glb"), &short),
+            Err(ModelFileError::Truncated {
+                expected: 20,
+                actual: 15,
+                ..
+            })
+        ));
+        // A header declaring less than itself is broken, not a panic in the gltf crate.
+        let mut lying = whole.clone();
+        lying[8..12].copy_from_slice(&4u32.to_le_bytes());
+        let error = inspect_bytes(Path::new("lying.glb"), &lying).unwrap_err();
+        assert!(matches!(error, ModelFileError::Invalid { .. }), "{error}");
+    }
+
+    #[test]
+    fn indices_past_their_lists_are_named_instead_of_panicking() {
+        let children = br#"{"asset": {"version": "2.0"}, "nodes": [{"children": [5]}]}"#;
+        let error = inspect_bytes(Path::new("children.gltf"), children).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "children.gltf is not valid glTF 2.0 (nodes[0].children[0]: index out of bounds); \
+             export it again from your tool"
+        );
+        // gltf-json's own validation would index this one unchecked.
+        let position = br#"{"asset": {"version": "2.0"}, "meshes": [{"primitives": [{"attributes": {"POSITION": 7}}]}]}"#;
+        let error = inspect_bytes(Path::new("position.gltf"), position).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("meshes[0].primitives[0].attributes.POSITION: index out of bounds"),
+            "{error}"
+        );
+    }
+
+    /// Mutates model files (digits in their JSON above all, which move indices and counts),
+    /// cuts them and overwrites bytes: both readers on the gltf crate, inspection and the VRM
+    /// animation reader, must answer each with a result or an error, never a panic. A
+    /// deterministic fuzz: the same mutations every run.
+    #[test]
+    fn fuzzed_model_files_never_panic() {
+        use rand::{Rng, SeedableRng, rngs::StdRng};
+        let Some(data) = testdata::folder() else {
+            return;
+        };
+        let mut seeds = vec![(PathBuf::from("triangle.glb"), triangle())];
+        for name in [
+            "gltf/SimpleSkin.gltf",
+            "vrm/VRMC_vrm_expressions_isBinary_Overrides.vrm",
+            "vrm/test.vrma",
+        ] {
+            let path = data.join(name);
+            let bytes = std::fs::read(&path).unwrap_or_else(|error| panic!("{name}: {error}"));
+            seeds.push((path, bytes));
+        }
+        let mut rng = StdRng::seed_from_u64(5);
+        for (path, seed) in &seeds {
+            let digits: Vec<usize> = (0..seed.len())
+                .filter(|&at| seed[at].is_ascii_digit())
+                .collect();
+            for round in 0..400 {
+                let mut bytes = seed.clone();
+                match round % 4 {
+                    0 => bytes.truncate(rng.random_range(0..bytes.len())),
+                    1 => {
+                        for _ in 0..3 {
+                            let at = digits[rng.random_range(0..digits.len())];
+                            bytes[at] = b'0' + rng.random_range(0..10u8);
+                        }
+                    }
+                    2 => {
+                        let at = digits[rng.random_range(0..digits.len())];
+                        bytes.splice(at..at, *b"99999");
+                    }
+                    _ => {
+                        for _ in 0..8 {
+                            let at = rng.random_range(0..bytes.len());
+                            bytes[at] = rng.random();
+                        }
+                    }
+                }
+                let _ = inspect_bytes(path, &bytes);
+                let _ = crate::motion::vrma::parse(path, &bytes);
+            }
+        }
     }
 
     #[test]

@@ -269,16 +269,17 @@ fn rgb(colour: [f32; 4]) -> [f32; 3] {
 }
 
 /// Reads the looks of a glTF document (empty for a file without VRM).
-pub fn read(document: &Value) -> Looks {
-    let materials_json: &[Value] = document["materials"].as_array().map_or(&[], Vec::as_slice);
-    let material_names: Vec<String> = materials_json
-        .iter()
-        .map(|material| material["name"].as_str().unwrap_or_default().to_owned())
+pub fn read(document: &gltf::Document) -> Looks {
+    let material_names: Vec<String> = document
+        .materials()
+        .map(|material| material.name().unwrap_or_default().to_owned())
         .collect();
-    let extensions = &document["extensions"];
-    let mut materials: Vec<Option<ToonSpec>> = materials_json.iter().map(toon_1).collect();
+    let mut materials: Vec<Option<ToonSpec>> = document
+        .materials()
+        .map(|material| material.extension_value("VRMC_materials_mtoon").map(toon_1))
+        .collect();
     let mut looks = Looks::default();
-    if let Some(vrm) = extensions.get("VRMC_vrm") {
+    if let Some(vrm) = document.extension_value("VRMC_vrm") {
         for group in ["preset", "custom"] {
             for (name, expression) in vrm["expressions"][group].as_object().into_iter().flatten() {
                 looks.rules.push(ExpressionRule {
@@ -288,7 +289,7 @@ pub fn read(document: &Value) -> Looks {
                     mouth: Override::parse(&expression["overrideMouth"]),
                     look: Override::parse(&expression["overrideLookAt"]),
                 });
-                binds_1(name, expression, materials_json.len(), &mut looks.binds);
+                binds_1(name, expression, material_names.len(), &mut looks.binds);
             }
         }
         let look = &vrm["lookAt"];
@@ -305,7 +306,7 @@ pub fn read(document: &Value) -> Looks {
                 up: range("rangeMapVerticalUp"),
             });
         }
-    } else if let Some(vrm) = extensions.get("VRM") {
+    } else if let Some(vrm) = document.extension_value("VRM") {
         for properties in vrm["materialProperties"].as_array().into_iter().flatten() {
             if properties["shader"].as_str() != Some("VRM/MToon") {
                 continue;
@@ -359,11 +360,10 @@ pub fn read(document: &Value) -> Looks {
 }
 
 /// VRM 1.0: a material's `VRMC_materials_mtoon`.
-fn toon_1(material: &Value) -> Option<ToonSpec> {
-    let mtoon = material["extensions"].get("VRMC_materials_mtoon")?;
+fn toon_1(mtoon: &Value) -> ToonSpec {
     let mode = mtoon["outlineWidthMode"].as_str().unwrap_or("none");
     let width = float(&mtoon["outlineWidthFactor"], 0.0);
-    Some(ToonSpec {
+    ToonSpec {
         shade: rgb(floats(&mtoon["shadeColorFactor"], [0.0, 0.0, 0.0, 1.0])),
         shade_textured: mtoon.get("shadeMultiplyTexture").is_some(),
         shift: float(&mtoon["shadingShiftFactor"], 0.0),
@@ -386,7 +386,7 @@ fn toon_1(material: &Value) -> Option<ToonSpec> {
             float(&mtoon["uvAnimationScrollYSpeedFactor"], 0.0),
         ],
         rotation: float(&mtoon["uvAnimationRotationSpeedFactor"], 0.0),
-    })
+    }
 }
 
 /// VRM 0.x: an MToon entry of `materialProperties`, migrated to 1.0's terms as UniVRM's
@@ -626,12 +626,13 @@ impl MaterialValues {
 mod tests {
     use super::*;
 
-    fn document(path: &str) -> Option<Value> {
+    fn document(path: &str) -> Option<gltf::Document> {
         let path = crate::testdata::file(&format!("vrm/{path}"))?;
         let bytes =
             std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-        let length = u32::from_le_bytes(bytes[12..16].try_into().ok()?) as usize;
-        serde_json::from_slice(&bytes[20..20 + length]).ok()
+        let gltf = crate::avatar::inspect::parse(&bytes)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        Some(gltf.document)
     }
 
     #[test]

@@ -169,6 +169,51 @@ impl Skeleton {
     }
 }
 
+/// A full-body pose: a rotation per bone, and where the hips are moved and turned to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pose {
+    /// Rotation of each bone in its parent's frame.
+    pub rotations: [Quat; BONE_COUNT],
+    /// Hips offset from their rest place, in units of the idol's height.
+    pub hips: Vec3,
+    /// Turn of the whole body about the vertical axis.
+    pub turn: Quat,
+}
+
+impl Default for Pose {
+    fn default() -> Self {
+        Self {
+            rotations: [Quat::IDENTITY; BONE_COUNT],
+            hips: Vec3::ZERO,
+            turn: Quat::IDENTITY,
+        }
+    }
+}
+
+impl Pose {
+    /// The pose `t` of the way from `self` to `other` (shortest rotations).
+    pub fn lerp(&self, other: &Pose, t: f32) -> Pose {
+        let mut rotations = self.rotations;
+        for (rotation, target) in rotations.iter_mut().zip(other.rotations) {
+            *rotation = rotation.slerp(target, t);
+        }
+        Pose {
+            rotations,
+            hips: self.hips.lerp(other.hips, t),
+            turn: self.turn.slerp(other.turn, t),
+        }
+    }
+
+    /// The largest angle, in radians, any bone (or the body turn) differs by from `other`.
+    pub fn max_angle_to(&self, other: &Pose) -> f32 {
+        self.rotations
+            .iter()
+            .zip(other.rotations)
+            .map(|(a, b)| a.angle_between(b))
+            .fold(self.turn.angle_between(other.turn), f32::max)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 
 use glam::{Mat3, Mat4, Quat, Vec2, Vec3, Vec3Swizzles};
 
+pub use crate::choreography::Body;
 use crate::{
     motion::Motion,
     setlist::{
@@ -13,21 +14,6 @@ use crate::{
         raw::{CameraKey, Shot, Side},
     },
 };
-
-/// Where an idol's body is this instant, in world space.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Body {
-    /// The head joint.
-    pub head: Vec3,
-    /// The hips joint.
-    pub hips: Vec3,
-    /// The lower of the two toes.
-    pub feet: Vec3,
-    /// Which way she faces (horizontal, unit).
-    pub facing: Vec3,
-    /// Her height in metres.
-    pub height: f32,
-}
 
 /// A camera: where it is, what it looks at, and its vertical field of view (radians).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -5,12 +5,9 @@
 
 use glam::{Mat3, Quat, Vec3, Vec3Swizzles};
 
-use crate::{
-    avatar::{
-        retarget::{ModelRest, retarget},
-        skeleton::{BONE_COUNT, Bone, Skeleton},
-    },
-    choreography::moves::Pose,
+use crate::avatar::{
+    retarget::{ModelRest, retarget},
+    skeleton::{BONE_COUNT, Bone, Pose, Skeleton},
 };
 
 /// One joint of a motion's skeleton, in encore's axes (facing +Z, left +X, Y up).

@@ -292,6 +292,80 @@ fn hostile_motion_files_are_errors_with_the_file_and_the_place() {
     assert!(error.contains("no VRMC_vrm_animation"), "{error}");
 }
 
+/// A VRM animation of one hips rotation over a second, whose output accessor is `output` over
+/// a buffer view with `stride` extra (JSON, appended to the view).
+fn vrma_with_rotations(output: &str, stride: &str) -> Vec<u8> {
+    let mut bin = Vec::new();
+    for value in [0.0f32, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0] {
+        bin.extend(value.to_le_bytes());
+    }
+    let json = format!(
+        r#"{{"asset": {{"version": "2.0"}},
+            "extensions": {{"VRMC_vrm_animation": {{"humanoid": {{"humanBones": {{"hips": {{"node": 0}}}}}}}}}},
+            "nodes": [{{"name": "hips"}}],
+            "buffers": [{{"byteLength": 40}}],
+            "bufferViews": [{{"buffer": 0, "byteLength": 8}}, {{"buffer": 0, "byteOffset": 8, "byteLength": 32{stride}}}],
+            "accessors": [{{"bufferView": 0, "componentType": 5126, "count": 2, "type": "SCALAR", "max": [1]}}, {output}],
+            "animations": [{{"channels": [{{"sampler": 0, "target": {{"node": 0, "path": "rotation"}}}}],
+                "samplers": [{{"input": 0, "output": 1}}]}}]}}"#
+    );
+    gltf::binary::Glb {
+        header: gltf::binary::Header {
+            magic: *b"glTF",
+            version: 2,
+            length: 0,
+        },
+        json: json.as_bytes().into(),
+        bin: Some(bin.into()),
+    }
+    .to_vec()
+    .expect("a GLB writes to memory")
+}
+
+#[test]
+fn vrma_accessors_the_gltf_crate_cannot_read_are_named() {
+    let rotations = r#"{"bufferView": 1, "componentType": 5126, "count": 2, "type": "VEC4"}"#;
+    let motion = Motion::from_bytes(Path::new("turn.vrma"), &vrma_with_rotations(rotations, ""))
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert!((motion.duration - 1.0).abs() < 1e-6);
+    let error = |output: &str, stride: &str| {
+        Motion::from_bytes(Path::new("turn.vrma"), &vrma_with_rotations(output, stride))
+            .unwrap_err()
+            .to_string()
+    };
+    for (output, stride, expected) in [
+        (
+            r#"{"bufferView": 1, "componentType": 5125, "count": 2, "type": "VEC4"}"#,
+            "",
+            "accessor 1 holds Vec4 U32 values, but rotations are VEC4 floats or 8- or 16-bit \
+             normalized integers",
+        ),
+        (
+            r#"{"bufferView": 1, "componentType": 5126, "count": 0, "type": "VEC4"}"#,
+            "",
+            "accessor 1 holds no values",
+        ),
+        (
+            rotations,
+            r#", "byteStride": 8"#,
+            "accessor 1 steps 8 bytes between its 16-byte values",
+        ),
+        (
+            r#"{"bufferView": 1, "componentType": 5126, "count": 9, "type": "VEC4"}"#,
+            "",
+            "accessor 1 reads 144 bytes from byte 8, past the binary's 40 bytes",
+        ),
+        (
+            r#"{"bufferView": 1, "componentType": 5126, "count": 18446744073709551615, "type": "VEC4"}"#,
+            "",
+            "accessor 1 reaches further than any file can",
+        ),
+    ] {
+        let error = error(output, stride);
+        assert!(error.contains(expected), "{error}");
+    }
+}
+
 /// Mutates valid files of every format byte by byte and cuts them everywhere: the readers
 /// must answer each with a motion or an error, never a panic. A deterministic fuzz: the same
 /// mutations every run.

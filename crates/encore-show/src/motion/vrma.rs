@@ -2,13 +2,16 @@
 //! tracks on a humanoid skeleton's nodes, expression weights as the X translation of one node
 //! per expression, and a look-at node whose rotation is where the eyes look.
 
-use std::path::Path;
+use std::{borrow::Cow, io, path::Path};
 
 use glam::{Mat4, Quat, Vec3, Vec3Swizzles};
-use serde_json::Value;
+use gltf::{
+    accessor::{DataType, Dimensions},
+    animation::{Property, util::ReadOutputs},
+};
 
 use super::rig::{Joint, Rig};
-use crate::avatar::{expression::Expression, skeleton::Bone};
+use crate::avatar::{expression::Expression, inspect, skeleton::Bone};
 
 /// How a track moves between keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,122 +97,154 @@ fn expression(name: &str) -> Option<Expression> {
     }
 }
 
-/// The JSON and binary chunk of a GLB (or a .gltf's JSON and its first buffer file).
-fn chunks<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Value, std::borrow::Cow<'a, [u8]>), String> {
-    let word = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .map(|word| u32::from_le_bytes([word[0], word[1], word[2], word[3]]) as usize)
-    };
-    if bytes.starts_with(b"glTF") {
-        let json_length = word(12).ok_or("the GLB header is cut short")?;
-        let json_end = 20usize.saturating_add(json_length);
-        let json = bytes.get(20..json_end).ok_or_else(|| {
-            format!("the GLB's JSON chunk runs past the end ({json_length} bytes)")
-        })?;
-        let document: Value = serde_json::from_slice(json)
-            .map_err(|error| format!("the glTF JSON is broken: {error}"))?;
-        let binary = match word(json_end) {
-            Some(length) => bytes
-                .get(json_end + 8..(json_end + 8).saturating_add(length))
-                .ok_or_else(|| {
-                    format!("the GLB's binary chunk runs past the end ({length} bytes)")
-                })?,
-            None => &[],
-        };
-        return Ok((document, std::borrow::Cow::Borrowed(binary)));
+/// What a file that is glTF but no VRM animation is told.
+const NOT_AN_ANIMATION: &str =
+    "it is glTF but has no VRMC_vrm_animation extension, so it is not a VRM animation";
+
+/// What is wrong with a container the gltf crate could not read.
+fn container_problem(bytes: &[u8], error: gltf::Error) -> String {
+    use gltf::binary::{ChunkType, Error as Glb};
+    match error {
+        gltf::Error::Deserialize(error) => {
+            // A glTF that is no animation at all says so before any of its JSON's faults.
+            if inspect::outline(bytes)
+                .is_some_and(|json| json["extensions"]["VRMC_vrm_animation"].is_null())
+            {
+                NOT_AN_ANIMATION.to_owned()
+            } else {
+                format!("the glTF JSON is broken: {error}")
+            }
+        }
+        gltf::Error::Binary(Glb::Io(error)) if error.kind() == io::ErrorKind::UnexpectedEof => {
+            "the GLB header is cut short".to_owned()
+        }
+        gltf::Error::Binary(Glb::Length {
+            length,
+            length_read,
+        }) => format!(
+            "the GLB is cut short: its header promises {} bytes but it has {}",
+            length as usize + 12,
+            length_read + 12
+        ),
+        gltf::Error::Binary(Glb::ChunkLength { ty, length, .. }) => format!(
+            "the GLB's {} chunk runs past the end ({length} bytes)",
+            match ty {
+                ChunkType::Json => "JSON",
+                ChunkType::Bin => "binary",
+            }
+        ),
+        gltf::Error::Binary(Glb::Version(version)) => {
+            format!("it is GLB version {version}; VRM animations are GLB version 2")
+        }
+        gltf::Error::Binary(Glb::ChunkType(_) | Glb::UnknownChunkType(_)) => {
+            "its GLB chunks are not a JSON chunk and then a binary one".to_owned()
+        }
+        other => other.to_string(),
     }
-    let document: Value = serde_json::from_slice(bytes)
-        .map_err(|error| format!("the glTF JSON is broken: {error}"))?;
-    let binary = match document["buffers"][0]["uri"].as_str() {
-        Some(uri) if !uri.starts_with("data:") && !uri.contains("..") => {
-            let file = path.parent().unwrap_or(Path::new(".")).join(uri);
-            std::fs::read(&file).map_err(|error| {
-                format!("its buffer `{uri}` cannot be read ({error}); keep it next to the file")
-            })?
-        }
-        Some(_) => {
-            return Err(
-                "its buffer is embedded as a data URI; export it as .vrma (GLB)".to_owned(),
-            );
-        }
-        None => Vec::new(),
-    };
-    Ok((document, std::borrow::Cow::Owned(binary)))
 }
 
-/// Reads accessor `index` as floats (normalised integers are scaled to 0..1 or -1..1).
-fn accessor(document: &Value, binary: &[u8], index: usize) -> Result<(Vec<f32>, usize), String> {
-    let accessor = &document["accessors"][index];
-    let width = match accessor["type"].as_str() {
-        Some("SCALAR") => 1,
-        Some("VEC3") => 3,
-        Some("VEC4") => 4,
-        other => {
-            return Err(format!(
-                "accessor {index} has type {other:?}; animations use SCALAR, VEC3 or VEC4"
-            ));
-        }
-    };
-    let count = accessor["count"].as_u64().unwrap_or(0) as usize;
-    let (size, read): (usize, fn(&[u8]) -> f32) = match accessor["componentType"].as_u64() {
-        Some(5126) => (4, |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        Some(5120) => (1, |b| (f32::from(b[0] as i8) / 127.0).max(-1.0)),
-        Some(5121) => (1, |b| f32::from(b[0]) / 255.0),
-        Some(5122) => (2, |b| {
-            (f32::from(i16::from_le_bytes([b[0], b[1]])) / 32767.0).max(-1.0)
-        }),
-        Some(5123) => (2, |b| f32::from(u16::from_le_bytes([b[0], b[1]])) / 65535.0),
-        other => return Err(format!("accessor {index} has component type {other:?}")),
-    };
-    let view =
-        &document["bufferViews"][accessor["bufferView"].as_u64().unwrap_or(u64::MAX) as usize];
-    if view.is_null() {
+/// The bytes of each buffer: the GLB's binary chunk, or a file next to a .gltf.
+fn buffers<'a>(path: &Path, gltf: &'a gltf::Gltf) -> Result<Vec<Cow<'a, [u8]>>, String> {
+    gltf.buffers()
+        .map(|buffer| match buffer.source() {
+            gltf::buffer::Source::Bin => Ok(Cow::Borrowed(gltf.blob.as_deref().unwrap_or(&[]))),
+            gltf::buffer::Source::Uri(uri) if uri.starts_with("data:") => {
+                Err("its buffer is embedded as a data URI; export it as .vrma (GLB)".to_owned())
+            }
+            gltf::buffer::Source::Uri(uri) => {
+                let name = inspect::percent_decode(uri);
+                if name.contains("..") {
+                    return Err(format!(
+                        "its buffer `{uri}` is outside its folder; keep it next to the file"
+                    ));
+                }
+                let file = path.parent().unwrap_or(Path::new(".")).join(name);
+                std::fs::read(&file).map(Cow::Owned).map_err(|error| {
+                    format!("its buffer `{uri}` cannot be read ({error}); keep it next to the file")
+                })
+            }
+        })
+        .collect()
+}
+
+/// What an accessor must hold to be read as one part of a channel: its shape, its component
+/// types, and how to say so.
+type Expected = (Dimensions, &'static [DataType], &'static str);
+
+/// Checks that the gltf crate can read `accessor` as `expected` without tripping its own
+/// assertions (component types and shape, a stride no shorter than an element, offsets that fit
+/// in memory), and returns where its data starts and how many bytes it spans, for the message
+/// when the crate finds them past the end of the buffer.
+fn readable(accessor: &gltf::Accessor, expected: Expected) -> Result<(usize, usize), String> {
+    let index = accessor.index();
+    let (dimensions, types, said) = expected;
+    if !types.contains(&accessor.data_type()) || accessor.dimensions() != dimensions {
+        return Err(format!(
+            "accessor {index} holds {:?} {:?} values, but {said}",
+            accessor.dimensions(),
+            accessor.data_type(),
+        ));
+    }
+    if accessor.sparse().is_some() {
+        return Err(format!(
+            "accessor {index} is sparse, which encore does not read"
+        ));
+    }
+    let Some(view) = accessor.view() else {
         return Err(format!(
             "accessor {index} has no buffer view (sparse data is not read)"
         ));
-    }
-    let start = view["byteOffset"].as_u64().unwrap_or(0) as usize
-        + accessor["byteOffset"].as_u64().unwrap_or(0) as usize;
-    let stride = view["byteStride"]
-        .as_u64()
-        .map_or(width * size, |stride| stride as usize);
-    let needed = count.checked_sub(1).map_or(0, |last| {
-        last.saturating_mul(stride).saturating_add(width * size)
-    });
-    if start.saturating_add(needed) > binary.len() {
+    };
+    let size = accessor.size();
+    let stride = view.stride().unwrap_or(size);
+    if stride < size {
         return Err(format!(
-            "accessor {index} reads {needed} bytes from byte {start}, past the binary's {} bytes",
-            binary.len()
+            "accessor {index} steps {stride} bytes between its {size}-byte values"
         ));
     }
-    let mut values = Vec::with_capacity(count * width);
-    for element in 0..count {
-        for component in 0..width {
-            let at = start + element * stride + component * size;
-            let value = read(&binary[at..at + size]);
-            if !value.is_finite() {
-                return Err(format!(
-                    "accessor {index} holds {value} at element {element}"
-                ));
-            }
-            values.push(value);
+    let Some(last) = accessor.count().checked_sub(1) else {
+        return Err(format!("accessor {index} holds no values"));
+    };
+    let needed = last
+        .checked_mul(stride)
+        .and_then(|bytes| bytes.checked_add(size));
+    let start = view.offset().checked_add(accessor.offset());
+    match (start, needed, view.offset().checked_add(view.length())) {
+        (Some(start), Some(needed), Some(_)) if start.checked_add(needed).is_some() => {
+            Ok((start, needed))
         }
+        _ => Err(format!(
+            "accessor {index} reaches further than any file can ({} values)",
+            accessor.count()
+        )),
     }
-    Ok((values, width))
+}
+
+/// The first value that is not a finite number, as an error naming the accessor and element.
+fn finite(accessor: &gltf::Accessor, values: &[f32], width: usize) -> Result<(), String> {
+    match values.iter().position(|value| !value.is_finite()) {
+        Some(at) => Err(format!(
+            "accessor {} holds {} at element {}",
+            accessor.index(),
+            values[at],
+            at / width
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Parses a VRMA file's bytes.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Vrma, String> {
-    let (document, binary) = chunks(path, bytes)?;
-    let extension = &document["extensions"]["VRMC_vrm_animation"];
-    if extension.is_null() {
-        return Err(
-            "it is glTF but has no VRMC_vrm_animation extension, so it is not a VRM animation"
-                .to_owned(),
-        );
+    let gltf = inspect::parse(bytes).map_err(|error| container_problem(bytes, error))?;
+    let document = &gltf.document;
+    let extension = document
+        .extension_value("VRMC_vrm_animation")
+        .ok_or_else(|| NOT_AN_ANIMATION.to_owned())?;
+    if let Some(problems) = inspect::structure_problems(document) {
+        return Err(format!("it breaks glTF's rules: {problems}"));
     }
-    let nodes = document["nodes"].as_array().cloned().unwrap_or_default();
+    let buffers = buffers(path, &gltf)?;
+    let nodes: Vec<gltf::Node> = document.nodes().collect();
     if nodes.len() > 4096 {
         return Err(format!(
             "it has {} nodes; a VRM animation has a few dozen",
@@ -218,14 +253,11 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Vrma, String> {
     }
     // Parents, then an order with parents first.
     let mut parent = vec![None; nodes.len()];
-    for (index, node) in nodes.iter().enumerate() {
-        for child in node["children"].as_array().into_iter().flatten() {
-            if let Some(child) = child.as_u64().map(|child| child as usize)
-                && child < nodes.len()
-                && child != index
-                && parent[child].is_none()
-            {
-                parent[child] = Some(index);
+    for node in &nodes {
+        for child in node.children() {
+            let child = child.index();
+            if child != node.index() && parent[child].is_none() {
+                parent[child] = Some(node.index());
             }
         }
     }
@@ -272,43 +304,23 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Vrma, String> {
         joints: order
             .iter()
             .map(|&node| {
-                let value = &nodes[node];
-                let numbers = |key: &str| -> Vec<f32> {
-                    value[key]
-                        .as_array()
-                        .map(|items| {
-                            items
-                                .iter()
-                                .map(|item| item.as_f64().unwrap_or(0.0) as f32)
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                };
-                let (offset, rest) = match numbers("matrix").as_slice() {
-                    matrix @ [_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _] => {
+                let (offset, rest) = match nodes[node].transform() {
+                    gltf::scene::Transform::Matrix { matrix } => {
                         let (_, rotation, translation) =
-                            Mat4::from_cols_slice(matrix).to_scale_rotation_translation();
+                            Mat4::from_cols_array_2d(&matrix).to_scale_rotation_translation();
                         (translation, rotation)
                     }
-                    _ => {
-                        let t = numbers("translation");
-                        let r = numbers("rotation");
-                        (
-                            if t.len() == 3 {
-                                Vec3::new(t[0], t[1], t[2])
-                            } else {
-                                Vec3::ZERO
-                            },
-                            if r.len() == 4 {
-                                super::unit_or_identity(Quat::from_xyzw(r[0], r[1], r[2], r[3]))
-                            } else {
-                                Quat::IDENTITY
-                            },
-                        )
-                    }
+                    gltf::scene::Transform::Decomposed {
+                        translation,
+                        rotation,
+                        ..
+                    } => (
+                        Vec3::from(translation),
+                        super::unit_or_identity(Quat::from_array(rotation)),
+                    ),
                 };
                 Joint {
-                    name: value["name"].as_str().unwrap_or("").to_owned(),
+                    name: nodes[node].name().unwrap_or("").to_owned(),
                     parent: parent[node].map(|parent| joint_of_node[parent]),
                     offset,
                     rest,
@@ -318,11 +330,6 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Vrma, String> {
             .collect(),
     };
 
-    let animation = &document["animations"][0];
-    let samplers = animation["samplers"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
     let mut rotations = vec![None; nodes.len()];
     let mut translations = vec![None; nodes.len()];
     let expression_nodes: Vec<(String, usize)> = ["preset", "custom"]
@@ -341,34 +348,70 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Vrma, String> {
     let mut expressions = Vec::new();
     let mut look_at = None;
     let (mut duration, mut fps) = (0.0f32, 0.0f32);
-    for (index, channel) in animation["channels"]
-        .as_array()
+    let channels = document
+        .animations()
+        .next()
         .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let (Some(node), Some(property)) = (
-            channel["target"]["node"].as_u64().map(|node| node as usize),
-            channel["target"]["path"].as_str(),
-        ) else {
-            continue;
+        .flat_map(|animation| animation.channels());
+    for (index, channel) in channels.enumerate() {
+        let node = channel.target().node().index();
+        let property = channel.target().property();
+        let sampler = channel.sampler();
+        let (input, output) = (sampler.input(), sampler.output());
+        // Scale and morph weight channels are no part of a VRM animation; encore moves neither.
+        let expected: Expected = match property {
+            Property::Translation => (
+                Dimensions::Vec3,
+                &[DataType::F32],
+                "translations are VEC3 floats",
+            ),
+            Property::Rotation => (
+                Dimensions::Vec4,
+                &[
+                    DataType::F32,
+                    DataType::I8,
+                    DataType::U8,
+                    DataType::I16,
+                    DataType::U16,
+                ],
+                "rotations are VEC4 floats or 8- or 16-bit normalized integers",
+            ),
+            Property::Scale | Property::MorphTargetWeights => continue,
         };
-        let sampler = channel["sampler"]
-            .as_u64()
-            .and_then(|sampler| samplers.get(sampler as usize))
-            .ok_or_else(|| format!("animation channel {index} names no sampler"))?;
-        let input = sampler["input"]
-            .as_u64()
-            .ok_or_else(|| format!("sampler of channel {index} has no input"))?;
-        let output = sampler["output"]
-            .as_u64()
-            .ok_or_else(|| format!("sampler of channel {index} has no output"))?;
-        let (times, _) = accessor(&document, &binary, input as usize)?;
-        let (values, width) = accessor(&document, &binary, output as usize)?;
-        let interpolation = match sampler["interpolation"].as_str() {
-            Some("STEP") => Interpolation::Step,
-            Some("CUBICSPLINE") => Interpolation::Cubic,
-            _ => Interpolation::Linear,
+        let times_expected: Expected = (
+            Dimensions::Scalar,
+            &[DataType::F32],
+            "key times are SCALAR floats",
+        );
+        let (input_start, input_bytes) = readable(&input, times_expected)?;
+        let (output_start, output_bytes) = readable(&output, expected)?;
+        let reader = channel.reader(|buffer| buffers.get(buffer.index()).map(|data| &**data));
+        let past_the_end = |accessor: &gltf::Accessor, start: usize, bytes: usize| {
+            let length = accessor
+                .view()
+                .and_then(|view| buffers.get(view.buffer().index()))
+                .map_or(0, |data| data.len());
+            format!(
+                "accessor {} reads {bytes} bytes from byte {start}, past the binary's {length} \
+                 bytes",
+                accessor.index()
+            )
+        };
+        let times: Vec<f32> = reader
+            .read_inputs()
+            .ok_or_else(|| past_the_end(&input, input_start, input_bytes))?
+            .collect();
+        let (values, width): (Vec<f32>, usize) = match reader.read_outputs() {
+            Some(ReadOutputs::Translations(values)) => (values.flatten().collect(), 3),
+            Some(ReadOutputs::Rotations(values)) => (values.into_f32().flatten().collect(), 4),
+            _ => return Err(past_the_end(&output, output_start, output_bytes)),
+        };
+        finite(&input, &times, 1)?;
+        finite(&output, &values, width)?;
+        let interpolation = match sampler.interpolation() {
+            gltf::animation::Interpolation::Step => Interpolation::Step,
+            gltf::animation::Interpolation::CubicSpline => Interpolation::Cubic,
+            gltf::animation::Interpolation::Linear => Interpolation::Linear,
         };
         let per_key = if interpolation == Interpolation::Cubic {
             3
@@ -400,28 +443,21 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Vrma, String> {
             width,
             interpolation,
         };
-        if node >= nodes.len() {
-            return Err(format!(
-                "animation channel {index} targets node {node}, which is not there"
-            ));
-        }
         if let Some((name, _)) = expression_nodes
             .iter()
             .find(|(_, expression)| *expression == node)
         {
-            if property == "translation" {
+            if property == Property::Translation {
                 expressions.push((name.clone(), expression(name), track));
             }
         } else if Some(node) == look_node {
-            if property == "rotation" {
+            if property == Property::Rotation {
                 look_at = Some(track);
             }
+        } else if property == Property::Rotation {
+            rotations[joint_of_node[node]] = Some(track);
         } else {
-            match (property, width) {
-                ("rotation", 4) => rotations[joint_of_node[node]] = Some(track),
-                ("translation", 3) => translations[joint_of_node[node]] = Some(track),
-                _ => {}
-            }
+            translations[joint_of_node[node]] = Some(track);
         }
     }
     Ok(Vrma {

@@ -2,43 +2,14 @@
 //! the checker, and their samples at the mix's rate, 48 kHz stereo, for the concert's mix.
 //! Ogg Vorbis, WAV, FLAC and MP3 are read.
 
-use std::{fs::File, path::Path};
+use std::path::Path;
 
-use rodio::{Decoder, Source};
+use rodio::Source;
+
+pub use crate::audio::audio_seconds;
+use crate::audio::open;
 
 use super::synth::{SAMPLE_RATE, Stereo};
-
-/// The formats encore decodes, for messages.
-const FORMATS: &str = "ogg (Vorbis), wav, flac or mp3";
-
-fn open(path: &Path) -> Result<Decoder<std::io::BufReader<File>>, String> {
-    let file =
-        File::open(path).map_err(|error| format!("cannot open {}: {error}", path.display()))?;
-    Decoder::try_from(file).map_err(|error| {
-        format!(
-            "{} is not a sound file encore can read ({error}); save it as {FORMATS}",
-            path.display()
-        )
-    })
-}
-
-/// The length of a sound file in seconds: from its header when it has one, else by decoding it.
-pub fn audio_seconds(path: &Path) -> Result<f64, String> {
-    let decoder = open(path)?;
-    if let Some(length) = decoder.total_duration() {
-        return Ok(length.as_secs_f64());
-    }
-    let channels = f64::from(decoder.channels().get());
-    let rate = f64::from(decoder.sample_rate().get());
-    let samples = decoder.count();
-    if samples == 0 {
-        return Err(format!(
-            "{} has no sound in it; check that it is not cut short",
-            path.display()
-        ));
-    }
-    Ok(samples as f64 / channels / rate)
-}
 
 /// The whole file as 48 kHz stereo: mono is doubled, extra channels are dropped, other
 /// rates are resampled (linearly).

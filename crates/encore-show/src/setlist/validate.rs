@@ -703,7 +703,7 @@ impl Checker {
                 }
                 seconds.max(0.0)
             }
-            (None, Some(audio)) => match crate::music::decode::audio_seconds(&audio.path) {
+            (None, Some(audio)) => match crate::audio::audio_seconds(&audio.path) {
                 Ok(seconds) => (seconds - audio.offset).max(0.0),
                 Err(problem) => {
                     self.error(
