@@ -363,7 +363,8 @@ pub fn load_show(
 ) -> anyhow::Result<(setlist::Setlist, Option<setlist::SetlistFile>)> {
     let (setlist, file) = match path {
         Some(path) => {
-            let (setlist, report) = setlist::check_file(path);
+            let mut files = setlist::FileCache::default();
+            let (setlist, report) = setlist::check_file_with(path, &mut files);
             let Some(setlist) = setlist else {
                 // The report is the message; the error below only says what to do next.
                 eprintln!("{report}");
@@ -372,7 +373,7 @@ pub fn load_show(
             if !report.diagnostics.is_empty() {
                 eprintln!("{report}");
             }
-            let file = setlist::SetlistFile::new(path.to_owned(), report.source);
+            let file = setlist::SetlistFile::with_files(path.to_owned(), report.source, files);
             (setlist, Some(file))
         }
         None => (setlist::Setlist::built_in(), None),

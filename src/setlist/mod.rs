@@ -12,9 +12,15 @@
 
 pub use encore_show::setlist::*;
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+};
 
-use bevy::prelude::*;
+use bevy::{
+    prelude::*,
+    tasks::{AsyncComputeTaskPool, Task, futures::check_ready},
+};
 
 use crate::{
     AppSystems,
@@ -50,7 +56,7 @@ pub(crate) fn plugin(app: &mut App) {
 pub struct ShowSetlist(pub Setlist);
 
 /// The file the setlist was read from, watched for changes while the show plays.
-#[derive(Resource, Debug, Clone)]
+#[derive(Resource, Debug)]
 pub struct SetlistFile {
     /// Path as the user gave it.
     pub path: PathBuf,
@@ -63,6 +69,11 @@ pub struct SetlistFile {
     motions: Vec<(PathBuf, Option<(std::time::SystemTime, u64)>)>,
     /// Whether `motions` has been filled from the playing setlist.
     watching: bool,
+    /// What the setlist's files hold, kept between checks so a save re-reads only the files
+    /// that changed.
+    files: Arc<Mutex<FileCache>>,
+    /// The check of the last save, running off the main thread.
+    checking: Option<Task<(Option<Setlist>, Report)>>,
 }
 
 /// A file's modified time and length, `None` when it cannot be read.
@@ -79,13 +90,37 @@ const POLL_SECONDS: f32 = 0.25;
 impl SetlistFile {
     /// Watches `path`, whose current text is `text`.
     pub fn new(path: PathBuf, text: String) -> Self {
+        Self::with_files(path, text, FileCache::default())
+    }
+
+    /// Watches `path`, whose current text is `text`, with what its first check read.
+    pub fn with_files(path: PathBuf, text: String, files: FileCache) -> Self {
         Self {
             path,
             last_text: text,
             poll: Timer::from_seconds(POLL_SECONDS, TimerMode::Repeating),
             motions: Vec::new(),
             watching: false,
+            files: Arc::new(Mutex::new(files)),
+            checking: None,
         }
+    }
+
+    /// Whether a save is being checked right now.
+    pub fn is_checking(&self) -> bool {
+        self.checking.is_some()
+    }
+
+    /// Starts checking `text` off the main thread.
+    fn start_check(&mut self, text: String) {
+        let (path, files) = (self.path.clone(), Arc::clone(&self.files));
+        self.checking = Some(AsyncComputeTaskPool::get().spawn(async move {
+            // A check that panicked poisons the lock; the cache is still only data.
+            let mut files = files
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            check_with(&path, &text, &mut files)
+        }));
     }
 
     /// Watches the motion files `setlist` plays, as they are now.
@@ -124,6 +159,21 @@ fn watch_setlist_file(
     mut problems: ResMut<SetlistProblems>,
     mut clock: ResMut<ConcertClock>,
 ) {
+    if let Some(task) = file.checking.as_mut() {
+        let Some((checked, report)) = check_ready(task) else {
+            return;
+        };
+        file.checking = None;
+        apply_check(
+            &mut file,
+            &mut setlist,
+            &mut problems,
+            &mut clock,
+            checked,
+            report,
+        );
+        return;
+    }
     if !file.poll.tick(time.delta()).just_finished() {
         return;
     }
@@ -143,13 +193,25 @@ fn watch_setlist_file(
         return;
     }
     file.last_text = text.clone();
-    let (checked, report) = check(&file.path, &text);
+    file.start_check(text);
+}
+
+/// Applies a finished check of the saved setlist: a good one replaces the playing setlist at
+/// the same place in the show, a broken one is listed and the last good one plays on.
+fn apply_check(
+    file: &mut SetlistFile,
+    setlist: &mut ResMut<ShowSetlist>,
+    problems: &mut ResMut<SetlistProblems>,
+    clock: &mut ResMut<ConcertClock>,
+    checked: Option<Setlist>,
+    report: Report,
+) {
     match checked {
         Some(new) => {
-            let seconds = new.carry_playhead(&setlist, clock.seconds);
+            let seconds = new.carry_playhead(setlist, clock.seconds);
             clock.seek(seconds);
             setlist.0 = new;
-            file.watch_motions(&setlist);
+            file.watch_motions(setlist);
             problems.lines.clear();
             if report.diagnostics.is_empty() {
                 info!("{}: reloaded", file.path.display());
@@ -256,6 +318,19 @@ mod tests {
     use super::*;
     use crate::testing;
 
+    /// Runs long enough for a poll of the setlist file, then until its check has landed.
+    fn settle(app: &mut App) {
+        testing::step(app, 20);
+        for _ in 0..2_000 {
+            if !app.world().resource::<SetlistFile>().is_checking() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            app.update();
+        }
+        panic!("the setlist check did not finish in 2 s");
+    }
+
     fn show(title: &str, first_song_bars: u32) -> String {
         format!(
             r##"Concert(title: "{title}", cast: [(id: "a", name: "A", colour: "#ff0000")],
@@ -285,7 +360,7 @@ mod tests {
 
         // Song one grows by 8 bars: the playhead stays 3 s into song two.
         std::fs::write(&path, show("Second", 17)).expect("temp file is writable");
-        testing::step(&mut app, 20);
+        settle(&mut app);
         let setlist = app.world().resource::<ShowSetlist>();
         assert_eq!(setlist.title, "Second");
         let position = setlist.position_at(clock(&app));
@@ -295,7 +370,7 @@ mod tests {
 
         // A broken save: the show goes on with "Second", the panel lists the problem.
         std::fs::write(&path, show("Third", 17).replace("bpm: 90", "bpm: 0")).expect("writable");
-        testing::step(&mut app, 20);
+        settle(&mut app);
         assert_eq!(app.world().resource::<ShowSetlist>().title, "Second");
         let problems = &app.world().resource::<SetlistProblems>().lines;
         assert_eq!(problems.len(), 1, "{problems:?}");
@@ -306,7 +381,7 @@ mod tests {
 
         // Fixed: applied, and the panel clears itself.
         std::fs::write(&path, show("Third", 17)).expect("writable");
-        testing::step(&mut app, 20);
+        settle(&mut app);
         assert_eq!(app.world().resource::<ShowSetlist>().title, "Third");
         assert!(app.world().resource::<SetlistProblems>().lines.is_empty());
         let _ = std::fs::remove_dir_all(&folder);
@@ -347,14 +422,14 @@ mod tests {
                 .as_ref()
                 .map(|played| played.motion.duration)
         };
-        testing::step(&mut app, 20);
+        settle(&mut app);
         assert_eq!(length(&app), Some(1.0));
         // The dance file is saved again, longer (and a few bytes bigger, so the save shows
         // even where file times are coarse): the show takes it without a setlist save.
         let mut longer = dance(90);
         longer.extend_from_slice(&[0; 4]);
         std::fs::write(folder.join("dance.vmd"), longer).expect("writable");
-        testing::step(&mut app, 20);
+        settle(&mut app);
         assert_eq!(length(&app), Some(3.0));
         let _ = std::fs::remove_dir_all(&folder);
     }

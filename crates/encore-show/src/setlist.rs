@@ -10,6 +10,7 @@
 
 pub mod cues;
 pub mod diagnostics;
+pub mod files;
 pub mod locate;
 pub mod model;
 pub mod raw;
@@ -20,8 +21,9 @@ use std::path::{Path, PathBuf};
 
 pub use self::{
     diagnostics::Report,
+    files::FileCache,
     model::{Cue, CueAction, Item, ItemKind, LightCue, Setlist, ShowPosition},
-    validate::{check, check_file},
+    validate::{check, check_file, check_file_with, check_with},
 };
 
 /// The demo concert compiled into the binary: what `encore play` shows without a file.

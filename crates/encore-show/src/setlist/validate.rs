@@ -12,6 +12,7 @@ use glam::Vec2;
 
 use super::{
     diagnostics::{Diagnostic, LineCol, Report, offset_of},
+    files::FileCache,
     locate::{Node, Step},
     model::{
         Audience, Audio, Avatar, Cue, CueAction, Dance, Idol, Item, ItemKind, LightCue, Line,
@@ -54,6 +55,12 @@ pub fn ron_options() -> ron::Options {
 /// Parses and checks `source`, the text of `file`. Paths in the setlist resolve against
 /// `file`'s folder. Returns the setlist when there are no errors, and the report either way.
 pub fn check(file: &Path, source: &str) -> (Option<Setlist>, Report) {
+    check_with(file, source, &mut FileCache::default())
+}
+
+/// Like [`check`], taking what the setlist's files hold from `files` (reading only those
+/// that are new or changed since it last read them).
+pub fn check_with(file: &Path, source: &str, files: &mut FileCache) -> (Option<Setlist>, Report) {
     let mut report = Report::new(file, source);
     let raw: RawConcert = match ron_options().from_str(source) {
         Ok(raw) => raw,
@@ -74,7 +81,7 @@ pub fn check(file: &Path, source: &str) -> (Option<Setlist>, Report) {
         folder,
         diagnostics: Vec::new(),
         ids: raw.cast.iter().map(|idol| idol.id.clone()).collect(),
-        motions: Vec::new(),
+        files,
     };
     let setlist = checker.concert(&raw);
     report.diagnostics = checker.diagnostics;
@@ -85,9 +92,14 @@ pub fn check(file: &Path, source: &str) -> (Option<Setlist>, Report) {
 
 /// Reads and checks the setlist at `path`; an unreadable file is a one-problem report.
 pub fn check_file(path: &Path) -> (Option<Setlist>, Report) {
+    check_file_with(path, &mut FileCache::default())
+}
+
+/// Like [`check_file`], with what the setlist's files hold taken from (and kept in) `files`.
+pub fn check_file_with(path: &Path, files: &mut FileCache) -> (Option<Setlist>, Report) {
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(source) => check(path, &source),
+            Ok(source) => check_with(path, &source, files),
             Err(error) => {
                 let mut report = Report::new(path, "");
                 let valid = error.utf8_error().valid_up_to();
@@ -318,18 +330,18 @@ fn join<'a>(base: &[Step<'a>], more: &[Step<'a>]) -> Path_<'a> {
     path
 }
 
-struct Checker {
+struct Checker<'files> {
     tree: Node,
     folder: PathBuf,
     diagnostics: Vec<Diagnostic>,
     ids: Vec<String>,
-    /// Motion files read so far, so that one used many times is read once.
-    motions: Vec<(PathBuf, Option<Arc<Motion>>)>,
+    /// What the referenced files hold, each read once.
+    files: &'files mut FileCache,
 }
 
 use Step::{Field, Index};
 
-impl Checker {
+impl Checker<'_> {
     fn span(&self, path: &[Step]) -> std::ops::Range<usize> {
         self.tree.locate(path)
     }
@@ -353,23 +365,18 @@ impl Checker {
         body: bool,
     ) -> Option<(PathBuf, Arc<Motion>)> {
         let resolved = self.file(path, written, "motion")?;
-        let motion = match self.motions.iter().find(|(file, _)| *file == resolved) {
-            Some((_, motion)) => motion.clone(),
-            None => {
-                let read = Motion::read(&resolved);
-                if let Err(error) = &read {
-                    self.error(
-                        path,
-                        error.to_string(),
-                        "encore dances .vmd (MikuMikuDance), .bvh (motion capture) and .vrma \
-                         (VRM animation) files",
-                    );
-                }
-                let motion = read.ok().map(Arc::new);
-                self.motions.push((resolved.clone(), motion.clone()));
-                motion
+        let motion = match self.files.motion(&resolved) {
+            Ok(motion) => motion,
+            Err(error) => {
+                self.error(
+                    path,
+                    error,
+                    "encore dances .vmd (MikuMikuDance), .bvh (motion capture) and .vrma \
+                     (VRM animation) files",
+                );
+                return None;
             }
-        }?;
+        };
         if body && !motion.has_body() {
             self.error(
                 path,
@@ -703,7 +710,7 @@ impl Checker {
                 }
                 seconds.max(0.0)
             }
-            (None, Some(audio)) => match crate::audio::audio_seconds(&audio.path) {
+            (None, Some(audio)) => match self.files.audio_seconds(&audio.path) {
                 Ok(seconds) => (seconds - audio.offset).max(0.0),
                 Err(problem) => {
                     self.error(

@@ -1,0 +1,129 @@
+//! What a setlist's files hold (sound files' lengths, motions), read once and kept by path,
+//! modification time and size. Checking a saved setlist reads only the files that changed
+//! since the last check, so a live reload costs the parse and the checks, not the I/O.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::SystemTime,
+};
+
+use crate::motion::Motion;
+
+/// A file as it was when read: modified time and length.
+type Stamp = (SystemTime, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.modified().ok()?, metadata.len()))
+}
+
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    stamp: Option<Stamp>,
+    audio_seconds: Option<Result<f64, String>>,
+    motion: Option<Result<Arc<Motion>, String>>,
+}
+
+/// The referenced files read so far. Keep one per watched setlist and hand it to
+/// [`check_with`](super::validate::check_with) each time.
+#[derive(Debug, Clone, Default)]
+pub struct FileCache {
+    entries: HashMap<PathBuf, Entry>,
+    reads: usize,
+}
+
+impl FileCache {
+    /// The entry for `path`, emptied when the file changed since it was read.
+    fn entry(&mut self, path: &Path) -> &mut Entry {
+        let now = stamp(path);
+        let entry = self.entries.entry(path.to_owned()).or_default();
+        if entry.stamp != now || now.is_none() {
+            *entry = Entry {
+                stamp: now,
+                ..Entry::default()
+            };
+        }
+        entry
+    }
+
+    /// The length of the sound file at `path` in seconds.
+    pub fn audio_seconds(&mut self, path: &Path) -> Result<f64, String> {
+        if let Some(known) = &self.entry(path).audio_seconds {
+            return known.clone();
+        }
+        self.reads += 1;
+        let read = crate::audio::audio_seconds(path);
+        self.entry(path).audio_seconds = Some(read.clone());
+        read
+    }
+
+    /// The motion file at `path`, read.
+    pub fn motion(&mut self, path: &Path) -> Result<Arc<Motion>, String> {
+        if let Some(known) = &self.entry(path).motion {
+            return known.clone();
+        }
+        self.reads += 1;
+        let read = Motion::read(path)
+            .map(Arc::new)
+            .map_err(|error| error.to_string());
+        self.entry(path).motion = Some(read.clone());
+        read
+    }
+
+    /// How many times a file was read (not answered from the cache), for tests and benches.
+    pub fn reads(&self) -> usize {
+        self.reads
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_read_again_only_when_it_changes() {
+        let folder = std::env::temp_dir().join(format!("encore-file-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).expect("temp dir is writable");
+        let song = folder.join("song.wav");
+        crate::music::write_wav(&song, &vec![0.0; 48_000 * 2]).expect("writable");
+        let mut cache = FileCache::default();
+        assert_eq!(cache.audio_seconds(&song), Ok(1.0));
+        assert_eq!(cache.audio_seconds(&song), Ok(1.0));
+        assert_eq!(cache.reads(), 1);
+        // Saved again, longer: read again.
+        crate::music::write_wav(&song, &vec![0.0; 48_000 * 4]).expect("writable");
+        assert_eq!(cache.audio_seconds(&song), Ok(2.0));
+        assert_eq!(cache.reads(), 2);
+        // A missing file is an error every time it is asked for, and not kept.
+        let missing = folder.join("missing.wav");
+        assert!(cache.audio_seconds(&missing).is_err());
+        assert!(cache.motion(&missing).is_err());
+        let _ = std::fs::remove_dir_all(&folder);
+    }
+
+    #[test]
+    fn checking_a_save_again_reads_no_file_that_did_not_change() {
+        let folder = std::env::temp_dir().join(format!("encore-recheck-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).expect("temp dir is writable");
+        crate::music::write_wav(&folder.join("song.wav"), &vec![0.0; 48_000 * 2 * 8])
+            .expect("writable");
+        let path = folder.join("show.ron");
+        let source = |title: &str| {
+            format!(
+                r##"Concert(title: "{title}", cast: [(id: "a", name: "A", colour: "#ff0000")],
+                    program: [Song(title: "One", bpm: 120, audio: "song.wav")])"##
+            )
+        };
+        let mut files = FileCache::default();
+        let (first, report) = super::super::check_with(&path, &source("First"), &mut files);
+        assert!(first.is_some(), "{report}");
+        assert_eq!(files.reads(), 1);
+        // The author edits the title: nothing is read again, the song still lasts 8 s.
+        let (second, _) = super::super::check_with(&path, &source("Second"), &mut files);
+        assert_eq!(files.reads(), 1);
+        assert_eq!(second.map(|setlist| setlist.duration()), Some(8.0));
+        let _ = std::fs::remove_dir_all(&folder);
+    }
+}
