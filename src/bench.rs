@@ -99,28 +99,28 @@ struct VenueRun {
 }
 
 /// Seconds a child `encore play` takes for `frames` frames with `args`.
-fn time_play(exe: &Path, args: &[String], frames: u32) -> Result<f64, String> {
+fn time_play(exe: &Path, args: &[String], frames: u32) -> anyhow::Result<f64> {
     time_play_logged(exe, args, frames).map(|(seconds, _)| seconds)
 }
 
 /// Seconds a child `encore play` takes for `frames` frames with `args`, and its log.
-fn time_play_logged(exe: &Path, args: &[String], frames: u32) -> Result<(f64, String), String> {
+fn time_play_logged(exe: &Path, args: &[String], frames: u32) -> anyhow::Result<(f64, String)> {
     let start = Instant::now();
     let output = std::process::Command::new(exe)
         .args(["play", "--headless", "--size", "640x360", "--start", "0:33"])
         .args(["--frames", &frames.to_string()])
         .args(args)
         .output()
-        .map_err(|error| format!("cannot run {}: {error}", exe.display()))?;
+        .map_err(|error| anyhow::anyhow!("cannot run {}: {error}", exe.display()))?;
     if !output.status.success() {
-        return Err(format!(
+        anyhow::bail!(
             "encore play {} failed: {}",
             args.join(" "),
             String::from_utf8_lossy(&output.stderr)
                 .lines()
                 .last()
                 .unwrap_or("no message")
-        ));
+        );
     }
     Ok((
         start.elapsed().as_secs_f64(),
@@ -133,8 +133,8 @@ fn time_play_logged(exe: &Path, args: &[String], frames: u32) -> Result<(f64, St
 /// each preset next to a bare frame (the camera's clear and the overlay), all in one run.
 /// Each figure is the median of `runs` runs of `frames` frames, less a one-frame run that
 /// measures start-up and warm-up.
-pub fn venue(frames: u32, runs: u32) -> Result<(), String> {
-    let exe = std::env::current_exe().map_err(|error| error.to_string())?;
+pub fn venue(frames: u32, runs: u32) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
     let low_share = crate::graphics::RenderProfile::new(crate::graphics::Preset::Low, true).crowd;
     let strings = |args: &[&str]| args.iter().map(|arg| (*arg).to_owned()).collect();
     let mut plan: Vec<VenueRun> = [1_000u32, 10_000, 50_000]
@@ -202,8 +202,8 @@ pub fn venue(frames: u32, runs: u32) -> Result<(), String> {
 /// The chat under a flood: the demo offscreen at 640x360 for ten seconds of show (300 frames)
 /// with a quiet chat, then with `rate` messages a second poured in. Prints both frame times
 /// (target: the flood at most 10% slower) and what the chat's store held against its cap.
-pub fn chat(rate: u32, runs: u32) -> Result<(), String> {
-    let exe = std::env::current_exe().map_err(|error| error.to_string())?;
+pub fn chat(rate: u32, runs: u32) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
     let frames = 300;
     println!(
         "chat: the demo's first chorus offscreen at 640x360, {frames} frames (10 s of show), \

@@ -436,12 +436,8 @@ fn main() -> ExitCode {
                 encore::bench::setlist(songs, runs);
                 Ok(())
             }
-            BenchTarget::Chat { rate, runs } => {
-                encore::bench::chat(rate, runs).map_err(anyhow::Error::msg)
-            }
-            BenchTarget::Venue { frames, runs } => {
-                encore::bench::venue(frames, runs).map_err(anyhow::Error::msg)
-            }
+            BenchTarget::Chat { rate, runs } => encore::bench::chat(rate, runs),
+            BenchTarget::Venue { frames, runs } => encore::bench::venue(frames, runs),
             BenchTarget::Motion { file, runs } => {
                 encore::bench::motion(&file, runs).map_err(anyhow::Error::from)
             }

@@ -396,7 +396,7 @@ struct Recorder {
     stop: Arc<AtomicBool>,
     shared: Shared,
     progress: Option<Progress>,
-    failed: Arc<Mutex<Option<String>>>,
+    failed: Arc<Mutex<Option<sink::WriteError>>>,
     /// Frames back at the last update, and updates since that changed.
     last_received: u64,
     updates_waiting: u32,
@@ -504,7 +504,7 @@ fn record_frames(
         exit.write(AppExit::from_code(1));
     } else if done && received >= recorder.requested {
         if let Some(problem) = failed {
-            failure.set(problem);
+            failure.set(problem.to_string());
             exit.write(AppExit::from_code(1));
         } else {
             exit.write(AppExit::Success);

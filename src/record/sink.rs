@@ -18,6 +18,29 @@ use bevy::math::UVec2;
 use super::Written;
 use crate::music::write_wav;
 
+/// Why the frame writer stopped.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WriteError {
+    /// ffmpeg closed its input (it failed, or was killed).
+    #[error("ffmpeg stopped taking frames ({0})")]
+    Encoder(String),
+    /// A frame's pixels do not fill the frame size.
+    #[error("frame {0} has the wrong size")]
+    FrameSize(u64),
+    /// A PNG could not be written.
+    #[error("cannot write {}: {reason}", path.display())]
+    Png { path: PathBuf, reason: String },
+    /// The hash log could not be written.
+    #[error("cannot write the hash log: {0}")]
+    HashLog(String),
+    /// A frame came after the output was closed.
+    #[error("the output was already closed")]
+    Closed,
+    /// The writer thread panicked.
+    #[error("the frame writer crashed")]
+    Crashed,
+}
+
 /// Where the writer thread puts each frame.
 pub(super) enum Output {
     /// Raw RGBA into ffmpeg's stdin (and its process id, to read the CPU time it used).
@@ -29,21 +52,24 @@ pub(super) enum Output {
 }
 
 impl Output {
-    fn write(&mut self, index: u64, pixels: Vec<u8>) -> Result<(), String> {
+    fn write(&mut self, index: u64, pixels: Vec<u8>) -> Result<(), WriteError> {
         match self {
             Self::Pipe(stdin, _) => stdin
                 .write_all(&pixels)
-                .map_err(|error| format!("ffmpeg stopped taking frames ({error})")),
+                .map_err(|error| WriteError::Encoder(error.to_string())),
             Self::Pngs { folder, size } => {
                 let path = folder.join(format!("frame_{index:06}.png"));
                 let image = image::RgbaImage::from_raw(size.x, size.y, pixels)
-                    .ok_or_else(|| format!("frame {index} has the wrong size"))?;
+                    .ok_or(WriteError::FrameSize(index))?;
                 image::DynamicImage::ImageRgba8(image)
                     .to_rgb8()
                     .save(&path)
-                    .map_err(|error| format!("cannot write {}: {error}", path.display()))
+                    .map_err(|error| WriteError::Png {
+                        path,
+                        reason: error.to_string(),
+                    })
             }
-            Self::Taken => Err("the output was already closed".to_owned()),
+            Self::Taken => Err(WriteError::Closed),
         }
     }
 }
@@ -264,9 +290,9 @@ impl FrameSink {
 
 /// The writer thread and the slot where it reports a failure as soon as it happens.
 pub(super) struct Writer {
-    handle: JoinHandle<Result<Written, String>>,
+    handle: JoinHandle<Result<Written, WriteError>>,
     /// Set when a write fails; the recorder stops asking for frames.
-    pub failed: Arc<Mutex<Option<String>>>,
+    pub failed: Arc<Mutex<Option<WriteError>>>,
 }
 
 impl Writer {
@@ -283,7 +309,7 @@ impl Writer {
             let mut pending = BTreeMap::new();
             let mut next = first;
             let mut written = Written::default();
-            let mut problem: Option<String> = None;
+            let mut problem: Option<WriteError> = None;
             for (index, pixels) in frames {
                 if problem.is_some() {
                     // Keep taking frames so the renderer never blocks on a dead writer.
@@ -320,20 +346,22 @@ impl Writer {
     }
 
     /// Waits for the last frame to be written.
-    pub fn finish(self) -> Result<Written, String> {
-        self.handle
-            .join()
-            .unwrap_or_else(|_| Err("the frame writer crashed".to_owned()))
+    pub fn finish(self) -> Result<Written, WriteError> {
+        self.handle.join().unwrap_or(Err(WriteError::Crashed))
     }
 }
 
 /// One line per frame: its number and the BLAKE3 hash of its RGBA pixels.
-fn write_hash(log: &mut Option<std::fs::File>, index: u64, pixels: &[u8]) -> Result<(), String> {
+fn write_hash(
+    log: &mut Option<std::fs::File>,
+    index: u64,
+    pixels: &[u8],
+) -> Result<(), WriteError> {
     let Some(log) = log else {
         return Ok(());
     };
     writeln!(log, "{index:06} {}", blake3::hash(pixels).to_hex())
-        .map_err(|error| format!("cannot write the hash log: {error}"))
+        .map_err(|error| WriteError::HashLog(error.to_string()))
 }
 
 /// CPU seconds (user and system) process `pid` has used so far, from `/proc`; 0 where that

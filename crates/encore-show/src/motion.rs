@@ -28,7 +28,7 @@ use crate::avatar::{
 };
 
 /// Why a motion file cannot be used.
-#[derive(Debug, Error, PartialEq)]
+#[derive(Debug, Clone, Error, PartialEq)]
 pub enum MotionError {
     /// The file could not be read.
     #[error("cannot read {path}: {reason}")]

@@ -11,9 +11,48 @@ use std::{
 
 use super::message::{ChatMessage, MessageKind, sanitise, sanitise_name};
 
-/// The messages of a chat log and the lines that could not be read, each as
-/// `FILE:LINE: what is wrong`.
-pub fn read(path: &Path, text: &str, filter: &[String]) -> (Vec<ChatMessage>, Vec<String>) {
+/// How to write a chat line, for messages.
+const HINT: &str = "write `[1:05.5] user: message` or a JSON line";
+
+/// Why a line of a chat log was skipped.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LineProblem {
+    #[error(
+        "not a chat message ({0}); write {{\"at\": 12.5, \"user\": \"moa\", \"text\": \"hi\"}}"
+    )]
+    Json(String),
+    #[error("no closing `]` after the time; {HINT}")]
+    NoClosingBracket,
+    #[error("no time before the message; {HINT}")]
+    NoTime,
+    #[error("no `user:` before the message; {HINT}")]
+    NoUser,
+    #[error("`{0}` is not a time; {HINT}")]
+    NotATime(String),
+    #[error("the time {0} is not a concert time; use seconds from the start, 0 or more")]
+    NotAConcertTime(f64),
+}
+
+/// A line of a chat log that could not be read, shown as `FILE:LINE: what is wrong`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}:{line}: {problem}", path.display())]
+pub struct SkippedLine {
+    pub path: PathBuf,
+    /// From 1.
+    pub line: usize,
+    pub problem: LineProblem,
+}
+
+/// A chat file that cannot be written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("cannot write the chat to {}: {reason}", path.display())]
+pub struct ChatSaveError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// The messages of a chat log and the lines that could not be read.
+pub fn read(path: &Path, text: &str, filter: &[String]) -> (Vec<ChatMessage>, Vec<SkippedLine>) {
     let mut messages = Vec::new();
     let mut problems = Vec::new();
     for (number, line) in text.lines().enumerate() {
@@ -22,9 +61,8 @@ pub fn read(path: &Path, text: &str, filter: &[String]) -> (Vec<ChatMessage>, Ve
             continue;
         }
         let parsed = if line.starts_with('{') {
-            serde_json::from_str::<ChatMessage>(line).map_err(|error| {
-                format!("not a chat message ({error}); write {{\"at\": 12.5, \"user\": \"moa\", \"text\": \"hi\"}}")
-            })
+            serde_json::from_str::<ChatMessage>(line)
+                .map_err(|error| LineProblem::Json(error.to_string()))
         } else {
             text_line(line)
         };
@@ -36,13 +74,16 @@ pub fn read(path: &Path, text: &str, filter: &[String]) -> (Vec<ChatMessage>, Ve
                     messages.push(message);
                 }
             }
-            Ok(message) => problems.push(format!(
-                "{}:{}: the time {} is not a concert time; use seconds from the start, 0 or more",
-                path.display(),
-                number + 1,
-                message.at
-            )),
-            Err(why) => problems.push(format!("{}:{}: {why}", path.display(), number + 1)),
+            Ok(message) => problems.push(SkippedLine {
+                path: path.to_owned(),
+                line: number + 1,
+                problem: LineProblem::NotAConcertTime(message.at),
+            }),
+            Err(problem) => problems.push(SkippedLine {
+                path: path.to_owned(),
+                line: number + 1,
+                problem,
+            }),
         }
     }
     messages.sort_by(|a, b| a.at.total_cmp(&b.at));
@@ -50,21 +91,15 @@ pub fn read(path: &Path, text: &str, filter: &[String]) -> (Vec<ChatMessage>, Ve
 }
 
 /// `[1:05.5] moa: hi` or `65.5 moa: hi`.
-fn text_line(line: &str) -> Result<ChatMessage, String> {
-    let hint = "write `[1:05.5] user: message` or a JSON line";
+fn text_line(line: &str) -> Result<ChatMessage, LineProblem> {
     let (time, rest) = if let Some(rest) = line.strip_prefix('[') {
-        rest.split_once(']')
-            .ok_or_else(|| format!("no closing `]` after the time; {hint}"))?
+        rest.split_once(']').ok_or(LineProblem::NoClosingBracket)?
     } else {
-        line.split_once(' ')
-            .ok_or_else(|| format!("no time before the message; {hint}"))?
+        line.split_once(' ').ok_or(LineProblem::NoTime)?
     };
-    let (user, text) = rest
-        .trim()
-        .split_once(':')
-        .ok_or_else(|| format!("no `user:` before the message; {hint}"))?;
-    let at = parse_time(time.trim())
-        .ok_or_else(|| format!("`{}` is not a time; {hint}", time.trim()))?;
+    let (user, text) = rest.trim().split_once(':').ok_or(LineProblem::NoUser)?;
+    let at =
+        parse_time(time.trim()).ok_or_else(|| LineProblem::NotATime(time.trim().to_owned()))?;
     Ok(ChatMessage {
         at,
         user: user.trim().to_owned(),
@@ -93,9 +128,11 @@ pub struct ChatSaver {
 
 impl ChatSaver {
     /// Creates (or empties) `path`.
-    pub fn create(path: &Path) -> Result<Self, String> {
-        let file = File::create(path)
-            .map_err(|error| format!("cannot write the chat to {}: {error}", path.display()))?;
+    pub fn create(path: &Path) -> Result<Self, ChatSaveError> {
+        let file = File::create(path).map_err(|error| ChatSaveError {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        })?;
         Ok(Self {
             path: path.to_owned(),
             writer: Some(BufWriter::new(file)),
@@ -146,14 +183,21 @@ mod tests {
         );
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(
-            problems[0].starts_with("chat.txt:5: `oops` is not a time"),
+            problems[0]
+                .to_string()
+                .starts_with("chat.txt:5: `oops` is not a time"),
             "{problems:?}"
         );
         assert!(
-            problems[1].starts_with("chat.txt:6: the time -3"),
+            problems[1]
+                .to_string()
+                .starts_with("chat.txt:6: the time -3"),
             "{problems:?}"
         );
-        assert!(problems[2].starts_with("chat.txt:7:"), "{problems:?}");
+        assert!(
+            problems[2].to_string().starts_with("chat.txt:7:"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -6,23 +6,22 @@ use std::path::Path;
 
 use rodio::Source;
 
-pub use crate::audio::audio_seconds;
 use crate::audio::open;
+pub use crate::audio::{AudioError, audio_seconds};
 
 use super::synth::{SAMPLE_RATE, Stereo};
 
 /// The whole file as 48 kHz stereo: mono is doubled, extra channels are dropped, other
 /// rates are resampled (linearly).
-pub fn decode(path: &Path) -> Result<Stereo, String> {
+pub fn decode(path: &Path) -> Result<Stereo, AudioError> {
     let decoder = open(path)?;
     let channels = usize::from(decoder.channels().get());
     let rate = decoder.sample_rate().get();
     let samples: Vec<f32> = decoder.collect();
     if samples.is_empty() {
-        return Err(format!(
-            "{} has no sound in it; check that it is not cut short",
-            path.display()
-        ));
+        return Err(AudioError::Silent {
+            path: path.to_owned(),
+        });
     }
     let stereo: Stereo = samples
         .chunks_exact(channels)
@@ -83,7 +82,7 @@ mod tests {
         let folder = std::env::temp_dir();
         let garbage = folder.join("encore-decode-garbage.ogg");
         std::fs::write(&garbage, b"this is not a sound").unwrap();
-        let message = decode(&garbage).unwrap_err();
+        let message = decode(&garbage).unwrap_err().to_string();
         assert!(message.contains("encore-decode-garbage.ogg"), "{message}");
         assert!(message.contains("save it as"), "{message}");
 
@@ -93,10 +92,13 @@ mod tests {
         std::fs::write(&truncated, &bytes[..40]).unwrap();
         let message = audio_seconds(&truncated)
             .and_then(|_| decode(&truncated).map(|_| 0.0))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("encore-decode-truncated.wav"), "{message}");
 
-        let missing = audio_seconds(&folder.join("encore-no-such-file.mp3")).unwrap_err();
+        let missing = audio_seconds(&folder.join("encore-no-such-file.mp3"))
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("cannot open"), "{missing}");
     }
 

@@ -9,7 +9,10 @@ use std::{
     time::SystemTime,
 };
 
-use crate::motion::Motion;
+use crate::{
+    audio::AudioError,
+    motion::{Motion, MotionError},
+};
 
 /// A file as it was when read: modified time and length.
 type Stamp = (SystemTime, u64);
@@ -22,8 +25,8 @@ fn stamp(path: &Path) -> Option<Stamp> {
 #[derive(Debug, Clone, Default)]
 struct Entry {
     stamp: Option<Stamp>,
-    audio_seconds: Option<Result<f64, String>>,
-    motion: Option<Result<Arc<Motion>, String>>,
+    audio_seconds: Option<Result<f64, AudioError>>,
+    motion: Option<Result<Arc<Motion>, MotionError>>,
 }
 
 /// The referenced files read so far. Keep one per watched setlist and hand it to
@@ -49,7 +52,7 @@ impl FileCache {
     }
 
     /// The length of the sound file at `path` in seconds.
-    pub fn audio_seconds(&mut self, path: &Path) -> Result<f64, String> {
+    pub fn audio_seconds(&mut self, path: &Path) -> Result<f64, AudioError> {
         if let Some(known) = &self.entry(path).audio_seconds {
             return known.clone();
         }
@@ -60,14 +63,12 @@ impl FileCache {
     }
 
     /// The motion file at `path`, read.
-    pub fn motion(&mut self, path: &Path) -> Result<Arc<Motion>, String> {
+    pub fn motion(&mut self, path: &Path) -> Result<Arc<Motion>, MotionError> {
         if let Some(known) = &self.entry(path).motion {
             return known.clone();
         }
         self.reads += 1;
-        let read = Motion::read(path)
-            .map(Arc::new)
-            .map_err(|error| error.to_string());
+        let read = Motion::read(path).map(Arc::new);
         self.entry(path).motion = Some(read.clone());
         read
     }

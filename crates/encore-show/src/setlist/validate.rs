@@ -370,7 +370,7 @@ impl Checker<'_> {
             Err(error) => {
                 self.error(
                     path,
-                    error,
+                    error.to_string(),
                     "encore dances .vmd (MikuMikuDance), .bvh (motion capture) and .vrma \
                      (VRM animation) files",
                 );
