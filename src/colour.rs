@@ -1,23 +1,29 @@
 //! The show's colours ([`Srgb`], parsed once when a setlist is checked) as the engine's.
 
 use bevy::prelude::*;
-pub use encore_show::colour::Srgb;
+pub use encore_show::colour::{Linear, Srgb};
 
 /// [`Srgb`] as Bevy's colour types.
 pub trait ShowColour {
     /// As a Bevy colour (the same `f32`s `Color::srgb_u8` would store).
     fn color(self) -> Color;
-    fn to_linear(self) -> LinearRgba;
     fn to_srgba(self) -> Srgba;
+}
+
+/// [`Linear`] as Bevy's linear colour (the same four channels).
+pub trait ShowLinear {
+    fn to_bevy(self) -> LinearRgba;
+}
+
+impl ShowLinear for Linear {
+    fn to_bevy(self) -> LinearRgba {
+        LinearRgba::new(self.red, self.green, self.blue, self.alpha)
+    }
 }
 
 impl ShowColour for Srgb {
     fn color(self) -> Color {
         Color::Srgba(self.to_srgba())
-    }
-
-    fn to_linear(self) -> LinearRgba {
-        LinearRgba::from(self.to_srgba())
     }
 
     fn to_srgba(self) -> Srgba {

@@ -63,5 +63,5 @@ fn compute_frame(
     clock: Res<ConcertClock>,
     mut now: ResMut<Now>,
 ) {
-    now.0 = ShowFrame::at(&setlist, &plans, clock.seconds);
+    now.0 = ShowFrame::at(&setlist, &plans, &clock);
 }

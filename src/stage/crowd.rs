@@ -4,7 +4,7 @@
 
 use bevy::{camera::visibility::NoFrustumCulling, prelude::*};
 
-use crate::colour::{ShowColour, Srgb};
+use crate::colour::Srgb;
 
 use crate::setlist::ShowSetlist;
 use rand::{Rng, SeedableRng, rngs::StdRng};

@@ -12,8 +12,6 @@ use bevy::{
     shader::ShaderRef,
 };
 
-use crate::colour::ShowColour;
-
 use crate::setlist::ShowSetlist;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
@@ -154,10 +152,11 @@ pub(crate) fn spawn_haze(
 /// Drifts the haze and tints it with the look; it thins out in a blackout.
 pub(crate) fn light_haze(
     clock: Res<ConcertClock>,
-    rig: Res<super::Rig>,
+    now: Res<crate::show::Now>,
     hazes: Query<&MeshMaterial3d<EffectMaterial>, With<Haze>>,
     mut materials: ResMut<Assets<EffectMaterial>>,
 ) {
+    let rig = &now.lights;
     let mut colours = [Vec4::ONE; 4];
     for (index, slot) in colours.iter_mut().enumerate() {
         if let Some(colour) = rig.colours.get(index % rig.colours.len().max(1)) {

@@ -9,7 +9,6 @@
 mod crowd;
 pub mod effects;
 mod materials;
-pub mod rig;
 
 use std::collections::HashMap;
 
@@ -19,13 +18,15 @@ use bevy::{
     prelude::*,
 };
 
-use crate::setlist::ShowSetlist;
+use crate::{colour::ShowLinear, setlist::ShowSetlist};
+use encore_show::colour::Linear;
 
 use self::materials::{CEL_SPOTS, CelRig, CelSpot, WallState};
+pub use encore_show::lights::{LASERS, MOVING_HEADS, Rig, Spot, TRUSS_HEIGHT};
+
 pub use self::{
     crowd::FansOverride,
     materials::{CelMaterial, GlowMaterial, LedWallMaterial},
-    rig::{Rig, Spot, rig_at},
 };
 use crate::{
     AppSystems, clock::ConcertClock, graphics::RenderProfile, setlist::CueAction, show::Now,
@@ -40,7 +41,6 @@ pub(crate) fn plugin(app: &mut App) {
         ..default()
     });
     app.init_resource::<StageFlash>();
-    app.init_resource::<Rig>();
     app.init_resource::<FansOverride>();
     app.init_resource::<CelConversions>();
     app.init_resource::<SharedCel>();
@@ -49,7 +49,6 @@ pub(crate) fn plugin(app: &mut App) {
         Update,
         (
             flash_on_effects,
-            update_rig,
             (
                 aim_real_lights,
                 aim_beams,
@@ -236,7 +235,7 @@ fn spawn_truss(
         Name::new("Truss beam"),
         Mesh3d(meshes.add(Cuboid::new(12.3, 0.3, 0.3))),
         MeshMaterial3d(metal),
-        Transform::from_xyz(0.0, rig::TRUSS_HEIGHT, -1.0),
+        Transform::from_xyz(0.0, TRUSS_HEIGHT, -1.0),
     ));
 }
 
@@ -304,7 +303,7 @@ fn spawn_lights(
     if !profile.cel {
         let mut lights = vec![RigLight::Key, RigLight::Wash(0), RigLight::Wash(1)];
         lights.extend((0..FOLLOW_SPOTS).map(RigLight::Follow));
-        lights.extend((0..profile.lit_moving_heads.min(rig::MOVING_HEADS)).map(RigLight::Head));
+        lights.extend((0..profile.lit_moving_heads.min(MOVING_HEADS)).map(RigLight::Head));
         for light in lights {
             commands.spawn((
                 Name::new(format!("{light:?} light")),
@@ -323,11 +322,11 @@ fn spawn_lights(
     }
     let cone = meshes.add(beam_mesh());
     let laser = meshes.add(Cuboid::new(0.035, 0.035, 1.0));
-    let beams = (0..rig::MOVING_HEADS)
+    let beams = (0..MOVING_HEADS)
         .map(RigLight::Head)
         .chain((0..FOLLOW_SPOTS).map(RigLight::Follow))
         .map(|light| (light, cone.clone()))
-        .chain((0..rig::LASERS).map(|index| (RigLight::Laser(index), laser.clone())));
+        .chain((0..LASERS).map(|index| (RigLight::Laser(index), laser.clone())));
     for (light, mesh) in beams {
         let mut glow = GlowMaterial::additive(Color::BLACK);
         if matches!(light, RigLight::Laser(_)) {
@@ -363,40 +362,16 @@ fn flash_on_effects(
     flash.0 = (1.0 - (clock.seconds - last) * 1.5).clamp(0.0, 1.0) as f32;
 }
 
-fn update_rig(
-    clock: Res<ConcertClock>,
-    setlist: Res<ShowSetlist>,
-    now: Res<Now>,
-    mut rig: ResMut<Rig>,
-) {
-    let position = setlist.position_at(clock.seconds);
-    let singer = setlist.items.get(position.item).and_then(|item| {
-        item.lines
-            .iter()
-            .find(|line| line.bars.0 <= position.bar && position.bar <= line.bars.1)
-            .and_then(|line| line.idols.first())
-            .and_then(|id| setlist.idol(id))
-            .map(|(index, _)| index)
-    });
-    let new = rig_at(
-        &setlist,
-        clock.seconds,
-        (clock.beats(), clock.bars()),
-        &now.bodies,
-        singer,
-    );
-    rig.set_if_neq(new);
-}
-
-fn aim_real_lights(rig: Res<Rig>, mut lights: Query<(&RigLight, &mut Transform, &mut SpotLight)>) {
+fn aim_real_lights(now: Res<Now>, mut lights: Query<(&RigLight, &mut Transform, &mut SpotLight)>) {
+    let rig = &now.lights;
     for (light, mut transform, mut spot_light) in &mut lights {
-        let Some(spot) = light.spot(&rig) else {
+        let Some(spot) = light.spot(rig) else {
             spot_light.intensity = 0.0;
             continue;
         };
         *transform = Transform::from_translation(spot.position).looking_to(spot.direction, Vec3::Y);
         let level = spot.colour.red.max(spot.colour.green).max(spot.colour.blue);
-        spot_light.color = Color::from(spot.colour * (1.0 / level.max(1e-4)));
+        spot_light.color = Color::from((spot.colour * (1.0 / level.max(1e-4))).to_bevy());
         spot_light.intensity = light.lumens() * level;
         spot_light.outer_angle = spot.angle.max(0.05);
         spot_light.inner_angle = spot.angle.max(0.05) * 0.6;
@@ -407,7 +382,7 @@ fn aim_real_lights(rig: Res<Rig>, mut lights: Query<(&RigLight, &mut Transform, 
 const HAZE: f32 = 0.14;
 
 fn aim_beams(
-    rig: Res<Rig>,
+    now: Res<Now>,
     mut beams: Query<
         (
             &RigLight,
@@ -419,6 +394,7 @@ fn aim_beams(
     >,
     mut glows: ResMut<Assets<GlowMaterial>>,
 ) {
+    let rig = &now.lights;
     for (light, mut transform, mut visibility, material) in &mut beams {
         // Only the key follow spot shows a beam: the soft ones would barely show and cost
         // fill rate across the whole picture.
@@ -427,7 +403,7 @@ fn aim_beams(
             _ => true,
         };
         let spot = light
-            .spot(&rig)
+            .spot(rig)
             .filter(|spot| shown && spot.colour.red + spot.colour.green + spot.colour.blue > 0.01);
         let Some(spot) = spot else {
             *visibility = Visibility::Hidden;
@@ -457,7 +433,7 @@ fn aim_beams(
         }
         // A material update costs about a millisecond on a software renderer: skip the
         // ones nobody could see.
-        let colour = (spot.colour * strength).with_alpha(0.0);
+        let colour = (spot.colour * strength).to_bevy().with_alpha(0.0);
         let close = glows.get(&material.0).is_some_and(|glow| {
             let old = glow.colour;
             (old.red - colour.red).abs()
@@ -484,7 +460,7 @@ fn cel_rig(rig: &Rig, heads: usize) -> CelRig {
         ambient: Vec4::from(rig.ambient.to_f32_array()),
         ..default()
     };
-    let rim = rig.colours.first().copied().unwrap_or(LinearRgba::WHITE) * 0.35;
+    let rim = rig.colours.first().copied().unwrap_or(Linear::WHITE) * 0.35;
     cel.rim = Vec4::from(rim.to_f32_array());
     let spots = rig
         .key
@@ -501,13 +477,13 @@ fn cel_rig(rig: &Rig, heads: usize) -> CelRig {
 }
 
 fn light_cel_materials(
-    rig: Res<Rig>,
+    now: Res<Now>,
     profile: Res<RenderProfile>,
     mut materials: ResMut<Assets<CelMaterial>>,
 ) {
     // Every frame, so materials made since (a model's, converted) get lit too; only the ones
     // that differ are touched. On every preset: VRM models' MToon materials are cel ones.
-    let cel = cel_rig(&rig, profile.lit_moving_heads);
+    let cel = cel_rig(&now.lights, profile.lit_moving_heads);
     let ids: Vec<AssetId<CelMaterial>> = materials
         .iter()
         .filter(|(_, material)| material.rig != cel)
@@ -521,13 +497,13 @@ fn light_cel_materials(
 }
 
 fn play_led_wall(
-    rig: Res<Rig>,
+    now: Res<Now>,
     clock: Res<ConcertClock>,
     flash: Res<StageFlash>,
     walls: Query<&MeshMaterial3d<LedWallMaterial>, With<LedWall>>,
     mut materials: ResMut<Assets<LedWallMaterial>>,
 ) {
-    let (palette, pattern, level) = rig.wall;
+    let (palette, pattern, level) = now.lights.wall;
     let state = WallState {
         palette: palette.map(|colour| Vec4::from(colour.to_f32_array())),
         state: Vec4::new(clock.beats() as f32, pattern as f32, level, flash.0),

@@ -49,6 +49,11 @@ impl Srgb {
         [self.red, self.green, self.blue].map(|channel| (channel * 255.0) as u8)
     }
 
+    /// In linear light, for lighting (the sRGB transfer function, as Bevy computes it).
+    pub fn to_linear(self) -> Linear {
+        Linear::rgb(gamma(self.red), gamma(self.green), gamma(self.blue))
+    }
+
     /// The hue in degrees, 0 to 360 (0 for greys), by the HWB model's formula, as Bevy's
     /// colour conversions compute it.
     pub fn hue(self) -> f32 {
@@ -66,6 +71,95 @@ impl Srgb {
             60.0 * (4.0 + (red - green) / chroma)
         };
         if hue < 0.0 { 360.0 + hue } else { hue }
+    }
+}
+
+/// sRGB's transfer function: an encoded channel to linear light.
+fn gamma(value: f32) -> f32 {
+    if value <= 0.0 {
+        value
+    } else if value <= 0.04045 {
+        value / 12.92
+    } else {
+        ((value + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// A colour in linear light with alpha, as lights and shaders take it. Arithmetic works on all
+/// four channels, like Bevy's `LinearRgba`, which the app turns it into bit for bit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Linear {
+    pub red: f32,
+    pub green: f32,
+    pub blue: f32,
+    pub alpha: f32,
+}
+
+impl Default for Linear {
+    fn default() -> Self {
+        Self::WHITE
+    }
+}
+
+impl Linear {
+    pub const WHITE: Self = Self::rgb(1.0, 1.0, 1.0);
+    pub const BLACK: Self = Self::rgb(0.0, 0.0, 0.0);
+
+    /// Opaque.
+    pub const fn rgb(red: f32, green: f32, blue: f32) -> Self {
+        Self {
+            red,
+            green,
+            blue,
+            alpha: 1.0,
+        }
+    }
+
+    /// `t` of the way from `self` to `other`.
+    pub fn mix(&self, other: &Self, t: f32) -> Self {
+        let keep = 1.0 - t;
+        Self {
+            red: self.red * keep + other.red * t,
+            green: self.green * keep + other.green * t,
+            blue: self.blue * keep + other.blue * t,
+            alpha: self.alpha * keep + other.alpha * t,
+        }
+    }
+
+    pub fn to_f32_array(self) -> [f32; 4] {
+        [self.red, self.green, self.blue, self.alpha]
+    }
+}
+
+impl std::ops::Add for Linear {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            red: self.red + other.red,
+            green: self.green + other.green,
+            blue: self.blue + other.blue,
+            alpha: self.alpha + other.alpha,
+        }
+    }
+}
+
+impl std::ops::Mul<f32> for Linear {
+    type Output = Self;
+
+    fn mul(self, factor: f32) -> Self {
+        Self {
+            red: self.red * factor,
+            green: self.green * factor,
+            blue: self.blue * factor,
+            alpha: self.alpha * factor,
+        }
+    }
+}
+
+impl std::ops::MulAssign<f32> for Linear {
+    fn mul_assign(&mut self, factor: f32) {
+        *self = *self * factor;
     }
 }
 
@@ -135,6 +229,11 @@ mod tests {
         assert_eq!(Srgb::new(0.0, 0.0, 1.0).hue(), 240.0);
         assert_eq!(Srgb::new(1.0, 0.0, 0.5).hue(), 330.0);
         assert_eq!(Srgb::WHITE.hue(), 0.0);
+        // Linear light: black and white stay, mid-grey is about a fifth.
+        assert_eq!(Srgb::WHITE.to_linear(), Linear::WHITE);
+        assert_eq!(Srgb::new(0.0, 0.0, 0.0).to_linear(), Linear::BLACK);
+        let grey = Srgb::new(0.5, 0.5, 0.5).to_linear().red;
+        assert!((grey - 0.214).abs() < 1e-3, "{grey}");
         for bad in ["", "ff8ad9", "#ffff", "#gg0000", "#ff00000", "#ff00é"] {
             assert_eq!(Srgb::parse(bad), None, "{bad}");
             assert_eq!(Colour::new(bad).srgb(), None);

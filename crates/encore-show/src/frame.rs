@@ -11,6 +11,8 @@ use crate::{
         shot::{Body, Lens},
     },
     choreography::{IdolFrame, body_of, formation::FormationPlan, idol_frame},
+    clock::ConcertClock,
+    lights::{Rig, rig_at, singer_at},
     setlist::Setlist,
 };
 
@@ -31,6 +33,17 @@ impl ShowPlans {
     }
 }
 
+/// The clock at `seconds` as it plays: its beat grid that of the item playing there.
+pub fn clock_at(setlist: &Setlist, seconds: f64) -> ConcertClock {
+    let item = &setlist.items[setlist.item_index_at(seconds)];
+    let mut clock = ConcertClock::default();
+    clock.seconds = seconds;
+    clock.bpm = item.grid.bpm;
+    clock.beats_per_bar = item.grid.beats_per_bar;
+    clock.beat_origin = item.start;
+    clock
+}
+
 /// The show at one instant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShowFrame {
@@ -46,6 +59,8 @@ pub struct ShowFrame {
     pub lens: Lens,
     /// The running shot, an index into the plan's shots; `None` where the plan has none.
     pub shot: Option<usize>,
+    /// The light rig: every light's place, aim and colour, and the LED wall's state.
+    pub lights: Rig,
 }
 
 impl Default for ShowFrame {
@@ -58,13 +73,15 @@ impl Default for ShowFrame {
             looks: Vec::new(),
             lens: crate::camera::shot::wide(0.0),
             shot: None,
+            lights: Rig::default(),
         }
     }
 }
 
 impl ShowFrame {
-    /// The show at `seconds`.
-    pub fn at(setlist: &Setlist, plans: &ShowPlans, seconds: f64) -> Self {
+    /// The show at the clock's instant (its beat grid set to the item playing there).
+    pub fn at(setlist: &Setlist, plans: &ShowPlans, clock: &ConcertClock) -> Self {
+        let seconds = clock.seconds;
         let idols: Vec<IdolFrame> = (0..setlist.cast.len())
             .map(|index| idol_frame(setlist, &plans.formation, index, seconds))
             .collect();
@@ -76,8 +93,16 @@ impl ShowFrame {
         let looks = (0..setlist.cast.len())
             .map(|index| camera_look(setlist, &plans.shots, index, seconds))
             .collect();
+        let lights = rig_at(
+            setlist,
+            seconds,
+            (clock.beats(), clock.bars()),
+            &bodies,
+            singer_at(setlist, seconds),
+        );
         Self {
             seconds,
+            lights,
             lens: director_lens(setlist, &plans.shots, &bodies, seconds),
             shot: plans.shots.index_at(seconds),
             idols,
@@ -105,7 +130,7 @@ mod tests {
         let setlist = Setlist::built_in();
         let plans = ShowPlans::new(&setlist);
         for seconds in [0.0, 12.3, 47.9, 101.25, setlist.duration() - 0.5] {
-            let frame = ShowFrame::at(&setlist, &plans, seconds);
+            let frame = ShowFrame::at(&setlist, &plans, &clock_at(&setlist, seconds));
             assert_eq!(frame.idols.len(), setlist.cast.len());
             assert_eq!(frame.bodies, bodies(&setlist, &plans.formation, seconds));
             for index in 0..setlist.cast.len() {
@@ -120,8 +145,9 @@ mod tests {
             }
             let lens = director_lens(&setlist, &plans.shots, &frame.bodies, seconds);
             assert_eq!(frame.lens, lens);
+            assert_eq!(frame.lights.follows.len(), setlist.cast.len());
         }
-        let empty = ShowFrame::at(&setlist, &plans, 0.0);
+        let empty = ShowFrame::at(&setlist, &plans, &clock_at(&setlist, 0.0));
         let outside = empty.body(&setlist, 99);
         assert_eq!(outside.height, 1.65);
     }

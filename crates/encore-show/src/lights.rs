@@ -1,16 +1,15 @@
 //! The light rig at one instant, computed from the setlist and the clock alone (so seeking
 //! shows exactly what playing through would): a key light, a follow spot on whoever holds the
 //! line, two colour washes, moving heads on the truss, lasers, and the LED wall's state.
-//! Real Bevy lights, the cel shader's uniform and the visible beams all read this one state.
+//! The app's lights, the cel shader's uniform and the visible beams all read this one state.
 
 use std::f32::consts::TAU;
 
-use bevy::prelude::*;
-
-use crate::colour::{ShowColour, Srgb};
+use glam::Vec3;
 
 use crate::{
-    camera::shot::Body,
+    choreography::Body,
+    colour::{Linear, Srgb},
     setlist::{
         ItemKind, LightCue, Setlist,
         raw::{Look, Pattern, SectionKind},
@@ -32,7 +31,7 @@ pub struct Spot {
     /// Unit aim.
     pub direction: Vec3,
     /// Linear colour times level.
-    pub colour: LinearRgba,
+    pub colour: Linear,
     /// Half-angle of the cone, radians.
     pub angle: f32,
 }
@@ -52,10 +51,10 @@ impl Spot {
 }
 
 /// Everything lit at one instant.
-#[derive(Resource, Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rig {
     /// Light from everywhere.
-    pub ambient: LinearRgba,
+    pub ambient: Linear,
     /// The front key light on the whole stage.
     pub key: Option<Spot>,
     /// A follow spot on each member, in cast order; the one holding the line gets the bright
@@ -70,46 +69,46 @@ pub struct Rig {
     /// Laser beams (empty when the look has none).
     pub lasers: Vec<Spot>,
     /// The LED wall's palette (linear), pattern (0 to 4) and brightness.
-    pub wall: ([LinearRgba; 4], u32, f32),
+    pub wall: ([Linear; 4], u32, f32),
     /// The look's colours, for rims and the panel.
-    pub colours: Vec<LinearRgba>,
+    pub colours: Vec<Linear>,
 }
 
 /// Colours of a look; member colours for `Rainbow` rotate by one every bar.
-fn look_colours(look: &Look, setlist: &Setlist, bars: f64) -> Vec<LinearRgba> {
-    let members: Vec<LinearRgba> = setlist
+fn look_colours(look: &Look, setlist: &Setlist, bars: f64) -> Vec<Linear> {
+    let members: Vec<Linear> = setlist
         .cast
         .iter()
         .map(|idol| idol.colour.to_linear())
         .collect();
     let members = if members.is_empty() {
-        vec![LinearRgba::WHITE]
+        vec![Linear::WHITE]
     } else {
         members
     };
-    let srgb = |r, g, b| Color::srgb(r, g, b).to_linear();
+    let srgb = |r, g, b| Srgb::new(r, g, b).to_linear();
     match look {
         Look::Warm => vec![srgb(1.0, 0.72, 0.4), srgb(1.0, 0.9, 0.75)],
         Look::Cool => vec![srgb(0.3, 0.45, 1.0), srgb(0.65, 0.4, 1.0)],
         Look::Member(id) => vec![
             setlist
                 .idol(id)
-                .map_or(LinearRgba::WHITE, |(_, idol)| idol.colour.to_linear()),
+                .map_or(Linear::WHITE, |(_, idol)| idol.colour.to_linear()),
         ],
         Look::Colour(hex) => vec![hex.srgb().unwrap_or(Srgb::WHITE).to_linear()],
         Look::Colours(hexes) if !hexes.is_empty() => hexes
             .iter()
             .map(|hex| hex.srgb().unwrap_or(Srgb::WHITE).to_linear())
             .collect(),
-        Look::Colours(_) => vec![LinearRgba::WHITE],
+        Look::Colours(_) => vec![Linear::WHITE],
         Look::Rainbow => {
             let shift = bars.floor().max(0.0) as usize;
             (0..members.len())
                 .map(|index| members[(index + shift) % members.len()])
                 .collect()
         }
-        Look::Strobe => vec![LinearRgba::WHITE],
-        Look::Blackout => vec![LinearRgba::BLACK],
+        Look::Strobe => vec![Linear::WHITE],
+        Look::Blackout => vec![Linear::BLACK],
     }
 }
 
@@ -235,8 +234,21 @@ fn cue_lights(cue: &LightCue, setlist: &Setlist, beats: f64, bars: f64) -> Rig {
         washes,
         lasers,
         colours,
-        ..default()
+        ..Default::default()
     }
+}
+
+/// Which idol holds the line at `seconds` (the first named on it), if anyone sings.
+pub fn singer_at(setlist: &Setlist, seconds: f64) -> Option<usize> {
+    let position = setlist.position_at(seconds);
+    setlist.items.get(position.item).and_then(|item| {
+        item.lines
+            .iter()
+            .find(|line| line.bars.0 <= position.bar && position.bar <= line.bars.1)
+            .and_then(|line| line.idols.first())
+            .and_then(|id| setlist.idol(id))
+            .map(|(index, _)| index)
+    })
 }
 
 /// The rig at `seconds`: the cued (or section default) look, faded in from the one before.
@@ -290,7 +302,7 @@ pub fn rig_at(
     rig.key = Some(Spot {
         position: key_position,
         direction: (Vec3::new(0.0, 1.0, 0.0) - key_position).normalize(),
-        colour: Color::srgb(1.0, 0.96, 0.9).to_linear() * key_level,
+        colour: Srgb::new(1.0, 0.96, 0.9).to_linear() * key_level,
         angle: 0.55,
     });
     rig.singer = singer.filter(|index| *index < bodies.len());
@@ -307,13 +319,13 @@ pub fn rig_at(
             Spot {
                 position: from,
                 direction: (body.hips - from).normalize_or(Vec3::NEG_Y),
-                colour: Color::srgb(1.0, 0.97, 0.92).to_linear() * level,
+                colour: Srgb::new(1.0, 0.97, 0.92).to_linear() * level,
                 angle: 0.07,
             }
         })
         .collect();
     let tint = rig.colours[0];
-    rig.ambient = LinearRgba::rgb(0.07, 0.06, 0.11) + tint * (0.05 * level);
+    rig.ambient = Linear::rgb(0.07, 0.06, 0.11) + tint * (0.05 * level);
     let palette = item
         .map(|item| item.palette.as_slice())
         .filter(|palette| !palette.is_empty())
@@ -321,7 +333,7 @@ pub fn rig_at(
             || rig.colours.clone(),
             |palette| palette.iter().map(|colour| colour.to_linear()).collect(),
         );
-    let mut wall = [LinearRgba::WHITE; 4];
+    let mut wall = [Linear::WHITE; 4];
     for (index, slot) in wall.iter_mut().enumerate() {
         *slot = palette[index % palette.len()];
     }
@@ -377,7 +389,7 @@ mod tests {
         let bar = |bar: u32| setlist.seconds_at(0, bar, 1.0).expect("first song");
         // The demo cues Rainbow with lasers at the chorus (bar 17): member colours on the heads.
         let chorus = rig(&setlist, bar(17) + 1.0);
-        let members: Vec<LinearRgba> = setlist
+        let members: Vec<Linear> = setlist
             .cast
             .iter()
             .map(|idol| idol.colour.to_linear())
