@@ -50,7 +50,12 @@ pub fn setlist(songs: usize, runs: u32) {
 /// plain functions (moves, blends, formations, face) and prints the CPU time per idol per
 /// frame. Writing the joints into Bevy's transforms is not included.
 pub fn animation(counts: &[usize]) {
-    use crate::choreography::{formation::FormationPlan, idol_frame};
+    use encore_show::{
+        camera::{bodies, camera_look, director_lens},
+        choreography::idol_frame,
+        frame::{ShowFrame, ShowPlans, clock_at},
+        lights::{rig_at, singer_at},
+    };
     for &count in counts {
         let mut setlist = setlist::Setlist::built_in();
         let template = setlist.cast.clone();
@@ -68,25 +73,61 @@ pub fn animation(counts: &[usize]) {
                 dance.idols = ids.clone();
             }
         }
-        let plan = FormationPlan::new(&setlist);
+        let plans = ShowPlans::new(&setlist);
+        let plan = &plans.formation;
         let start = setlist.seconds_at(0, 17, 1.0).unwrap_or(0.0);
         let frames = 300;
         let timer = Instant::now();
         for frame in 0..frames {
             let seconds = start + f64::from(frame) / 60.0;
             for index in 0..count {
-                std::hint::black_box(idol_frame(&setlist, &plan, index, seconds));
+                std::hint::black_box(idol_frame(&setlist, plan, index, seconds));
             }
         }
         let per_idol = timer.elapsed().as_secs_f64() * 1e6 / f64::from(frames) / count as f64;
+        // The whole show's instant, once a frame, as the app computes it now...
+        let timer = Instant::now();
+        for frame in 0..frames {
+            let clock = clock_at(&setlist, start + f64::from(frame) / 60.0);
+            std::hint::black_box(ShowFrame::at(&setlist, &plans, &clock));
+        }
+        let once = timer.elapsed().as_secs_f64() * 1e3 / f64::from(frames);
+        // ...and as it was before the frame was shared: posing, then the camera's and the
+        // stage's bodies each posing again, the look-at posing again, the lens and the rig.
+        let timer = Instant::now();
+        for frame in 0..frames {
+            let seconds = start + f64::from(frame) / 60.0;
+            let clock = clock_at(&setlist, seconds);
+            for index in 0..count {
+                std::hint::black_box(idol_frame(&setlist, plan, index, seconds));
+                std::hint::black_box(idol_frame(&setlist, plan, index, seconds));
+                std::hint::black_box(camera_look(&setlist, &plans.shots, index, seconds));
+            }
+            let framed = bodies(&setlist, plan, seconds);
+            std::hint::black_box(director_lens(&setlist, &plans.shots, &framed, seconds));
+            let again = bodies(&setlist, plan, seconds);
+            std::hint::black_box(rig_at(
+                &setlist,
+                seconds,
+                (clock.beats(), clock.bars()),
+                &again,
+                singer_at(&setlist, seconds),
+            ));
+        }
+        let separately = timer.elapsed().as_secs_f64() * 1e3 / f64::from(frames);
+        let build = if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        };
         println!(
-            "animation: {count:>3} idols: {per_idol:.1} µs per idol per frame, {:.2} ms per frame ({} build)",
+            "animation: {count:>3} idols: {per_idol:.1} µs per idol per frame, {:.2} ms per frame ({build} build)",
             per_idol * count as f64 / 1000.0,
-            if cfg!(debug_assertions) {
-                "debug"
-            } else {
-                "release"
-            },
+        );
+        println!(
+            "           the show's frame (poses, bodies, lens, lights) once: {once:.2} ms; \
+             computed per system as before: {separately:.2} ms ({:.2}x)",
+            separately / once.max(1e-9),
         );
     }
 }
