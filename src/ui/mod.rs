@@ -27,11 +27,6 @@ pub(crate) fn plugin(app: &mut App) {
         app.add_plugins(FrameTimeDiagnosticsPlugin::default());
     }
     app.init_resource::<LastEffect>();
-    app.init_resource::<titles::Credits>();
-    app.add_systems(
-        Update,
-        titles::read_credits.in_set(crate::AppSystems::Reload),
-    );
     app.add_systems(Update, remember_effects.in_set(crate::AppSystems::Overlay));
     app.add_systems(
         EguiPrimaryContextPass,
@@ -81,7 +76,6 @@ fn is_warming_up(progress: Option<Res<CaptureProgress>>) -> bool {
 fn warm_font_atlas(
     mut contexts: EguiContexts,
     setlist: Res<ShowSetlist>,
-    credits: Res<titles::Credits>,
     feed: Res<crate::chat::ChatFeed>,
     chat: Res<crate::chat::ChatSettings>,
 ) -> Result {
@@ -91,7 +85,7 @@ fn warm_font_atlas(
     // (or one chunk of it) starts at.
     ctx.all_styles_mut(|style| style.visuals.text_options.subpixel_binning = false);
     let fonts: Vec<egui::FontId> = ctx.global_style().text_styles.values().cloned().collect();
-    let cards = titles::card_texts(&setlist, &credits);
+    let cards = titles::card_texts(&setlist);
     let (chat_glyphs, chat_sizes) = crate::chat::glyphs_to_warm(&feed, &chat);
     ctx.fonts_mut(|view| {
         for size in chat_sizes {

@@ -7,45 +7,10 @@ use bevy::prelude::*;
 use crate::setlist::ShowSetlist;
 use bevy_egui::{EguiContexts, egui};
 
-use crate::{
-    avatar::inspect::{credit_line, inspect},
-    clock::{ConcertClock, Lockstep},
-    setlist::{ItemKind, Setlist, model::Avatar},
-};
+pub(super) use encore_show::credits::{CARD_SIZES, card_texts};
+use encore_show::credits::{card_at, roll_at};
 
-/// Seconds at the end of the show the credit roll takes.
-const ROLL_SECONDS: f64 = 12.0;
-
-/// The credit lines of the cast's model avatars (author and licence, from the files).
-#[derive(Resource, Debug, Clone, Default, PartialEq)]
-pub(crate) struct Credits(pub Vec<String>);
-
-/// Reads the credits from the model files when the cast changes.
-pub(super) fn read_credits(setlist: Res<ShowSetlist>, mut credits: ResMut<Credits>) {
-    if !setlist.is_changed() {
-        return;
-    }
-    let lines = setlist
-        .cast
-        .iter()
-        .filter_map(|idol| match &idol.avatar {
-            Avatar::Model(path) => credit_line(&idol.name, &inspect(path).ok()?),
-            Avatar::Builtin(_) => None,
-        })
-        .collect();
-    credits.set_if_neq(Credits(lines));
-}
-
-/// Where the credit roll is `until_end` seconds before the end of the show: its share of the
-/// way up the screen (0 at the bottom edge, 1 past the top) and its opacity; `None` outside.
-pub(super) fn roll_at(until_end: f64) -> Option<(f32, f32)> {
-    if !(0.0..ROLL_SECONDS).contains(&until_end) {
-        return None;
-    }
-    let progress = 1.0 - until_end / ROLL_SECONDS;
-    let alpha = (progress * 6.0).min(until_end * 1.5).clamp(0.0, 1.0);
-    Some((progress as f32, alpha as f32))
-}
+use crate::clock::{ConcertClock, Lockstep};
 
 /// The end-of-show credit roll: the imported avatars' authors and licences, rising up the
 /// middle of the picture in the show's last seconds.
@@ -53,9 +18,9 @@ pub(super) fn credit_roll_ui(
     mut contexts: EguiContexts,
     clock: Res<ConcertClock>,
     setlist: Res<ShowSetlist>,
-    credits: Res<Credits>,
 ) -> Result {
-    if credits.0.is_empty() {
+    let credits = &setlist.credits;
+    if credits.is_empty() {
         return Ok(());
     }
     let Some((progress, alpha)) = roll_at(setlist.duration() - clock.seconds) else {
@@ -63,7 +28,7 @@ pub(super) fn credit_roll_ui(
     };
     let ctx = contexts.ctx_mut()?;
     let screen = ctx.content_rect();
-    let height = (credits.0.len() as f32 + 2.0) * CARD_SIZES[2] * 1.6;
+    let height = (credits.len() as f32 + 2.0) * CARD_SIZES[2] * 1.6;
     let y = screen.bottom() - progress * (screen.height() + height);
     let white = egui::Color32::WHITE.gamma_multiply(alpha);
     let accent = egui::Color32::from_rgb(255, 110, 180).gamma_multiply(alpha);
@@ -87,74 +52,13 @@ pub(super) fn credit_roll_ui(
                                 .color(accent)
                                 .strong(),
                         );
-                        for line in &credits.0 {
+                        for line in credits {
                             ui.label(egui::RichText::new(line).size(CARD_SIZES[2]).color(white));
                         }
                     });
                 });
         });
     Ok(())
-}
-
-/// Seconds after a song starts that its card appears, is fully shown, starts fading, is gone.
-const CARD_TIMES: [f64; 4] = [0.4, 1.0, 6.0, 7.0];
-
-/// Text sizes of the card: the label, the title, the artist.
-pub(super) const CARD_SIZES: [f32; 3] = [13.0, 30.0, 15.0];
-
-/// How visible the card is `since` seconds after its song started, 0 to 1.
-pub(super) fn card_alpha(since: f64) -> f32 {
-    let [appear, shown, fade, gone] = CARD_TIMES;
-    let alpha = if since < appear || since >= gone {
-        0.0
-    } else if since < shown {
-        (since - appear) / (shown - appear)
-    } else if since < fade {
-        1.0
-    } else {
-        (gone - since) / (gone - fade)
-    };
-    alpha as f32
-}
-
-/// What the card says for the song under the playhead and how visible it is, if at all.
-pub(super) fn card_at(setlist: &Setlist, seconds: f64) -> Option<([String; 3], f32)> {
-    let index = setlist.item_index_at(seconds);
-    let item = setlist.items.get(index)?;
-    if item.kind != ItemKind::Song {
-        return None;
-    }
-    let alpha = card_alpha(seconds - item.start);
-    if alpha <= 0.0 {
-        return None;
-    }
-    let number = setlist.items[..=index]
-        .iter()
-        .filter(|item| item.kind == ItemKind::Song)
-        .count();
-    let label = if item.encore {
-        format!("ENCORE · SONG {number}")
-    } else {
-        format!("SONG {number}")
-    };
-    Some((
-        [label, item.display_title().to_owned(), item.artist.clone()],
-        alpha,
-    ))
-}
-
-/// Every text the cards of `setlist` (and the credit roll) will show, for warming the font
-/// atlas.
-pub(super) fn card_texts(setlist: &Setlist, credits: &Credits) -> String {
-    let mut texts = String::from("ENCORE · SONG 0123456789 AVATARS \u{201c}\u{201d}");
-    for line in &credits.0 {
-        texts.push_str(line);
-    }
-    for item in &setlist.items {
-        texts.push_str(&item.title);
-        texts.push_str(&item.artist);
-    }
-    texts
 }
 
 pub(super) fn title_card_ui(
@@ -197,39 +101,4 @@ pub(super) fn title_card_ui(
                 });
         });
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_credit_roll_rises_through_the_last_seconds() {
-        assert_eq!(roll_at(20.0), None);
-        assert_eq!(roll_at(-1.0), None);
-        let (start, faint) = roll_at(11.9).expect("the roll has begun");
-        let (middle, full) = roll_at(6.0).expect("the roll is on");
-        assert!(start < middle && middle < 1.0);
-        assert!(faint < 0.2 && full == 1.0);
-    }
-
-    #[test]
-    fn the_card_fades_in_holds_and_fades_out_at_each_song() {
-        assert_eq!(card_alpha(0.0), 0.0);
-        assert!((card_alpha(0.7) - 0.5).abs() < 1e-6);
-        assert_eq!(card_alpha(3.0), 1.0);
-        assert!((card_alpha(6.5) - 0.5).abs() < 1e-6);
-        assert_eq!(card_alpha(7.0), 0.0);
-
-        let setlist = Setlist::built_in();
-        let first = &setlist.items[0];
-        let ([label, title, _], alpha) =
-            card_at(&setlist, first.start + 3.0).expect("the first song shows its card");
-        assert_eq!(label, "SONG 1");
-        assert_eq!(title, first.title);
-        assert_eq!(alpha, 1.0);
-        assert!(card_at(&setlist, first.start + 20.0).is_none());
-        // MC segments have no card.
-        assert!(card_at(&setlist, setlist.items[1].start + 3.0).is_none());
-    }
 }

@@ -10,6 +10,7 @@ pub mod chat;
 pub mod choreography;
 pub mod clock;
 pub mod colour;
+pub mod credits;
 pub mod frame;
 pub mod lights;
 pub mod motion;

@@ -11,7 +11,9 @@ use std::{
 
 use crate::{
     audio::AudioError,
+    avatar::inspect::{Inspection, ModelFileError, credit_line, inspect},
     motion::{Motion, MotionError},
+    setlist::model::{Avatar, Idol},
 };
 
 /// A file as it was when read: modified time and length.
@@ -27,6 +29,7 @@ struct Entry {
     stamp: Option<Stamp>,
     audio_seconds: Option<Result<f64, AudioError>>,
     motion: Option<Result<Arc<Motion>, MotionError>>,
+    inspection: Option<Result<Arc<Inspection>, Arc<ModelFileError>>>,
 }
 
 /// The referenced files read so far. Keep one per watched setlist and hand it to
@@ -71,6 +74,30 @@ impl FileCache {
         let read = Motion::read(path).map(Arc::new);
         self.entry(path).motion = Some(read.clone());
         read
+    }
+
+    /// The model file at `path`, inspected (format, humanoid map, expressions, licence...).
+    pub fn inspection(&mut self, path: &Path) -> Result<Arc<Inspection>, Arc<ModelFileError>> {
+        if let Some(known) = &self.entry(path).inspection {
+            return known.clone();
+        }
+        self.reads += 1;
+        let read = inspect(path).map(Arc::new).map_err(Arc::new);
+        self.entry(path).inspection = Some(read.clone());
+        read
+    }
+
+    /// The credit lines of the cast's model avatars (author and licence, read from the files,
+    /// each inspected once); a file that cannot be read has none.
+    pub fn credit_lines(&mut self, cast: &[Idol]) -> Vec<String> {
+        cast.iter()
+            .filter_map(|idol| match &idol.avatar {
+                Avatar::Model(path) if path != Path::new("") => {
+                    credit_line(&idol.name, &*self.inspection(path).ok()?)
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// How many times a file was read (not answered from the cache), for tests and benches.

@@ -37,6 +37,8 @@ pub struct Setlist {
     pub items: Vec<Item>,
     /// Every cue of every item, sorted by time (ties keep file order).
     pub cues: Vec<Cue>,
+    /// Credit lines of the cast's model avatars (author and licence, from the files).
+    pub credits: Vec<String>,
 }
 
 /// A member of the cast.

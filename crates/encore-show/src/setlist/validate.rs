@@ -448,6 +448,7 @@ impl Checker<'_> {
             items.push(built);
         }
         cues.sort_by(|a: &Cue, b: &Cue| a.at.total_cmp(&b.at));
+        let credits = self.files.credit_lines(&cast);
         Setlist {
             title: raw.title.clone(),
             venue: raw.venue,
@@ -458,6 +459,7 @@ impl Checker<'_> {
             cast,
             items,
             cues,
+            credits,
         }
     }
 
