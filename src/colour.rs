@@ -3,11 +3,10 @@
 use bevy::prelude::*;
 pub use encore_show::colour::{Linear, Srgb};
 
-/// [`Srgb`] as Bevy's colour types.
+/// [`Srgb`] as Bevy's colour.
 pub trait ShowColour {
     /// As a Bevy colour (the same `f32`s `Color::srgb_u8` would store).
     fn color(self) -> Color;
-    fn to_srgba(self) -> Srgba;
 }
 
 /// [`Linear`] as Bevy's linear colour (the same four channels).
@@ -23,10 +22,6 @@ impl ShowLinear for Linear {
 
 impl ShowColour for Srgb {
     fn color(self) -> Color {
-        Color::Srgba(self.to_srgba())
-    }
-
-    fn to_srgba(self) -> Srgba {
-        Srgba::new(self.red, self.green, self.blue, 1.0)
+        Color::Srgba(Srgba::new(self.red, self.green, self.blue, 1.0))
     }
 }

@@ -306,11 +306,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// Reads `"#rrggbb"` or `"#rgb"` into a colour.
-pub fn parse_colour(text: &str) -> Option<Srgb> {
-    Srgb::parse(text)
-}
-
 /// Spacing of the default line-up, metres.
 const LINE_SPACING: f32 = 1.6;
 
