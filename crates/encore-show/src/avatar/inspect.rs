@@ -873,7 +873,9 @@ fn spring_specs(document: &gltf::Document) -> (Vec<SpringJointSpec>, Vec<Collide
                 .collect();
             let power = number(&group["gravityPower"], 0.0);
             let gravity = vector(&group["gravityDir"]).map(|axis| axis * power);
-            // Every node under a group's roots swings, each towards its first child.
+            // Every node under a group's roots swings, each towards its first child; each once,
+            // even in a broken file whose nodes are their own ancestors.
+            let mut seen = std::collections::HashSet::new();
             let mut stack: Vec<u64> = group["bones"]
                 .as_array()
                 .into_iter()
@@ -882,6 +884,9 @@ fn spring_specs(document: &gltf::Document) -> (Vec<SpringJointSpec>, Vec<Collide
                 .rev()
                 .collect();
             while let Some(node) = stack.pop() {
+                if !seen.insert(node) {
+                    continue;
+                }
                 let children: Vec<u64> = document
                     .nodes()
                     .nth(node as usize)
@@ -1814,6 +1819,18 @@ mod tests {
         lying[8..12].copy_from_slice(&4u32.to_le_bytes());
         let error = inspect_bytes(Path::new("lying.glb"), &lying).unwrap_err();
         assert!(matches!(error, ModelFileError::Invalid { .. }), "{error}");
+    }
+
+    #[test]
+    fn a_spring_chain_through_a_node_cycle_ends() {
+        let looped = br#"{"asset": {"version": "2.0"},
+            "nodes": [{"name": "Hair", "children": [1]}, {"name": "Tip", "children": [0]}],
+            "extensionsUsed": ["VRM"],
+            "extensions": {"VRM": {"secondaryAnimation": {"boneGroups": [{"bones": [0]}]}}}}"#;
+        let inspection = inspect_bytes(Path::new("looped.vrm"), looped)
+            .unwrap_or_else(|error| panic!("{error}"));
+        let joints = inspection.spring_joints;
+        assert_eq!(joints.len(), 2, "{joints:?}");
     }
 
     #[test]
