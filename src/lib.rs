@@ -373,7 +373,7 @@ pub fn load_show(
             if !report.diagnostics.is_empty() {
                 eprintln!("{report}");
             }
-            let file = setlist::SetlistFile::with_files(path.to_owned(), report.source, files);
+            let file = setlist::SetlistFile::new(path.to_owned(), report.source, files);
             (setlist, Some(file))
         }
         None => (setlist::Setlist::built_in(), None),

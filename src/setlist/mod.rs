@@ -13,7 +13,7 @@
 pub use encore_show::setlist::*;
 
 use std::{
-    path::{Path, PathBuf},
+    path::PathBuf,
     sync::{Arc, Mutex},
 };
 
@@ -64,22 +64,11 @@ pub struct SetlistFile {
     last_text: String,
     /// When to look at the file next.
     poll: Timer,
-    /// The motion files the setlist plays and how they were when last read (modified time
-    /// and length), so that saving a motion file reloads the show too.
-    motions: Vec<(PathBuf, Option<(std::time::SystemTime, u64)>)>,
-    /// Whether `motions` has been filled from the playing setlist.
-    watching: bool,
     /// What the setlist's files hold, kept between checks so a save re-reads only the files
-    /// that changed.
+    /// that changed; saving one of them (a motion, a song, a model) reloads the show too.
     files: Arc<Mutex<FileCache>>,
     /// The check of the last save, running off the main thread.
     checking: Option<Task<(Option<Setlist>, Report)>>,
-}
-
-/// A file's modified time and length, `None` when it cannot be read.
-fn stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
-    let metadata = std::fs::metadata(path).ok()?;
-    Some((metadata.modified().ok()?, metadata.len()))
 }
 
 /// How often the setlist file is looked at, seconds. Reading a few kilobytes four times a
@@ -88,19 +77,12 @@ fn stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
 const POLL_SECONDS: f32 = 0.25;
 
 impl SetlistFile {
-    /// Watches `path`, whose current text is `text`.
-    pub fn new(path: PathBuf, text: String) -> Self {
-        Self::with_files(path, text, FileCache::default())
-    }
-
     /// Watches `path`, whose current text is `text`, with what its first check read.
-    pub fn with_files(path: PathBuf, text: String, files: FileCache) -> Self {
+    pub fn new(path: PathBuf, text: String, files: FileCache) -> Self {
         Self {
             path,
             last_text: text,
             poll: Timer::from_seconds(POLL_SECONDS, TimerMode::Repeating),
-            motions: Vec::new(),
-            watching: false,
             files: Arc::new(Mutex::new(files)),
             checking: None,
         }
@@ -119,21 +101,18 @@ impl SetlistFile {
             let mut files = files
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            check_with(&path, &text, &mut files)
+            let checked = check_with(&path, &text, &mut files);
+            files.settle();
+            checked
         }));
     }
 
-    /// Watches the motion files `setlist` plays, as they are now.
-    fn watch_motions(&mut self, setlist: &Setlist) {
-        let folder = self.path.parent().unwrap_or(Path::new(".")).to_owned();
-        self.motions = motion_files(setlist, &folder)
-            .into_iter()
-            .map(|file| {
-                let now = stamp(&file);
-                (file, now)
-            })
-            .collect();
-        self.watching = true;
+    /// Whether a file the setlist uses was saved since the last check.
+    fn files_changed(&self) -> bool {
+        let files = self.files.lock();
+        files
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .changed()
     }
 }
 
@@ -181,15 +160,7 @@ fn watch_setlist_file(
         // Editors briefly remove the file while saving; the next poll sees the new one.
         return;
     };
-    if !file.watching {
-        // The first look: remember the motion files of the setlist that is playing.
-        file.watch_motions(&setlist);
-    }
-    let motions_saved = file
-        .motions
-        .iter()
-        .any(|(motion, seen)| stamp(motion) != *seen);
-    if text == file.last_text && !motions_saved {
+    if text == file.last_text && !file.files_changed() {
         return;
     }
     file.last_text = text.clone();
@@ -211,7 +182,6 @@ fn apply_check(
             let seconds = new.carry_playhead(setlist, clock.seconds);
             clock.seek(seconds);
             setlist.0 = new;
-            file.watch_motions(setlist);
             problems.lines.clear();
             if report.diagnostics.is_empty() {
                 info!("{}: reloaded", file.path.display());
@@ -220,10 +190,6 @@ fn apply_check(
             }
         }
         None => {
-            // Until the next save, a broken motion file is not read again every poll.
-            for (motion, seen) in &mut file.motions {
-                *seen = stamp(motion);
-            }
             problems.lines = report
                 .short_lines()
                 .into_iter()
@@ -254,10 +220,7 @@ fn follow_setlist_grid(setlist: Res<ShowSetlist>, mut clock: ResMut<ConcertClock
         clock.seconds = end;
         clock.playing = false;
     }
-    let item = &setlist.items[setlist.item_index_at(clock.seconds)];
-    clock.bpm = item.grid.bpm;
-    clock.beats_per_bar = item.grid.beats_per_bar;
-    clock.beat_origin = item.start;
+    setlist.set_grid(&mut clock);
 }
 
 fn fire_cues(
@@ -347,10 +310,11 @@ mod tests {
         std::fs::create_dir_all(&folder).expect("temp dir is writable");
         let path = folder.join("show.ron");
         std::fs::write(&path, show("First", 9)).expect("temp file is writable");
-        let (setlist, report) = check_file(&path);
+        let mut files = FileCache::default();
+        let (setlist, report) = check_file_with(&path, &mut files);
         let mut app = testing::app();
         app.insert_resource(ShowSetlist(setlist.expect("the test show is valid")));
-        app.insert_resource(SetlistFile::new(path.clone(), report.source));
+        app.insert_resource(SetlistFile::new(path.clone(), report.source, files));
         testing::step(&mut app, 2);
         // Into the second song: 16 s of song one, then 3 s.
         app.world_mut().write_message(TransportAction::SeekTo(19.0));
@@ -411,10 +375,11 @@ mod tests {
                     dance: [(bars: (1, 8), move: Motion("dance.vmd"))])])"##,
         )
         .expect("writable");
-        let (setlist, report) = check_file(&path);
+        let mut files = FileCache::default();
+        let (setlist, report) = check_file_with(&path, &mut files);
         let mut app = testing::app();
         app.insert_resource(ShowSetlist(setlist.expect("the test show is valid")));
-        app.insert_resource(SetlistFile::new(path.clone(), report.source));
+        app.insert_resource(SetlistFile::new(path.clone(), report.source, files));
         let length = |app: &App| {
             let setlist = app.world().resource::<ShowSetlist>();
             setlist.items[0].dances[0]

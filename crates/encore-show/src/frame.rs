@@ -35,12 +35,9 @@ impl ShowPlans {
 
 /// The clock at `seconds` as it plays: its beat grid that of the item playing there.
 pub fn clock_at(setlist: &Setlist, seconds: f64) -> ConcertClock {
-    let item = &setlist.items[setlist.item_index_at(seconds)];
     let mut clock = ConcertClock::default();
     clock.seconds = seconds;
-    clock.bpm = item.grid.bpm;
-    clock.beats_per_bar = item.grid.beats_per_bar;
-    clock.beat_origin = item.start;
+    setlist.set_grid(&mut clock);
     clock
 }
 

@@ -17,7 +17,7 @@ pub mod raw;
 pub mod time;
 pub mod validate;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use self::{
     diagnostics::Report,
@@ -94,26 +94,6 @@ pub fn generated_setlist(songs: usize) -> String {
     }
     text.push_str("  ],\n)\n");
     text
-}
-
-/// The motion files `setlist` plays (dances and camera shots), resolved against `folder`.
-pub fn motion_files(setlist: &Setlist, folder: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = setlist
-        .items
-        .iter()
-        .flat_map(|item| &item.dances)
-        .filter_map(|dance| dance.motion.as_ref().map(|played| played.file.clone()))
-        .chain(setlist.cues.iter().filter_map(|cue| match &cue.action {
-            model::CueAction::Shot { shot, .. } => match &shot.shot {
-                raw::Shot::Motion(written) => Some(folder.join(written)),
-                _ => None,
-            },
-            _ => None,
-        }))
-        .collect();
-    files.sort();
-    files.dedup();
-    files
 }
 
 #[cfg(test)]

@@ -1434,6 +1434,22 @@ fn shorten_urls(text: &str) -> String {
         .join(" ")
 }
 
+/// A GLB written by the gltf crate around `json` and `bin`, for tests.
+#[cfg(test)]
+pub(crate) fn glb(json: &str, bin: &[u8]) -> Vec<u8> {
+    gltf::binary::Glb {
+        header: gltf::binary::Header {
+            magic: *b"glTF",
+            version: 2,
+            length: 0,
+        },
+        json: json.as_bytes().into(),
+        bin: Some(bin.into()),
+    }
+    .to_vec()
+    .expect("a GLB writes to memory")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1670,21 +1686,6 @@ mod tests {
         assert_eq!(get("rightHand"), Some("RightHand"));
         // `handslot.l` is not a hand.
         assert!(map.iter().all(|(_, node)| node != "handslot.l"));
-    }
-
-    /// A GLB written by the gltf crate around `json` and `bin`.
-    fn glb(json: &str, bin: &[u8]) -> Vec<u8> {
-        gltf::binary::Glb {
-            header: gltf::binary::Header {
-                magic: *b"glTF",
-                version: 2,
-                length: 0,
-            },
-            json: json.as_bytes().into(),
-            bin: Some(bin.into()),
-        }
-        .to_vec()
-        .expect("a GLB writes to memory")
     }
 
     /// One triangle, skinned to two joints, with a one-second clip.

@@ -309,17 +309,7 @@ fn vrma_with_rotations(output: &str, stride: &str) -> Vec<u8> {
             "animations": [{{"channels": [{{"sampler": 0, "target": {{"node": 0, "path": "rotation"}}}}],
                 "samplers": [{{"input": 0, "output": 1}}]}}]}}"#
     );
-    gltf::binary::Glb {
-        header: gltf::binary::Header {
-            magic: *b"glTF",
-            version: 2,
-            length: 0,
-        },
-        json: json.as_bytes().into(),
-        bin: Some(bin.into()),
-    }
-    .to_vec()
-    .expect("a GLB writes to memory")
+    crate::avatar::inspect::glb(&json, &bin)
 }
 
 #[test]

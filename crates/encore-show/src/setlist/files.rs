@@ -54,37 +54,48 @@ impl FileCache {
         entry
     }
 
-    /// The length of the sound file at `path` in seconds.
-    pub fn audio_seconds(&mut self, path: &Path) -> Result<f64, AudioError> {
-        if let Some(known) = &self.entry(path).audio_seconds {
+    /// What `read` makes of the file at `path`, from the cache while the file is unchanged.
+    fn cached<T: Clone>(
+        &mut self,
+        path: &Path,
+        slot: fn(&mut Entry) -> &mut Option<T>,
+        read: impl FnOnce(&Path) -> T,
+    ) -> T {
+        let entry = self.entry(path);
+        if let Some(known) = slot(entry) {
             return known.clone();
         }
+        let value = read(path);
+        *slot(entry) = Some(value.clone());
         self.reads += 1;
-        let read = crate::audio::audio_seconds(path);
-        self.entry(path).audio_seconds = Some(read.clone());
-        read
+        value
+    }
+
+    /// The length of the sound file at `path` in seconds.
+    pub fn audio_seconds(&mut self, path: &Path) -> Result<f64, AudioError> {
+        self.cached(
+            path,
+            |entry| &mut entry.audio_seconds,
+            crate::audio::audio_seconds,
+        )
     }
 
     /// The motion file at `path`, read.
     pub fn motion(&mut self, path: &Path) -> Result<Arc<Motion>, MotionError> {
-        if let Some(known) = &self.entry(path).motion {
-            return known.clone();
-        }
-        self.reads += 1;
-        let read = Motion::read(path).map(Arc::new);
-        self.entry(path).motion = Some(read.clone());
-        read
+        self.cached(
+            path,
+            |entry| &mut entry.motion,
+            |path| Motion::read(path).map(Arc::new),
+        )
     }
 
     /// The model file at `path`, inspected (format, humanoid map, expressions, licence...).
     pub fn inspection(&mut self, path: &Path) -> Result<Arc<Inspection>, Arc<ModelFileError>> {
-        if let Some(known) = &self.entry(path).inspection {
-            return known.clone();
-        }
-        self.reads += 1;
-        let read = inspect(path).map(Arc::new).map_err(Arc::new);
-        self.entry(path).inspection = Some(read.clone());
-        read
+        self.cached(
+            path,
+            |entry| &mut entry.inspection,
+            |path| inspect(path).map(Arc::new).map_err(Arc::new),
+        )
     }
 
     /// The credit lines of the cast's model avatars (author and licence, read from the files,
@@ -98,6 +109,30 @@ impl FileCache {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Whether a file read so far has been saved (or has appeared, or gone) since.
+    pub fn changed(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|(path, entry)| stamp(path) != entry.stamp)
+    }
+
+    /// Forgets what changed files held, taking their new stamps, so that [`changed`] is false
+    /// until the next save. Called after a check: files it did not read again (a broken save,
+    /// or files the setlist no longer names) do not ask for another check at every look.
+    ///
+    /// [`changed`]: Self::changed
+    pub fn settle(&mut self) {
+        for (path, entry) in &mut self.entries {
+            let now = stamp(path);
+            if entry.stamp != now {
+                *entry = Entry {
+                    stamp: now,
+                    ..Entry::default()
+                };
+            }
+        }
     }
 
     /// How many times a file was read (not answered from the cache), for tests and benches.
@@ -120,8 +155,12 @@ mod tests {
         assert_eq!(cache.audio_seconds(&song), Ok(1.0));
         assert_eq!(cache.audio_seconds(&song), Ok(1.0));
         assert_eq!(cache.reads(), 1);
+        assert!(!cache.changed());
         // Saved again, longer: read again.
         crate::music::write_wav(&song, &vec![0.0; 48_000 * 4]).expect("writable");
+        assert!(cache.changed());
+        cache.settle();
+        assert!(!cache.changed());
         assert_eq!(cache.audio_seconds(&song), Ok(2.0));
         assert_eq!(cache.reads(), 2);
         // A missing file is an error every time it is asked for, and not kept.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use glam::Vec2;
 
-use crate::colour::Srgb;
+use crate::{clock::ConcertClock, colour::Srgb};
 
 use super::{
     raw::{
@@ -410,6 +410,14 @@ pub struct OceanState<'a> {
 }
 
 impl Setlist {
+    /// Sets `clock`'s beat grid to the item playing at its time: bar 1 of that item's music.
+    pub fn set_grid(&self, clock: &mut ConcertClock) {
+        let item = &self.items[self.item_index_at(clock.seconds)];
+        clock.bpm = item.grid.bpm;
+        clock.beats_per_bar = item.grid.beats_per_bar;
+        clock.beat_origin = item.start;
+    }
+
     /// Length of the whole show in seconds.
     pub fn duration(&self) -> f64 {
         self.items.last().map_or(0.0, Item::end)
