@@ -1002,7 +1002,7 @@ fn avatar_inspect_prints_the_humanoid_map_and_licence_or_the_reason() {
 }
 
 #[test]
-fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replaced() {
+fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_refused() {
     let Some(data) = encore_show::testdata::folder() else {
         return;
     };
@@ -1040,7 +1040,6 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
         (id: "godette", name: "Godette", colour: "#6fa8ff", avatar: Model("Godette_vrm_v4.vrm")),
         (id: "voxel", name: "Voxel", colour: "#7fe08a", avatar: Model("cryptovoxels.vrm")),
         (id: "manny", name: "Manny", colour: "#c58cff", avatar: Model("manny_med_mod.gltf"), clips: ["Med_MovementBasic.glb"]),
-        (id: "broken", name: "Broken", colour: "#ffd166", avatar: Model("draco.vrm")),
         (id: "sphere", name: "Sphere", colour: "#ff8fa3", avatar: Model("sphere.vrm")),
         (id: "quads", name: "Quads", colour: "#9ad0ff", avatar: Model("VRMC_vrm_expressions_isBinary_Overrides.vrm")),
         (id: "fox", name: "Fox", colour: "#ff9f43", avatar: Model("Fox.glb")),
@@ -1075,21 +1074,16 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
             "{on_stage}"
         );
     }
-    // Files that load but have no humanoid skeleton (a walking robot with numbered joints, a
-    // two-bone strip, a morphing cube) are named with the reason and stand in as built-ins.
-    for (file, name) in [
-        ("CesiumMan.glb", "Cesium"),
-        ("SimpleSkin.gltf", "Skin"),
-        ("AnimatedMorphCube.gltf", "Cube"),
-    ] {
+    // Files without a humanoid skeleton (a walking robot with numbered joints, a two-bone
+    // strip, a morphing cube) still go on stage as themselves, standing at the idol's height.
+    for file in ["CesiumMan.glb", "SimpleSkin.gltf", "AnimatedMorphCube.gltf"] {
         assert!(
-            log.lines().any(
-                |entry| entry.contains(&format!("{file}: no joints for hips"))
-                    && entry.contains(&format!("{name} appears as a built-in idol"))
-            ),
+            log.lines()
+                .any(|entry| entry.contains(&format!("{file}: ")) && entry.contains("is on stage")),
             "{file}:\n{log}"
         );
     }
+    assert!(!log.contains("appears as a built-in idol"), "{log}");
     // The mannequin has no clips of her own; her rig's animation library gives her eleven.
     assert!(
         log.contains("manny_med_mod.gltf: Manny is on stage with 18 of 29 humanoid bones, 0 expressions and 11 animation clips"),
@@ -1124,13 +1118,209 @@ fn imported_avatars_stand_face_the_audience_and_dance_and_a_broken_one_is_replac
             "{file} is not dressed as expected:\n{log}"
         );
     }
+    // A model encore cannot use is an error of the setlist, with the reason, before any
+    // render: the show keeps its last good state rather than a stand-in.
+    let broken = project.join("broken.ron");
+    std::fs::write(
+        &broken,
+        r##"Concert(title: "Broken", cast: [(id: "b", name: "Broken", colour: "#ffd166",
+            avatar: Model("draco.vrm"))], program: [Song(title: "One", bpm: 120, length: "bar 5")])"##,
+    )
+    .unwrap();
+    let output = run(&["check", broken.to_str().unwrap()], &[], &[]);
+    let said = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{said}");
     assert!(
-        log.contains("KHR_draco_mesh_compression")
-            && log.contains("Broken appears as a built-in idol"),
-        "{log}"
+        said.contains("the model `draco.vrm` cannot be used")
+            && said.contains("KHR_draco_mesh_compression"),
+        "{said}"
     );
     // Four figures in a line under the wide shot: the stage is lit and not empty.
     assert!(distinct_colours(&image) > 200);
+}
+
+#[test]
+fn characters_built_of_parts_stand_whole_and_close_ups_find_their_faces() {
+    let Some(data) = encore_show::testdata::folder() else {
+        return;
+    };
+    let project = out_dir().join("parts");
+    let _ = std::fs::remove_dir_all(&project);
+    std::fs::create_dir_all(&project).unwrap();
+    for file in [
+        "gltf/parts/Knight.glb",
+        "gltf/parts/kenney_character.glb",
+        "gltf/parts/character-female-a.glb",
+        "gltf/parts/RecursiveSkeletons.glb",
+        "vrm/armature_transform.vrm",
+    ] {
+        let name = Path::new(file).file_name().unwrap();
+        std::fs::copy(data.join(file), project.join(name)).unwrap();
+    }
+    let setlist = project.join("parts.ron");
+    let write = |shot: &str| {
+        std::fs::write(
+            &setlist,
+            format!(
+                r##"Concert(
+    title: "Parts",
+    quality: Low,
+    cast: [
+        (id: "hana", name: "Hana", colour: "#ff8fa3"),
+        (id: "knight", name: "Knight", colour: "#6fa8ff", avatar: Model("Knight.glb")),
+        (id: "robot", name: "Robot", colour: "#7fe08a", avatar: Model("kenney_character.glb")),
+        (id: "mini", name: "Mini", colour: "#c58cff", avatar: Model("character-female-a.glb")),
+        (id: "tree", name: "Tree", colour: "#ffd166", avatar: Model("RecursiveSkeletons.glb")),
+        (id: "blocks", name: "Blocks", colour: "#9ad0ff", avatar: Model("armature_transform.vrm")),
+    ],
+    program: [Song(title: "Parts", bpm: 120, length: "bar 9",
+        sections: [(kind: Verse, bars: (1, 8), formation: Line)],
+        dance: [
+            (bars: (1, 8), idols: ["hana", "knight", "robot", "mini", "blocks"], move: ArmWave),
+            (bars: (1, 8), idols: ["tree"], move: Clip("Track0")),
+        ],
+        camera: [(at: 0.0, shot: {shot})])],
+)"##
+            ),
+        )
+        .unwrap();
+    };
+    write("Wide");
+    let (wide, log) = render_setlist(&setlist, "parts-wide.png", "2.6");
+    for file in [
+        "Knight.glb",
+        "kenney_character.glb",
+        "character-female-a.glb",
+        "RecursiveSkeletons.glb",
+        "armature_transform.vrm",
+    ] {
+        assert!(
+            log.lines()
+                .any(|entry| entry.contains(&format!("{file}: ")) && entry.contains("is on stage")),
+            "{file} is not on stage:\n{log}"
+        );
+    }
+    assert!(!log.contains("appears as a built-in idol"), "{log}");
+    // The robot's texture is not shipped with it: its material draws with its colour.
+    assert!(log.contains("its material draws with its colour"), "{log}");
+    assert!(distinct_colours(&wide) > 200);
+    // A close-up of the chibi knight frames her big head: the middle of the frame is her
+    // (helmet, face and beard), not the backdrop above her, as it was when the camera aimed
+    // where a built-in idol's head would be.
+    write(r#"CloseUp("knight")"#);
+    let (close, _) = render_setlist(&setlist, "parts-knight-close.png", "2.6");
+    write(r#"CloseUp("hana")"#);
+    let (other, _) = render_setlist(&setlist, "parts-hana-close.png", "2.6");
+    let middle = |image: &RgbImage| -> Vec<[u8; 3]> {
+        let (w, h) = image.dimensions();
+        (h * 3 / 8..h * 5 / 8)
+            .flat_map(|y| (w * 3 / 8..w * 5 / 8).map(move |x| (x, y)))
+            .map(|(x, y)| image.get_pixel(x, y).0)
+            .collect()
+    };
+    // Her helmet and beard are grey: near-neutral pixels fill the middle of her close-up,
+    // far more than of Hana's (skin, hair and a blue dress).
+    let grey = |pixels: &[[u8; 3]]| {
+        pixels
+            .iter()
+            .filter(|[r, g, b]| {
+                let (max, min) = ((*r).max(*g).max(*b), (*r).min(*g).min(*b));
+                max > 90 && max - min < 24
+            })
+            .count() as f32
+            / pixels.len() as f32
+    };
+    let (knight, hana) = (grey(&middle(&close)), grey(&middle(&other)));
+    assert!(
+        knight > 0.3 && knight > 3.0 * hana,
+        "knight {knight}, hana {hana}"
+    );
+}
+
+#[test]
+fn a_pmx_idol_dances_sings_and_blinks_next_to_a_vrm_and_a_built_in_idol() {
+    let Some(data) = encore_show::testdata::folder() else {
+        return;
+    };
+    let project = out_dir().join("pmx");
+    let _ = std::fs::remove_dir_all(&project);
+    std::fs::create_dir_all(project.join("gene/light")).unwrap();
+    std::fs::copy(
+        data.join("mmd/gene/Gene_light.pmx"),
+        project.join("gene/Gene_light.pmx"),
+    )
+    .unwrap();
+    // One texture left behind: a warning, and the hair draws with its colour.
+    for entry in std::fs::read_dir(data.join("mmd/gene/light")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "hair2.png" {
+            std::fs::copy(
+                entry.path(),
+                project.join("gene/light").join(entry.file_name()),
+            )
+            .unwrap();
+        }
+    }
+    std::fs::copy(
+        data.join("vrm/Godette_vrm_v4.vrm"),
+        project.join("Godette_vrm_v4.vrm"),
+    )
+    .unwrap();
+    let setlist = project.join("gene.ron");
+    let write = |shot: &str| {
+        std::fs::write(
+            &setlist,
+            format!(
+                r##"Concert(
+    title: "Gene",
+    quality: Low,
+    cast: [
+        (id: "hana", name: "Hana", colour: "#ff8fa3"),
+        (id: "gene", name: "Gene", colour: "#7fe08a", avatar: Model("gene/Gene_light.pmx")),
+        (id: "godette", name: "Godette", colour: "#6fa8ff", avatar: Model("Godette_vrm_v4.vrm")),
+    ],
+    program: [Song(title: "Gene", bpm: 120, length: "bar 9",
+        sections: [(kind: Verse, bars: (1, 8), formation: Line)],
+        dance: [(bars: (1, 8), move: StepTouch)],
+        camera: [(at: 0.0, shot: {shot})])],
+)"##
+            ),
+        )
+        .unwrap();
+    };
+    write("Medium");
+    let (medium, log) = render_setlist(&setlist, "pmx-medium.png", "3.0");
+    assert!(
+        log.contains(
+            "Gene_light.pmx: Gene is on stage with 21 of 29 humanoid bones, 14 expressions"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("texture light/hair2.png is not next to the file"),
+        "{log}"
+    );
+    assert!(distinct_colours(&medium) > 200);
+    // Her close-up lands on her face: skin, and the blue of her eyes.
+    write(r#"CloseUp("gene")"#);
+    let (close, _) = render_setlist(&setlist, "pmx-gene-close.png", "3.0");
+    let (w, h) = close.dimensions();
+    let (mut skin, mut blue, mut total) = (0, 0, 0);
+    for y in h / 4..h * 3 / 4 {
+        for x in w * 3 / 8..w * 5 / 8 {
+            let [r, g, b] = close.get_pixel(x, y).0.map(i32::from);
+            total += 1;
+            if r > 170 && r > g + 10 && g > b && b > 90 {
+                skin += 1;
+            }
+            if b > r + 40 && b > 110 {
+                blue += 1;
+            }
+        }
+    }
+    assert!(skin * 5 > total, "skin {skin} of {total}");
+    assert!(blue > 20, "blue {blue} of {total}");
 }
 
 #[test]

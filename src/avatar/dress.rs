@@ -23,9 +23,10 @@ use crate::{
 };
 
 pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<MissingTextures>();
     app.add_systems(
         Update,
-        (dress_models, show_material_binds)
+        (dress_models, show_material_binds, forget_missing_textures)
             .chain()
             .in_set(AppSystems::Dress),
     );
@@ -320,6 +321,61 @@ fn dress_models(
             },
         );
         model.dressed = Some(dressed);
+    }
+}
+
+/// Images a model names that could not be loaded.
+#[derive(Resource, Debug, Default)]
+struct MissingTextures(bevy::platform::collections::HashSet<AssetId<Image>>);
+
+/// A material whose texture is missing would never draw (its bind group waits for the image
+/// forever), so the texture is dropped and the material draws with its colour, with one
+/// warning naming the file.
+fn forget_missing_textures(
+    mut failed: MessageReader<bevy::asset::AssetLoadFailedEvent<Image>>,
+    mut added: MessageReader<AssetEvent<CelMaterial>>,
+    mut missing: ResMut<MissingTextures>,
+    mut standards: ResMut<Assets<StandardMaterial>>,
+    mut cels: ResMut<Assets<CelMaterial>>,
+) {
+    let mut news = false;
+    for event in failed.read() {
+        warn!(
+            "{}: the texture cannot be loaded ({}); its material draws with its colour",
+            event.path, event.error
+        );
+        news |= missing.0.insert(event.id);
+    }
+    news |= added
+        .read()
+        .any(|event| matches!(event, AssetEvent::Added { .. }));
+    if missing.0.is_empty() || !news {
+        return;
+    }
+    let lost = |texture: &Option<Handle<Image>>| {
+        texture
+            .as_ref()
+            .is_some_and(|texture| missing.0.contains(&texture.id()))
+    };
+    let standard_ids: Vec<AssetId<StandardMaterial>> = standards
+        .iter()
+        .filter(|(_, material)| lost(&material.base_color_texture))
+        .map(|(id, _)| id)
+        .collect();
+    for id in standard_ids {
+        if let Some(mut material) = standards.get_mut(id) {
+            material.base_color_texture = None;
+        }
+    }
+    let cel_ids: Vec<AssetId<CelMaterial>> = cels
+        .iter()
+        .filter(|(_, material)| lost(&material.texture))
+        .map(|(id, _)| id)
+        .collect();
+    for id in cel_ids {
+        if let Some(mut material) = cels.get_mut(id) {
+            material.texture = None;
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod dress;
 pub mod export;
 pub mod mesh;
 mod model;
+mod pmx;
 pub mod spring;
 
 pub use encore_show::avatar::{expression, inspect, looks, retarget, skeleton};
@@ -95,6 +96,7 @@ pub(crate) struct IdolAssets<'w> {
     pub(crate) meshes: ResMut<'w, Assets<Mesh>>,
     materials: ResMut<'w, Assets<StandardMaterial>>,
     bindposes: ResMut<'w, Assets<SkinnedMeshInverseBindposes>>,
+    images: ResMut<'w, Assets<Image>>,
     profile: Res<'w, crate::graphics::RenderProfile>,
     cel: Option<Res<'w, crate::stage::SharedCel>>,
 }

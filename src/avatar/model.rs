@@ -20,7 +20,7 @@ use crate::setlist::ShowSetlist;
 use super::{
     FaceBinding, IdolAssets, IdolRig, Performer,
     expression::Expression,
-    inspect::{ExpressionBind, Format, Inspection},
+    inspect::{ExpressionBind, Inspection},
     retarget::{ModelRest, retarget},
     skeleton::{BONE_COUNT, Bone},
     spawn_builtin,
@@ -30,8 +30,9 @@ use crate::setlist::raw::BuiltinLook;
 
 pub use crate::capture::ModelsLoading;
 
-/// Model files that could not be used this time, one line each (member, file, reason), for
-/// the notice in the window. Cleared when the setlist changes.
+/// What went wrong with model files this time, one line each (member, file, what): files
+/// that could not be used, textures that are missing, parts beyond Bevy's limits. For the
+/// notice in the window; cleared when the setlist changes.
 #[derive(Resource, Debug, Default, Clone, PartialEq)]
 pub struct ModelNotices(pub Vec<String>);
 
@@ -42,6 +43,8 @@ pub(crate) struct ModelAvatar {
     gltf: Handle<Gltf>,
     /// Animation libraries for her rig, with their paths.
     libraries: Vec<(PathBuf, Handle<Gltf>)>,
+    /// A PMX model, built here rather than by Bevy's glTF loader.
+    pmx: bool,
     state: ModelState,
 }
 
@@ -71,10 +74,21 @@ impl ModelAvatar {
                 .load(path.clone());
             (path, gltf)
         };
-        let (path, gltf) = load(path);
+        let pmx = path
+            .extension()
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("pmx"));
+        let (path, gltf) = if pmx {
+            (
+                path.canonicalize().unwrap_or_else(|_| path.to_path_buf()),
+                Handle::default(),
+            )
+        } else {
+            load(path)
+        };
         Self {
             path,
             gltf,
+            pmx,
             libraries: libraries.iter().map(|library| load(library)).collect(),
             state: ModelState::Loading,
         }
@@ -128,6 +142,31 @@ pub(crate) fn attach_models(
                 }) =>
             {
                 None
+            }
+            ModelState::Loading if model.pmx => {
+                let scene_root = commands
+                    .spawn((
+                        Name::new("Model"),
+                        super::ModelScene,
+                        Transform::default(),
+                        Visibility::default(),
+                        ChildOf(root),
+                    ))
+                    .id();
+                match super::pmx::spawn(&mut commands, scene_root, &model.path, &mut assets) {
+                    Ok(notes) => {
+                        for note in notes {
+                            warn!("{}: {note}", model.path.display());
+                            notices.0.push(format!("{}: {note}", idol.name));
+                        }
+                        model.state = ModelState::Spawning(scene_root);
+                        None
+                    }
+                    Err(problem) => {
+                        commands.entity(scene_root).despawn();
+                        Some(problem)
+                    }
+                }
             }
             ModelState::Loading => match asset_server.load_state(&model.gltf) {
                 LoadState::Loaded => match gltfs.get(&model.gltf).and_then(|gltf| {
@@ -270,12 +309,13 @@ pub(crate) fn attach_models(
                 .path
                 .file_name()
                 .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
-            notices.0.push(format!("{} ({file}): {problem}", idol.name));
+            notices.0.push(format!(
+                "{} ({file}): {problem}; shown as a built-in idol",
+                idol.name
+            ));
             warn!(
                 "{}: {problem}. {} appears as a built-in idol until the file is fixed; \
-                 a model needs a VRM humanoid, or joints with names encore recognises (hips, \
-                 spine, head, upper arms and legs...); `encore avatar inspect FILE` shows what \
-                 it finds",
+                 `encore avatar inspect FILE` shows what encore reads in it",
                 model.path.display(),
                 idol.name
             );
@@ -297,10 +337,13 @@ pub(crate) fn attach_models(
     }
 }
 
-/// Finds the humanoid joints under `scene_root` (by the file's humanoid map, else by encore's
-/// own joint names), turns the model to face the audience, works out the retargeting from its
-/// rest pose, and the scale that gives it the idol's `height`. Returns the rig, the scale and
-/// the facing rotation for the scene root.
+/// Finds the humanoid joints under `scene_root` by the node names of the file's humanoid map
+/// (a node of another name, such as a rigid mesh called `Head` hung on the `head` joint, is
+/// never taken for a joint), stands the model up facing the audience at the idol's `height`
+/// as its figure says, and works out the retargeting from its rest pose. A model without a
+/// hips joint dances from the node that holds all the joints it has; one with no joints at
+/// all stands, turns and travels whole. Returns the rig, the scene root's placement and the
+/// head's rest rotation.
 fn bind(
     scene_root: Entity,
     height: f32,
@@ -308,6 +351,10 @@ fn bind(
     nodes: &Query<(&Name, &Transform, Option<&ChildOf>)>,
     descendants: &Query<&Children>,
 ) -> Result<(IdolRig, Transform, Quat), String> {
+    let fit = inspection.fit(height).ok_or(
+        "its size could not be measured (encore reads the meshes of a GLB, or of a .gltf with \
+         its .bin next to it)",
+    )?;
     let mut joints = [Entity::PLACEHOLDER; BONE_COUNT];
     let mut rest = [Transform::IDENTITY; BONE_COUNT];
     let bone_of = |name: &str| {
@@ -316,11 +363,6 @@ fn bind(
             .iter()
             .find(|(_, node)| node == name)
             .and_then(|(bone, _)| Bone::ALL.iter().find(|known| known.vrm_name() == bone))
-            .or_else(|| {
-                Bone::ALL
-                    .iter()
-                    .find(|bone| bone.vrm_name().eq_ignore_ascii_case(name))
-            })
             .copied()
     };
     for entity in descendants.iter_descendants(scene_root) {
@@ -334,13 +376,19 @@ fn bind(
             rest[bone.index()] = *transform;
         }
     }
-    let missing: Vec<&str> = [Bone::Hips, Bone::Spine, Bone::Head]
-        .iter()
-        .filter(|bone| joints[bone.index()] == Entity::PLACEHOLDER)
-        .map(|bone| bone.vrm_name())
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!("no joints for {} were found", missing.join(", ")));
+    let parent_of = |entity: Entity| {
+        nodes
+            .get(entity)
+            .ok()
+            .and_then(|(_, _, parent)| parent.map(ChildOf::parent))
+    };
+    if joints[Bone::Hips.index()] == Entity::PLACEHOLDER
+        && let Some(holder) = common_ancestor(&joints, scene_root, parent_of)
+        && !joints.contains(&holder)
+        && let Ok((_, transform, _)) = nodes.get(holder)
+    {
+        joints[Bone::Hips.index()] = holder;
+        rest[Bone::Hips.index()] = *transform;
     }
     // Rest transforms in the scene root's space: each joint's and its parent node's.
     let in_scene = |joint: Entity| {
@@ -374,19 +422,7 @@ fn bind(
             }
         })
         .collect();
-    // Her left arm is on +X when she faces the audience (+Z); VRM 0.x models face -Z.
-    let left = worlds[Bone::LeftUpperArm.index()].translation().x;
-    let right = worlds[Bone::RightUpperArm.index()].translation().x;
-    let turned = if mapped[Bone::LeftUpperArm.index()] && mapped[Bone::RightUpperArm.index()] {
-        left < right
-    } else {
-        matches!(inspection.format, Format::Vrm0(_))
-    };
-    let facing = if turned {
-        Quat::from_rotation_y(std::f32::consts::PI)
-    } else {
-        Quat::IDENTITY
-    };
+    let facing = fit.facing;
     let model_rest = ModelRest {
         mapped,
         rotation: std::array::from_fn(|index| facing * worlds[index].rotation()),
@@ -394,44 +430,61 @@ fn bind(
             facing * worlds[index].rotation() * rest[index].rotation.inverse()
         }),
         position: std::array::from_fn(|index| facing * worlds[index].translation()),
-    };
-    // Feet on the floor and the head where a built-in idol's is: her foot joints sit at 0.045
-    // of her height, her head joint at 0.855. Without feet, the model's origin is the floor.
-    let feet = [Bone::LeftFoot, Bone::RightFoot]
-        .iter()
-        .filter(|bone| mapped[bone.index()])
-        .map(|bone| worlds[bone.index()].translation().y)
-        .reduce(f32::min);
-    let (floor, reach) = match feet {
-        Some(foot) => (foot, 0.855 - 0.045),
-        None => (0.0, 0.855),
-    };
-    let head_height = worlds[Bone::Head.index()].translation().y - floor;
-    if !(head_height.is_finite() && head_height > 1e-4) {
-        return Err("its head is not above its feet".to_owned());
-    }
-    let scale = height * reach / head_height;
-    let lift = if feet.is_some() {
-        0.045 * height - floor * scale
-    } else {
-        0.0
+        tips: inspection.figure.map_or([None; BONE_COUNT], |figure| {
+            figure
+                .parts
+                .map(|part| part.map(|(low, high)| (low + high) * 0.5))
+        }),
     };
     let head_rest = model_rest.rotation[Bone::Head.index()];
     Ok((
         IdolRig {
             joints,
             rest,
-            unit: height / scale,
+            unit: height / fit.scale,
             faces: Vec::new(),
             retarget: Some(Box::new(retarget(&model_rest))),
         },
         Transform {
-            translation: Vec3::Y * lift,
+            translation: Vec3::Y * fit.lift,
             rotation: facing,
-            scale: Vec3::splat(scale),
+            scale: Vec3::splat(fit.scale),
         },
         head_rest,
     ))
+}
+
+/// The deepest node above every mapped joint, below `scene_root`; `None` without joints or
+/// when only the scene root holds them all.
+fn common_ancestor(
+    joints: &[Entity; BONE_COUNT],
+    scene_root: Entity,
+    parent_of: impl Fn(Entity) -> Option<Entity>,
+) -> Option<Entity> {
+    let chain = |entity: Entity| {
+        let mut chain = vec![entity];
+        let mut at = entity;
+        while let Some(parent) = parent_of(at) {
+            if parent == scene_root {
+                return Some(chain);
+            }
+            chain.push(parent);
+            at = parent;
+        }
+        None
+    };
+    let mut common: Option<Vec<Entity>> = None;
+    for &joint in joints.iter().filter(|joint| **joint != Entity::PLACEHOLDER) {
+        let above = chain(joint)?;
+        common = Some(match common {
+            None => above,
+            Some(common) => common
+                .into_iter()
+                .filter(|entity| above.contains(entity))
+                .collect(),
+        });
+    }
+    common?.first().copied()
 }
 
 /// The model's spring-bone joints and colliders, found by node name under `scene_root`.

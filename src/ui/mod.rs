@@ -238,7 +238,7 @@ fn model_notices_ui(
         .fade_in(false)
         .max_width(520.0)
         .show(ctx, |ui| {
-            ui.colored_label(NOTICE_AMBER, "Shown as built-in idols:");
+            ui.colored_label(NOTICE_AMBER, "Model files:");
             for line in notices.0.iter().take(5) {
                 ui.add(egui::Label::new(egui::RichText::new(line).small()).wrap());
             }

@@ -1,8 +1,11 @@
 //! Avatars as data: the humanoid skeleton and its poses, expressions, retargeting onto other
-//! rigs, and what a glTF/VRM file holds.
+//! rigs, and what a glTF/VRM file or a MikuMikuDance PMX model holds.
 
 pub mod expression;
+pub mod figure;
 pub mod inspect;
 pub mod looks;
+pub mod mmd;
+pub mod pmx;
 pub mod retarget;
 pub mod skeleton;

@@ -108,6 +108,7 @@ pub fn body_of(setlist: &Setlist, index: usize, frame: Option<&IdolFrame>) -> Bo
             feet: Vec3::ZERO,
             facing: Vec3::Z,
             height: 1.65,
+            face_size: 1.65 * BUILTIN_FACE,
         };
     };
     let build = match &idol.avatar {
@@ -119,16 +120,31 @@ pub fn body_of(setlist: &Setlist, index: usize, frame: Option<&IdolFrame>) -> Bo
     let root = Vec3::new(frame.mark.x, 0.0, frame.mark.y);
     let world = |bone: Bone| root + frame.pose.turn * joints[bone.index()];
     let (left, right) = (world(Bone::LeftToes), world(Bone::RightToes));
+    // A model's face and hips are where its figure has them (a chibi's big head, a robot's
+    // high hips), carried along by the dance of the skeleton's own.
+    let (head, hips) = match idol.fit {
+        Some(fit) => (
+            world(Bone::Head) + frame.pose.turn * (fit.face - skeleton.at(Bone::Head)),
+            world(Bone::Hips) + frame.pose.turn * (fit.hips - skeleton.at(Bone::Hips)),
+        ),
+        None => (world(Bone::Head), world(Bone::Hips)),
+    };
     Body {
-        head: world(Bone::Head),
-        hips: world(Bone::Hips),
+        head,
+        hips,
         feet: if left.y < right.y { left } else { right },
         facing: (frame.pose.turn * Vec3::Z)
             .with_y(0.0)
             .normalize_or(Vec3::Z),
         height: idol.height,
+        face_size: idol
+            .fit
+            .map_or(idol.height * BUILTIN_FACE, |fit| fit.face_size),
     }
 }
+
+/// A built-in idol's head, chin to crown, as a share of her height.
+const BUILTIN_FACE: f32 = 0.13;
 
 /// Beats a member keeps dancing her last move when the next starts a little later (a canon
 /// makes such gaps); longer gaps are idle.
@@ -373,6 +389,8 @@ pub struct Body {
     pub facing: Vec3,
     /// Her height in metres.
     pub height: f32,
+    /// How tall her head is with its hair and hat, metres (close-ups frame it whole).
+    pub face_size: f32,
 }
 
 #[cfg(test)]

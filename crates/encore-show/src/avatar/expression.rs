@@ -86,6 +86,14 @@ impl Expression {
             "ee" | "e" | "mth_e" => Expression::Ee,
             "oh" | "o" | "mth_o" => Expression::Oh,
             "smile" | "happy" | "joy" | "all_joy" => Expression::Smile,
+            // MikuMikuDance's standard face morphs.
+            "あ" => Expression::Aa,
+            "い" => Expression::Ih,
+            "う" => Expression::Ou,
+            "え" => Expression::Ee,
+            "お" => Expression::Oh,
+            "まばたき" => Expression::Blink,
+            "笑い" => Expression::Smile,
             _ => return None,
         })
     }

@@ -80,6 +80,14 @@ pub enum ModelFileError {
         /// The compression extension.
         extension: String,
     },
+    /// A PMX model that does not read: damaged, cut short, or not PMX 2.x.
+    #[error("{}: {error}", path.display())]
+    Pmx {
+        /// The file.
+        path: PathBuf,
+        /// Where and what.
+        error: super::pmx::PmxError,
+    },
     /// Required extensions encore does not implement.
     #[error(
         "{path} requires glTF extensions encore does not support: {extensions}; export it \
@@ -160,6 +168,8 @@ pub enum Format {
     Vrm1(String),
     /// A VRM animation (VRMA).
     Vrma(String),
+    /// A MikuMikuDance PMX model, with its version.
+    Pmx(String),
 }
 
 impl fmt::Display for Format {
@@ -169,6 +179,7 @@ impl fmt::Display for Format {
             Self::Vrm0(version) => write!(f, "VRM 0.x (specVersion {version})"),
             Self::Vrm1(version) => write!(f, "VRM 1.0 (specVersion {version})"),
             Self::Vrma(version) => write!(f, "VRM animation (VRMC_vrm_animation {version})"),
+            Self::Pmx(version) => write!(f, "PMX {version} (MikuMikuDance model)"),
         }
     }
 }
@@ -180,6 +191,8 @@ pub enum MapSource {
     Vrm,
     /// Guessed from the joints' names (Mixamo, Rigify, KayKit, CMU and VRoid styles).
     Names,
+    /// MMD's standard bone names (センター, 上半身, 左腕...).
+    Mmd,
 }
 
 /// The licence and credit fields of a VRM.
@@ -318,6 +331,19 @@ pub struct Inspection {
     /// Names of the default scene's top nodes (animation clips address joints by the names
     /// on the path from these).
     pub top_nodes: Vec<String>,
+    /// What the model draws at rest, measured from its meshes; `None` where its geometry
+    /// cannot be read (a .gltf with data URIs) or nothing is drawn.
+    pub figure: Option<super::figure::Figure>,
+    /// A PMX model's own facts.
+    pub pmx: Option<super::mmd::PmxFacts>,
+}
+
+impl Inspection {
+    /// How the model stands as an idol `height` metres tall (see [`super::figure::Figure::fit`]);
+    /// `None` when its figure could not be measured.
+    pub fn fit(&self, height: f32) -> Option<super::figure::Fit> {
+        self.figure?.fit(height)
+    }
 }
 
 /// Reads and inspects a model file.
@@ -331,6 +357,9 @@ pub fn inspect(path: &Path) -> Result<Inspection, ModelFileError> {
 
 /// Inspects a model file's bytes (`path` names it in errors and locates a .gltf's files).
 fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspection, ModelFileError> {
+    if bytes.starts_with(b"PMX ") || bytes.starts_with(b"Pmd") {
+        return super::mmd::inspect(path, bytes);
+    }
     let container = container(bytes).ok_or_else(|| ModelFileError::NotGltf {
         path: path.to_owned(),
         found: String::from_utf8_lossy(&bytes[..bytes.len().min(8)]).into_owned(),
@@ -348,7 +377,18 @@ fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspection, ModelFileError
     if container == "glTF JSON" {
         check_files(path, document)?;
     }
-    Ok(inspect_document(path, document, container))
+    let mut inspection = inspect_document(path, document, container);
+    inspection.figure = super::figure::buffers(path, &gltf)
+        .ok()
+        .and_then(|buffers| {
+            super::figure::measure(
+                document,
+                &buffers,
+                &inspection.humanoid,
+                matches!(inspection.format, Format::Vrm0(_)),
+            )
+        });
+    Ok(inspection)
 }
 
 /// `GLB` or `glTF JSON` by the file's first bytes; `None` for anything else.
@@ -684,10 +724,14 @@ fn inspect_document(path: &Path, document: &gltf::Document, container: &'static 
                 Licence::default(),
             )
         } else {
-            let joints: BTreeSet<usize> = document
+            let mut joints: BTreeSet<usize> = document
                 .skins()
                 .flat_map(|skin| skin.joints().map(|joint| joint.index()))
                 .collect();
+            // A figure of rigid parts without a skin moves by its nodes: they are its joints.
+            if joints.is_empty() {
+                joints = (0..document.nodes().len()).collect();
+            }
             // Nearest the root first, so a wrist is the hand rather than the palm below it.
             let depths = node_depths(document);
             let mut joints: Vec<usize> = joints.into_iter().collect();
@@ -754,6 +798,8 @@ fn inspect_document(path: &Path, document: &gltf::Document, container: &'static 
             .flat_map(|scene| scene.nodes())
             .filter_map(|node| node.name().map(str::to_owned))
             .collect(),
+        figure: None,
+        pmx: None,
     }
 }
 
@@ -1318,6 +1364,7 @@ impl fmt::Display for Inspection {
         let source = match self.map_source {
             MapSource::Vrm => "from the VRM humanoid",
             MapSource::Names => "guessed from joint names",
+            MapSource::Mmd => "by MMD's standard bone names",
         };
         writeln!(f, "  humanoid    {} bones, {source}", self.humanoid.len())?;
         for (bone, node) in &self.humanoid {
@@ -1331,6 +1378,87 @@ impl fmt::Display for Inspection {
                 "                missing required bones: {} (the model cannot dance without them)",
                 self.missing_bones.join(", ")
             )?;
+        }
+        match &self.figure {
+            Some(figure) => {
+                let size = figure.max - figure.min;
+                let head = match figure.head {
+                    Some((low, high)) => format!(
+                        "; the head's parts from {:.2} to {:.2} up",
+                        low.y - figure.min.y,
+                        high.y - figure.min.y
+                    ),
+                    None => "; no head joint, so her face is taken at the top".to_owned(),
+                };
+                writeln!(
+                    f,
+                    "  figure      {:.2} wide, {:.2} tall, {:.2} deep at rest (file units){head}",
+                    size.x, size.y, size.z
+                )?;
+            }
+            None => writeln!(
+                f,
+                "  figure      not measured (its geometry could not be read)"
+            )?,
+        }
+        if let Some(pmx) = &self.pmx {
+            writeln!(
+                f,
+                "  pmx         {} text; names {:?} / {:?}; {} materials, {} bones, {} IK chains \
+                 ({}), {} rigid bodies, {} joints",
+                pmx.encoding,
+                pmx.names.0,
+                pmx.names.1,
+                pmx.materials.len(),
+                pmx.bones,
+                pmx.ik_chains.len(),
+                pmx.ik_chains
+                    .iter()
+                    .map(|(name, links)| format!("{name} {links} links"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                pmx.rigid_bodies,
+                pmx.joints,
+            )?;
+            for (number, material) in pmx.materials.iter().enumerate() {
+                let label = if number == 0 { "materials" } else { "" };
+                writeln!(f, "  {label:<11} {material}")?;
+            }
+            writeln!(
+                f,
+                "  pmx morphs  {}",
+                pmx.morphs
+                    .iter()
+                    .map(|(kind, count)| format!("{count} {kind}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+            writeln!(
+                f,
+                "  textures    {} found next to the file{}",
+                pmx.textures_found,
+                if pmx.textures_missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; missing (drawn with their material's colour): {}",
+                        pmx.textures_missing.join(", ")
+                    )
+                }
+            )?;
+            for (label, comment) in [
+                ("comment", &pmx.comments.0),
+                ("comment en", &pmx.comments.1),
+            ] {
+                for (number, line) in comment
+                    .lines()
+                    .filter(|line| !line.trim().is_empty())
+                    .enumerate()
+                {
+                    let label = if number == 0 { label } else { "" };
+                    writeln!(f, "  {label:<11} {}", line.trim())?;
+                }
+            }
         }
         let list = |items: &[String]| {
             if items.is_empty() {

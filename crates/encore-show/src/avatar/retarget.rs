@@ -44,6 +44,9 @@ pub struct ModelRest {
     pub parent_rotation: [Quat; BONE_COUNT],
     /// Each mapped bone's world position at rest.
     pub position: [Vec3; BONE_COUNT],
+    /// The middle of what each bone carries (its skin and the meshes hung on it), where known:
+    /// the direction of a limb that has no joint below it (a robot's one-piece arm).
+    pub tips: [Option<Vec3>; BONE_COUNT],
 }
 
 /// The bones whose position gives `bone`'s direction, nearest first.
@@ -96,15 +99,29 @@ pub fn retarget(rest: &ModelRest) -> Retarget {
         }
         let ancestor = mapped_ancestor(bone, &rest.mapped);
         let inherited = ancestor.map_or(Quat::IDENTITY, |parent| correction[parent.index()]);
-        let aim = aim_bones(bone)
+        let arc = |model: Vec3, encore: Vec3| {
+            let (model, encore) = (model.try_normalize()?, encore.try_normalize()?);
+            Some(Quat::from_rotation_arc(model, encore))
+        };
+        let aim = match aim_bones(bone)
             .iter()
             .find(|target| rest.mapped[target.index()])
-            .and_then(|&target| {
-                let model = rest.position[target.index()] - rest.position[index];
-                let encore = ours.model[target.index()] - ours.model[index];
-                let (model, encore) = (model.try_normalize()?, encore.try_normalize()?);
-                Some(Quat::from_rotation_arc(model, encore))
-            });
+        {
+            Some(&target) => arc(
+                rest.position[target.index()] - rest.position[index],
+                ours.model[target.index()] - ours.model[index],
+            ),
+            // A limb with no joint below: towards the middle of what it carries.
+            None => aim_bones(bone)
+                .first()
+                .zip(rest.tips[index])
+                .and_then(|(&next, tip)| {
+                    arc(
+                        tip - rest.position[index],
+                        ours.model[next.index()] - ours.model[index],
+                    )
+                }),
+        };
         // Bones without a direction of their own (hips, head, hands) keep their parent's
         // correction, so a hand stays in line with its forearm.
         correction[index] = match (bone, aim) {
@@ -180,6 +197,7 @@ mod tests {
             rotation: [twist; BONE_COUNT],
             parent_rotation: [twist; BONE_COUNT],
             position,
+            tips: [None; BONE_COUNT],
         };
         (rest, ours)
     }
@@ -243,6 +261,7 @@ mod tests {
             rotation: [Quat::IDENTITY; BONE_COUNT],
             parent_rotation: [Quat::IDENTITY; BONE_COUNT],
             position: ours.model,
+            tips: [None; BONE_COUNT],
         };
         let retarget = retarget(&rest);
         let mut moves = [Quat::IDENTITY; BONE_COUNT];
@@ -261,6 +280,7 @@ mod tests {
             rotation: [Quat::IDENTITY; BONE_COUNT],
             parent_rotation: [Quat::IDENTITY; BONE_COUNT],
             position: ours.model,
+            tips: [None; BONE_COUNT],
         };
         let retarget = retarget(&rest);
         assert_eq!(

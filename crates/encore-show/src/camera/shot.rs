@@ -211,7 +211,7 @@ pub fn solve(
                     // Head and shoulders.
                     (
                         body.head + Vec3::Y * 0.02 * body.height,
-                        0.62 * scale,
+                        (0.62 * scale).max(2.0 * body.face_size),
                         fov(28.0),
                     )
                 } else {

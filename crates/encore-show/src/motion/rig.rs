@@ -136,6 +136,7 @@ impl Mapping {
             rotation: [Quat::IDENTITY; BONE_COUNT],
             parent_rotation: [Quat::IDENTITY; BONE_COUNT],
             position: [Vec3::ZERO; BONE_COUNT],
+            tips: [None; BONE_COUNT],
         };
         for bone in Bone::ALL {
             let Some(joint) = source[bone.index()] else {

@@ -2,7 +2,7 @@
 //! tracks on a humanoid skeleton's nodes, expression weights as the X translation of one node
 //! per expression, and a look-at node whose rotation is where the eyes look.
 
-use std::{borrow::Cow, io, path::Path};
+use std::{io, path::Path};
 
 use glam::{Mat4, Quat, Vec3, Vec3Swizzles};
 use gltf::{
@@ -11,7 +11,7 @@ use gltf::{
 };
 
 use super::rig::{Joint, Rig};
-use crate::avatar::{expression::Expression, inspect, skeleton::Bone};
+use crate::avatar::{expression::Expression, figure, inspect, skeleton::Bone};
 
 /// How a track moves between keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,30 +143,6 @@ fn container_problem(bytes: &[u8], error: gltf::Error) -> String {
     }
 }
 
-/// The bytes of each buffer: the GLB's binary chunk, or a file next to a .gltf.
-fn buffers<'a>(path: &Path, gltf: &'a gltf::Gltf) -> Result<Vec<Cow<'a, [u8]>>, String> {
-    gltf.buffers()
-        .map(|buffer| match buffer.source() {
-            gltf::buffer::Source::Bin => Ok(Cow::Borrowed(gltf.blob.as_deref().unwrap_or(&[]))),
-            gltf::buffer::Source::Uri(uri) if uri.starts_with("data:") => {
-                Err("its buffer is embedded as a data URI; export it as .vrma (GLB)".to_owned())
-            }
-            gltf::buffer::Source::Uri(uri) => {
-                let name = inspect::percent_decode(uri);
-                if name.contains("..") {
-                    return Err(format!(
-                        "its buffer `{uri}` is outside its folder; keep it next to the file"
-                    ));
-                }
-                let file = path.parent().unwrap_or(Path::new(".")).join(name);
-                std::fs::read(&file).map(Cow::Owned).map_err(|error| {
-                    format!("its buffer `{uri}` cannot be read ({error}); keep it next to the file")
-                })
-            }
-        })
-        .collect()
-}
-
 /// What an accessor must hold to be read as one part of a channel: its shape, its component
 /// types, and how to say so.
 type Expected = (Dimensions, &'static [DataType], &'static str);
@@ -243,7 +219,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Vrma, String> {
     if let Some(problems) = inspect::structure_problems(document) {
         return Err(format!("it breaks glTF's rules: {problems}"));
     }
-    let buffers = buffers(path, &gltf)?;
+    let buffers = figure::buffers(path, &gltf)?;
     let nodes: Vec<gltf::Node> = document.nodes().collect();
     if nodes.len() > 4096 {
         return Err(format!(

@@ -58,6 +58,9 @@ pub struct Idol {
     pub height: f32,
     /// Home mark on the stage floor `(x, z)`, metres from the centre, +z towards the crowd.
     pub home: Vec2,
+    /// How her model stands at her height, from what it draws: `None` for a built-in idol,
+    /// or a model whose geometry could not be measured.
+    pub fit: Option<crate::avatar::figure::Fit>,
 }
 
 /// An idol's body.

@@ -496,6 +496,7 @@ impl Checker<'_> {
                     "write the height in metres, e.g. 1.65",
                 );
             }
+            let mut fit = None;
             let avatar = match &idol.avatar {
                 RawAvatar::Builtin(look) => {
                     let look_path = join(&path, &[Field("avatar")]);
@@ -521,6 +522,9 @@ impl Checker<'_> {
                 RawAvatar::Model(file) => {
                     let model_path = join(&path, &[Field("avatar")]);
                     let resolved = self.file(&model_path, file, "model");
+                    if let Some(resolved) = &resolved {
+                        fit = self.model(&model_path, file, resolved, idol.height);
+                    }
                     Avatar::Model(resolved.unwrap_or_default())
                 }
             };
@@ -557,6 +561,7 @@ impl Checker<'_> {
                 clips,
                 height: idol.height,
                 home,
+                fit,
             });
         }
         idols
@@ -614,6 +619,54 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// Opens the model file at `resolved` (its inspection, not a render): a file encore cannot
+    /// use is an error with the reason, a model without the joints to dance the move library a
+    /// warning. Returns how it stands as an idol `height` metres tall.
+    fn model(
+        &mut self,
+        path: &[Step],
+        written: &str,
+        resolved: &Path,
+        height: f32,
+    ) -> Option<crate::avatar::figure::Fit> {
+        let inspection = match self.files.inspection(resolved) {
+            Ok(inspection) => inspection,
+            Err(problem) => {
+                self.error(
+                    path,
+                    format!("the model `{written}` cannot be used: {problem}"),
+                    format!(
+                        "`encore avatar inspect {written}` shows what encore reads in it; fix \
+                         or re-export the file, or use a built-in idol until then"
+                    ),
+                );
+                return None;
+            }
+        };
+        if !inspection.missing_bones.is_empty() {
+            self.warning(
+                path,
+                format!(
+                    "`{written}` has no joints encore recognises for {}",
+                    inspection.missing_bones.join(", ")
+                ),
+                "she stands, turns and travels with the show and plays the file's own clips \
+                 (`move: Clip(\"name\")`), but the move library only moves the joints she has; \
+                 a VRM humanoid or joints named like hips, spine, head, upperarm.l... give her all",
+            );
+        }
+        let fit = inspection.fit(height);
+        if fit.is_none() {
+            self.warning(
+                path,
+                format!("the size of `{written}` could not be measured"),
+                "encore reads the meshes of a GLB or of a .gltf with its .bin next to it; with \
+                 data URIs she is scaled by her joints instead",
+            );
+        }
+        fit
     }
 
     /// Checks a dance's `from` and `speed` against its motion file.
