@@ -462,3 +462,78 @@ pub fn motion(file: &Path, runs: u32) -> Result<(), crate::motion::MotionError> 
     );
     Ok(())
 }
+
+/// Loads each model file on its own into a headless `encore play` `runs` times and prints
+/// the median time from the start of its loading to the idol standing on stage (reading,
+/// building meshes and textures, spawning, binding), from the log line that says so, with
+/// the file's size and geometry. Files compared in one run share the machine's load.
+pub fn model(files: &[std::path::PathBuf], runs: u32) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    for file in files {
+        let inspection = encore_show::avatar::inspect::inspect(file)?;
+        let folder = file.parent().unwrap_or(Path::new("."));
+        let name = file
+            .file_name()
+            .ok_or_else(|| anyhow::anyhow!("{} is not a file", file.display()))?
+            .to_string_lossy()
+            .into_owned();
+        // The setlist must sit beside the model (a setlist's files stay inside its folder);
+        // it is removed after the runs.
+        let setlist = folder.join(format!(".encore-bench-{}.ron", std::process::id()));
+        std::fs::write(
+            &setlist,
+            format!(
+                "Concert(title: \"Bench\", cast: [(id: \"m\", name: \"M\", colour: \"#ffffff\", \
+                 avatar: Model({name:?}))], program: [Song(title: \"Bench\", bpm: 120, \
+                 length: \"bar 33\")])"
+            ),
+        )?;
+        let mut times = Vec::new();
+        let mut failure = None;
+        for _ in 0..runs.max(1) {
+            let args = [setlist.display().to_string()];
+            match time_play_logged(&exe, &args, 1) {
+                Ok((_, log)) => {
+                    let ready = log
+                        .lines()
+                        .find(|line| line.contains("is on stage"))
+                        .and_then(|line| {
+                            line.rsplit_once('(')?
+                                .1
+                                .split(" ms")
+                                .next()?
+                                .parse::<f64>()
+                                .ok()
+                        });
+                    match ready {
+                        Some(ms) => times.push(ms),
+                        None => {
+                            failure = Some("it did not go on stage (see `encore play`)".to_owned())
+                        }
+                    }
+                }
+                Err(error) => failure = Some(error.to_string()),
+            }
+        }
+        let _ = std::fs::remove_file(&setlist);
+        if let Some(failure) = failure {
+            anyhow::bail!("{}: {failure}", file.display());
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{}: {:.1} MB, {} ({} vertices, {} triangles, {} materials): on stage {:.0} ms after \
+             loading began (median of {}; min {:.0}, max {:.0})",
+            file.display(),
+            std::fs::metadata(file)?.len() as f64 / 1e6,
+            inspection.format,
+            inspection.vertices,
+            inspection.triangles,
+            inspection.meshes,
+            times[times.len() / 2],
+            times.len(),
+            times[0],
+            times[times.len() - 1],
+        );
+    }
+    Ok(())
+}

@@ -213,6 +213,16 @@ enum BenchTarget {
         #[arg(long, default_value_t = 20)]
         runs: u32,
     },
+    /// Load model files (glTF, VRM, PMX) one at a time into a headless show and print how long
+    /// each takes from the start of loading to standing on stage.
+    Model {
+        /// The model files, compared in one run.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Runs per file (the median is printed).
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
     /// Record the demo's first minute to an MP4, and a bare scene (camera clear only) in the
     /// same run: frames per second, realtime factor, their ratio, and where the time goes.
     Record {
@@ -437,6 +447,7 @@ fn main() -> ExitCode {
                 Ok(())
             }
             BenchTarget::Chat { rate, runs } => encore::bench::chat(rate, runs),
+            BenchTarget::Model { files, runs } => encore::bench::model(&files, runs),
             BenchTarget::Venue { frames, runs } => encore::bench::venue(frames, runs),
             BenchTarget::Motion { file, runs } => {
                 encore::bench::motion(&file, runs).map_err(anyhow::Error::from)

@@ -172,6 +172,7 @@ type ModelMesh<'a> = (
     Option<&'a SkinnedMesh>,
     Option<&'a MeshMorphWeights>,
     Option<&'a GltfMaterialName>,
+    Option<&'a super::pmx::MmdSurface>,
 );
 
 /// A file's material as dressed for one idol: the standard material, the surface (`None`
@@ -201,7 +202,8 @@ fn dress_models(
         let mut made: Vec<Made> = Vec::new();
         let entities: Vec<Entity> = descendants.iter_descendants(model.scene_root).collect();
         for entity in entities {
-            let Ok((material, mesh, skin, morphs, material_name)) = meshes.get(entity) else {
+            let Ok((material, mesh, skin, morphs, material_name, surface)) = meshes.get(entity)
+            else {
                 continue;
             };
             let id = material.0.id();
@@ -242,7 +244,17 @@ fn dress_models(
                         made.push((id, None, None));
                         continue;
                     }
-                    let cel = dress(standard, toon);
+                    let mut cel = dress(standard, toon);
+                    if let Some(surface) = surface {
+                        if let Some((sphere, add)) = &surface.sphere {
+                            cel.sphere = Some(sphere.clone());
+                            cel.toon.sphere.x = if *add { 2.0 } else { 1.0 };
+                        }
+                        if let Some(ramp) = surface.ramp {
+                            let base = Vec4::from(cel.base.to_f32_array()).truncate();
+                            cel.toon.shade = (base * ramp).extend(1.0);
+                        }
+                    }
                     let outline = toon
                         .and_then(|toon| toon.outline)
                         .filter(|_| profile.outlines)

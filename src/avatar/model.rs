@@ -45,6 +45,8 @@ pub(crate) struct ModelAvatar {
     libraries: Vec<(PathBuf, Handle<Gltf>)>,
     /// A PMX model, built here rather than by Bevy's glTF loader.
     pmx: bool,
+    /// When loading began, for the time it took to go on stage.
+    started: std::time::Instant,
     state: ModelState,
 }
 
@@ -89,6 +91,7 @@ impl ModelAvatar {
             path,
             gltf,
             pmx,
+            started: std::time::Instant::now(),
             libraries: libraries.iter().map(|library| load(library)).collect(),
             state: ModelState::Loading,
         }
@@ -221,7 +224,8 @@ pub(crate) fn attach_models(
                             let faces = found;
                             info!(
                                 "{}: {} is on stage with {} of {BONE_COUNT} humanoid bones, \
-                                 {} expressions and {} animation clips",
+                                 {} expressions and {} animation clips ({:.0} ms after \
+                                 loading began)",
                                 model.path.display(),
                                 idol.name,
                                 rig.joints
@@ -236,6 +240,7 @@ pub(crate) fn attach_models(
                                         .filter_map(|(_, library)| gltfs.get(library))
                                         .map(|library| library.named_animations.len())
                                         .sum::<usize>(),
+                                model.started.elapsed().as_secs_f64() * 1000.0,
                             );
                             let look_morphs =
                                 look_morphs(scene_root, binds, &nodes, &descendants, &morphs);

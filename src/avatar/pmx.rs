@@ -9,10 +9,20 @@
 //! ignoring case; decoded on the CPU from their bytes, so `.sph`/`.spa` sphere maps that are
 //! renamed BMPs read too), double-sided where the file says so, blended where the diffuse
 //! alpha is below one and cut out where the texture has alpha. A missing texture is a warning
-//! and the material draws with its colour.
+//! and the material draws with its colour. The model avatar's dressing turns each into a cel
+//! material with its toon ramp's shade (encore's ten shared ramps, or the bottom of the
+//! model's own ramp image), its sphere map (multiplied or added; sub-textures are not drawn)
+//! and its edge as an outline.
+//!
+//! Draw order: MMD draws materials in the file's order. Opaque and cut-out materials here
+//! write depth, so the order only matters where two surfaces lie exactly on each other;
+//! blended ones (diffuse alpha below one) are sorted by Bevy back to front by their mesh's
+//! origin, which all of a model's meshes share, so among themselves they keep the order Bevy
+//! queues them in (spawn order, the file's) only as far as its sort is stable.
 
 use std::path::Path;
 
+use bevy::gltf::GltfMaterialName;
 use bevy::{
     asset::RenderAssetUsages,
     camera::visibility::NoFrustumCulling,
@@ -26,11 +36,25 @@ use bevy::{
     render::render_resource::{Extent3d, Face, TextureDimension, TextureFormat},
 };
 use encore_show::avatar::{
-    mmd::to_encore,
-    pmx::{self, MorphKind, Pmx},
+    mmd::{material_label, to_encore},
+    pmx::{self, MorphKind, Pmx, SphereMode},
 };
 
 use super::IdolAssets;
+
+/// What a PMX material adds to its toon look that the model crate cannot read from images:
+/// its sphere map, and the shade of a toon ramp image of its own.
+#[derive(Component, Debug, Clone, Default)]
+pub(crate) struct MmdSurface {
+    /// The sphere map and whether it adds (else multiplies).
+    pub(crate) sphere: Option<(Handle<Image>, bool)>,
+    /// The shaded end of the material's own toon ramp, linear.
+    pub(crate) ramp: Option<Vec3>,
+}
+
+/// A decoded texture: the image, whether any of it is see-through, and its bottom middle
+/// pixel (a toon ramp's shaded end), linear.
+type Decoded = (Handle<Image>, bool, Vec3);
 
 /// Bevy's limits: joints in one skin, morph targets on one mesh.
 const MAX_JOINTS: usize = 256;
@@ -67,12 +91,12 @@ pub(crate) fn spawn(
             .insert((Transform::from_translation(local), ChildOf(parent)));
     }
     let folder = path.parent().unwrap_or(Path::new("."));
-    let textures: Vec<Option<(Handle<Image>, bool)>> = model
+    let textures: Vec<Option<Decoded>> = model
         .textures
         .iter()
         .map(|written| match pmx::find_texture(folder, written) {
             Some(found) => match texture(&found) {
-                Ok((image, alpha)) => Some((assets.images.add(image), alpha)),
+                Ok((image, alpha, ramp)) => Some((assets.images.add(image), alpha, ramp)),
                 Err(problem) => {
                     notes.push(format!("texture {written}: {problem}"));
                     None
@@ -107,20 +131,34 @@ pub(crate) fn spawn(
             .iter()
             .map(|&bone| Mat4::from_translation(-to_encore(model.bones[bone].position)))
             .collect();
-        let texture = material
-            .texture
-            .and_then(|index| textures.get(index).cloned().flatten());
+        let decoded =
+            |index: Option<usize>| index.and_then(|index| textures.get(index).cloned().flatten());
+        let texture = decoded(material.texture);
+        let surface = MmdSurface {
+            sphere: match material.sphere_mode {
+                SphereMode::Multiply => {
+                    decoded(material.sphere).map(|(image, _, _)| (image, false))
+                }
+                SphereMode::Add => decoded(material.sphere).map(|(image, _, _)| (image, true)),
+                // A second UV set's texture: not drawn.
+                SphereMode::SubTexture | SphereMode::Off => None,
+            },
+            ramp: match material.toon {
+                pmx::Toon::Texture(index) => decoded(Some(index)).map(|(_, _, ramp)| ramp),
+                _ => None,
+            },
+        };
         let diffuse = material.diffuse;
         let alpha_mode = if diffuse[3] < 0.999 {
             AlphaMode::Blend
-        } else if texture.as_ref().is_some_and(|(_, alpha)| *alpha) {
+        } else if texture.as_ref().is_some_and(|(_, alpha, _)| *alpha) {
             AlphaMode::Mask(0.5)
         } else {
             AlphaMode::Opaque
         };
         let standard = StandardMaterial {
             base_color: Color::srgba(diffuse[0], diffuse[1], diffuse[2], diffuse[3]),
-            base_color_texture: texture.map(|(handle, _)| handle),
+            base_color_texture: texture.map(|(handle, _, _)| handle),
             cull_mode: (!material.flags.double_sided()).then_some(Face::Back),
             double_sided: material.flags.double_sided(),
             alpha_mode,
@@ -128,8 +166,11 @@ pub(crate) fn spawn(
             ..default()
         };
         let mesh = assets.meshes.add(mesh);
+        let label = material_label(number, material);
         let mut entity = commands.spawn((
-            Name::new(format!("{number} {}", material.name)),
+            Name::new(label.clone()),
+            GltfMaterialName(label),
+            surface,
             Mesh3d(mesh.clone()),
             MeshMaterial3d(assets.materials.add(standard)),
             SkinnedMesh {
@@ -307,14 +348,24 @@ fn material_mesh(
 }
 
 /// Decodes a texture file by its bytes (not its extension) into an sRGB image, and says
-/// whether any of its pixels is see-through.
-fn texture(path: &Path) -> Result<(Image, bool), String> {
+/// whether any of its pixels is see-through and what its bottom middle pixel is (linear).
+fn texture(path: &Path) -> Result<(Image, bool, Vec3), String> {
     let bytes = std::fs::read(path).map_err(|error| format!("cannot be read ({error})"))?;
-    let decoded = image::load_from_memory(&bytes)
-        .map_err(|error| format!("cannot be decoded ({error}); PNG, JPG, BMP and TGA read"))?
+    // By the bytes where they say (a sphere map's BMP named .spa); TGA has no signature, so
+    // by the extension after that.
+    let format = image::guess_format(&bytes)
+        .ok()
+        .or_else(|| image::ImageFormat::from_path(path).ok())
+        .ok_or("cannot be decoded: neither its bytes nor its name say what image it is")?;
+    let decoded = image::load_from_memory_with_format(&bytes, format)
+        .map_err(|error| format!("cannot be decoded ({error}); PNG, JPG, BMP, TGA and DDS read"))?
         .into_rgba8();
     let alpha = decoded.pixels().any(|pixel| pixel.0[3] < 250);
     let (width, height) = decoded.dimensions();
+    let bottom = decoded.get_pixel(width / 2, height.saturating_sub(1)).0;
+    let ramp = Vec3::from_array(
+        [bottom[0], bottom[1], bottom[2]].map(|value| (f32::from(value) / 255.0).powf(2.2)),
+    );
     let mut image = Image::new(
         Extent3d {
             width,
@@ -332,5 +383,159 @@ fn texture(path: &Path) -> Result<(Image, bool), String> {
         address_mode_v: ImageAddressMode::Repeat,
         ..ImageSamplerDescriptor::linear()
     });
-    Ok((image, alpha))
+    Ok((image, alpha, ramp))
+}
+
+#[cfg(test)]
+mod tests {
+    use encore_show::avatar::pmx::{Deform, Morph, TextEncoding, Vertex, VertexOffset};
+
+    use super::*;
+
+    fn vertex(bone: u32, x: f32) -> Vertex {
+        Vertex {
+            position: [x, 0.0, 0.0],
+            normal: [0.0, 0.0, -1.0],
+            uv: [0.0, 0.0],
+            extra_uvs: [[0.0; 4]; 4],
+            deform: Deform::Bdef1,
+            bones: [bone, 0, 0, 0],
+            weights: [1.0, 0.0, 0.0, 0.0],
+            sdef: None,
+            edge_scale: 1.0,
+        }
+    }
+
+    fn model(vertices: Vec<Vertex>, morphs: Vec<Morph>) -> Pmx {
+        let faces = (0..vertices.len() as u32 / 3)
+            .map(|face| [face * 3, face * 3 + 1, face * 3 + 2])
+            .collect();
+        Pmx {
+            version: 2.0,
+            encoding: TextEncoding::Utf8,
+            additional_uvs: 0,
+            name: String::new(),
+            name_en: String::new(),
+            comment: String::new(),
+            comment_en: String::new(),
+            vertices,
+            faces,
+            textures: Vec::new(),
+            materials: Vec::new(),
+            bones: Vec::new(),
+            morphs,
+            display_frames: 0,
+            rigid_bodies: Vec::new(),
+            joints: Vec::new(),
+            soft_bodies: 0,
+        }
+    }
+
+    #[test]
+    fn a_material_moved_by_more_bones_than_a_skin_holds_is_reported_not_drawn_broken() {
+        let model = model(
+            (0..300).map(|bone| vertex(bone, bone as f32)).collect(),
+            Vec::new(),
+        );
+        let mut notes = Vec::new();
+        assert!(material_mesh(&model, &model.faces, "スカート", &mut notes).is_none());
+        assert!(
+            notes[0].contains("スカート moves with 300 bones, more than the 256"),
+            "{notes:?}"
+        );
+        // Within the limit, joints are renumbered into the material's own list.
+        let mesh = material_mesh(&model, &model.faces[..80], "袖", &mut notes).expect("a mesh");
+        let mut joints = mesh.joints.clone();
+        joints.sort_unstable();
+        assert_eq!(joints, (0..240).collect::<Vec<_>>());
+        // Mirrored into encore's axes with the corners traded: the first triangle of MMD's
+        // (0, 1, 2) is drawn as (0, 2, 1).
+        let Some(Indices::U32(indices)) = mesh.mesh.indices() else {
+            panic!("32-bit indices");
+        };
+        let Some(VertexAttributeValues::Float32x3(positions)) =
+            mesh.mesh.attribute(Mesh::ATTRIBUTE_POSITION)
+        else {
+            panic!("positions");
+        };
+        let corners: Vec<f32> = indices[..3]
+            .iter()
+            .map(|&index| positions[index as usize][0])
+            .collect();
+        assert_eq!(corners, [0.0, 2.0, 1.0]);
+    }
+
+    #[test]
+    fn morphs_beyond_a_meshs_limit_keep_the_singing_and_blinking() {
+        let mut morphs: Vec<Morph> = (0..300)
+            .map(|number| Morph {
+                name: format!("extra {number}"),
+                name_en: String::new(),
+                panel: 4,
+                kind: MorphKind::Vertex(vec![VertexOffset {
+                    vertex: 0,
+                    offset: [0.0, 0.1, 0.0],
+                }]),
+            })
+            .collect();
+        for name in ["あ", "まばたき"] {
+            morphs.push(Morph {
+                name: name.to_owned(),
+                name_en: String::new(),
+                panel: 2,
+                kind: MorphKind::Vertex(vec![VertexOffset {
+                    vertex: 1,
+                    offset: [0.0, 0.0, 0.2],
+                }]),
+            });
+        }
+        let model = model(vec![vertex(0, 0.0), vertex(0, 1.0), vertex(0, 2.0)], morphs);
+        let mut notes = Vec::new();
+        let mesh = material_mesh(&model, &model.faces, "顔", &mut notes).expect("a mesh");
+        assert_eq!(mesh.morphs, 256);
+        let names = mesh.mesh.morph_target_names().expect("named targets");
+        assert_eq!(&names[..2], &["あ".to_owned(), "まばたき".to_owned()]);
+        assert!(notes[0].contains("302 morphs") && notes[0].contains("46 others left out"));
+    }
+
+    #[test]
+    fn textures_are_read_by_their_bytes_whatever_their_extension() {
+        let folder = std::env::temp_dir().join(format!("encore-pmx-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        // A sphere map is a BMP renamed .spa; a toon ramp in TGA, light on top, shade below.
+        let mut ramp = image::RgbaImage::from_pixel(4, 8, image::Rgba([255, 255, 255, 255]));
+        for x in 0..4 {
+            ramp.put_pixel(x, 7, image::Rgba([128, 64, 64, 255]));
+        }
+        let spa = folder.join("metal.spa");
+        image::DynamicImage::ImageRgba8(ramp.clone())
+            .to_rgb8()
+            .save_with_format(&spa, image::ImageFormat::Bmp)
+            .unwrap();
+        let tga = folder.join("toon.TGA");
+        ramp.save_with_format(&tga, image::ImageFormat::Tga)
+            .unwrap();
+        let (_, alpha, _) = texture(&spa).expect("a BMP named .spa decodes");
+        assert!(!alpha);
+        let (image, _, shade) = texture(&tga).expect("a TGA decodes");
+        assert_eq!(image.width(), 4);
+        assert!(
+            (shade.x - (128.0f32 / 255.0).powf(2.2)).abs() < 1e-3,
+            "{shade}"
+        );
+        // Cut-out parts: any see-through pixel makes the material cut out.
+        let png = folder.join("lace.png");
+        image::RgbaImage::from_pixel(2, 2, image::Rgba([255, 255, 255, 0]))
+            .save(&png)
+            .unwrap();
+        assert!(texture(&png).expect("a PNG decodes").1);
+        let junk = folder.join("broken.png");
+        std::fs::write(&junk, b"not an image").unwrap();
+        assert!(
+            texture(&junk).unwrap_err().contains("cannot be decoded"),
+            "{:?}",
+            texture(&junk).err()
+        );
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
 }

@@ -124,6 +124,9 @@ pub struct Toon {
     pub uv: Vec4,
     /// xy UV offset; z UV rotation (radians, about the texture's centre).
     pub uv_offset: Vec4,
+    /// x how the sphere map (a matcap looked up by the view-space normal) joins the colour:
+    /// 1 multiplies, 2 adds.
+    pub sphere: Vec4,
 }
 
 impl Default for Toon {
@@ -137,6 +140,7 @@ impl Default for Toon {
             outline: Vec4::ZERO,
             uv: Vec4::new(1.0, 0.0, 0.0, 1.0),
             uv_offset: Vec4::ZERO,
+            sphere: Vec4::ZERO,
         }
     }
 }
@@ -181,6 +185,10 @@ pub struct CelMaterial {
     /// MToon's parameters.
     #[uniform(4)]
     pub toon: Toon,
+    /// A MikuMikuDance sphere map, multiplied or added as `toon.sphere` says.
+    #[texture(5)]
+    #[sampler(6)]
+    pub sphere: Option<Handle<Image>>,
     /// Cloth and hair show both faces.
     pub double_sided: bool,
     /// Opaque, cut out or blended.
@@ -204,6 +212,7 @@ impl CelMaterial {
             double_sided,
             alpha_mode: AlphaMode::Opaque,
             outline: false,
+            sphere: None,
         }
     }
 }
@@ -275,6 +284,9 @@ impl Material for CelMaterial {
             if key.bind_group_data.textured {
                 fragment.shader_defs.push("CEL_TEXTURE".into());
             }
+            if key.bind_group_data.sphere {
+                fragment.shader_defs.push("CEL_SPHERE".into());
+            }
             if key.bind_group_data.outline {
                 fragment.shader_defs.push("CEL_OUTLINE".into());
             }
@@ -284,13 +296,14 @@ impl Material for CelMaterial {
 }
 
 /// The pipeline key of a [`CelMaterial`]: whether back faces are drawn, whether it has a
-/// texture, and whether it draws an outline.
+/// texture, whether it draws an outline, and whether it has a sphere map.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CelKey {
     double_sided: bool,
     textured: bool,
     outline: bool,
+    sphere: bool,
 }
 
 impl From<&CelMaterial> for CelKey {
@@ -299,6 +312,7 @@ impl From<&CelMaterial> for CelKey {
             double_sided: material.double_sided,
             textured: material.texture.is_some(),
             outline: material.outline,
+            sphere: material.sphere.is_some(),
         }
     }
 }

@@ -1,5 +1,5 @@
-// Cel shading for idols and the set on the low preset, and MToon-style shading for VRM
-// models on every preset: the light rig arrives as a uniform (ambient, then spots with
+// Cel shading for idols and the set on the low preset, and MToon-style shading for VRM and
+// MMD models on every preset (with MMD's sphere maps): the light rig arrives as a uniform (ambient, then spots with
 // position, aim, colour and cone). Each spot mixes the shade colour into the lit colour
 // across a toon boundary; then the stage's rim light, MToon's parametric rim and emission.
 // Far cheaper than Bevy's physically based shader on a software rasterizer.
@@ -31,6 +31,8 @@ struct Rig {
 @group(#{MATERIAL_BIND_GROUP}) @binding(2) var base_texture: texture_2d<f32>;
 @group(#{MATERIAL_BIND_GROUP}) @binding(3) var base_sampler: sampler;
 @group(#{MATERIAL_BIND_GROUP}) @binding(4) var<uniform> toon: Toon;
+@group(#{MATERIAL_BIND_GROUP}) @binding(5) var sphere_texture: texture_2d<f32>;
+@group(#{MATERIAL_BIND_GROUP}) @binding(6) var sphere_sampler: sampler;
 
 // Blended materials keep their alpha; the others write an opaque pixel.
 fn alpha(value: f32) -> f32 {
@@ -69,6 +71,19 @@ fn fragment(in: VertexOutput, @builtin(front_facing) front: bool) -> @location(0
         shade *= vec4(texel.rgb, 1.0);
     }
 #endif
+#endif
+#ifdef CEL_SPHERE
+    // MikuMikuDance's sphere map: a matcap looked up by the normal as the camera sees it,
+    // multiplied into or added onto both sides of the toon boundary.
+    let seen = normalize((view.view_from_world * vec4(normal, 0.0)).xyz);
+    let sphere = textureSample(sphere_texture, sphere_sampler, vec2(seen.x, -seen.y) * 0.5 + 0.5).rgb;
+    if toon.sphere.x > 1.5 {
+        lit = vec4(lit.rgb + sphere, lit.a);
+        shade = vec4(shade.rgb + sphere * 0.5, shade.a);
+    } else if toon.sphere.x > 0.5 {
+        lit = vec4(lit.rgb * sphere, lit.a);
+        shade = vec4(shade.rgb * sphere, shade.a);
+    }
 #endif
     if toon.shading.w > 0.0 && lit.a < toon.shading.w {
         discard;

@@ -11,4 +11,5 @@ struct Toon {
     outline: vec4<f32>,
     uv: vec4<f32>,
     uv_offset: vec4<f32>,
+    sphere: vec4<f32>,
 };

@@ -13,6 +13,7 @@ use glam::{Quat, Vec3};
 use super::{
     figure::Figure,
     inspect::{Format, Inspection, Licence, MapSource, ModelFileError, REQUIRED_BONES},
+    looks::{Looks, OutlineSpec, ToonSpec},
     pmx::{self, MorphKind, Pmx},
     skeleton::{BONE_COUNT, Bone},
 };
@@ -172,6 +173,72 @@ pub struct PmxFacts {
     pub textures_missing: Vec<String>,
 }
 
+/// The shade of MMD's ten shared toon ramps (`toon01` to `toon10`) as encore draws them:
+/// what the lit colour is multiplied by on the side away from a light. MMD's own ramp
+/// images are not free to ship, so these are encore's: greys, a warm skin tone, pinks and a
+/// cool blue, from deep to faint.
+pub const SHARED_TOONS: [[f32; 3]; 10] = [
+    [0.72, 0.72, 0.74],
+    [0.90, 0.80, 0.78],
+    [0.58, 0.58, 0.62],
+    [0.92, 0.76, 0.80],
+    [0.80, 0.82, 0.92],
+    [0.86, 0.74, 0.62],
+    [0.84, 0.84, 0.86],
+    [0.46, 0.44, 0.50],
+    [0.84, 0.80, 0.92],
+    [0.94, 0.93, 0.94],
+];
+
+/// The shade of a material without a toon ramp (MMD shades it by its light alone).
+const NO_TOON: [f32; 3] = [0.8, 0.8, 0.8];
+
+/// Screen heights per unit of a PMX material's edge size: MMD's edge of 1 is about a
+/// pixel wide at 720 lines.
+const EDGE_SCREEN: f32 = 0.0025;
+
+/// The name a PMX material's mesh and look go by: its number and its name (names repeat in
+/// some files).
+pub fn material_label(index: usize, material: &pmx::Material) -> String {
+    format!("{index} {}", material.name)
+}
+
+/// A PMX material's toon look: its diffuse colour shaded by its toon ramp (a ramp image of its
+/// own is taken as `NO_TOON` here; the app reads the image), a hard boundary as MMD's ramps
+/// draw, and its edge as an outline a fixed share of the screen wide.
+pub fn toon_spec(material: &pmx::Material) -> ToonSpec {
+    let ramp = match material.toon {
+        pmx::Toon::Shared(index) => SHARED_TOONS[usize::from(index.min(9))],
+        pmx::Toon::None | pmx::Toon::Texture(_) => NO_TOON,
+    };
+    let [r, g, b, _] = material.diffuse;
+    let linear = |value: f32| value.clamp(0.0, 1.0).powf(2.2);
+    ToonSpec {
+        shade: [
+            linear(r) * ramp[0],
+            linear(g) * ramp[1],
+            linear(b) * ramp[2],
+        ],
+        shade_textured: true,
+        shift: 0.0,
+        toony: 0.9,
+        outline: (material.flags.edge()
+            && material.edge_size > 0.0
+            && material.edge_colour[3] > 0.0)
+            .then(|| OutlineSpec {
+                width: material.edge_size * EDGE_SCREEN,
+                screen: true,
+                colour: [
+                    linear(material.edge_colour[0]),
+                    linear(material.edge_colour[1]),
+                    linear(material.edge_colour[2]),
+                ],
+                lighting_mix: 0.0,
+            }),
+        ..ToonSpec::default()
+    }
+}
+
 /// One line about `material` for the inspection.
 fn material_line(pmx: &Pmx, material: &pmx::Material) -> String {
     let texture = |index: Option<usize>| {
@@ -298,7 +365,20 @@ pub(crate) fn inspect(path: &Path, bytes: &[u8]) -> Result<Inspection, ModelFile
             ..Licence::default()
         },
         extensions: Vec::new(),
-        looks: Default::default(),
+        looks: Looks {
+            materials: pmx
+                .materials
+                .iter()
+                .map(|material| Some(toon_spec(material)))
+                .collect(),
+            material_names: pmx
+                .materials
+                .iter()
+                .enumerate()
+                .map(|(index, material)| material_label(index, material))
+                .collect(),
+            ..Looks::default()
+        },
         top_nodes: Vec::new(),
         figure,
         pmx: Some(PmxFacts {
