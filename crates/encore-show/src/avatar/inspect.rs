@@ -1292,6 +1292,16 @@ pub fn map_by_names(names: &[String]) -> Vec<(String, String)> {
         "bip01 ",
     ];
     let mut map: Vec<(String, String)> = Vec::new();
+    // Joints named exactly as VRM's humanoid bones (encore's own exported idols) first.
+    for name in names {
+        if let Some(bone) = super::skeleton::Bone::ALL
+            .iter()
+            .find(|bone| bone.vrm_name().eq_ignore_ascii_case(name))
+            && !map.iter().any(|(existing, _)| existing == bone.vrm_name())
+        {
+            map.push((bone.vrm_name().to_owned(), name.clone()));
+        }
+    }
     for name in names {
         let mut stripped = name.to_lowercase();
         let mut prefix_side = None;
