@@ -1331,6 +1331,32 @@ fn a_pmx_idol_dances_sings_and_blinks_next_to_a_vrm_and_a_built_in_idol() {
     }
     assert!(skin * 5 > total, "skin {skin} of {total}");
     assert!(blue > 20, "blue {blue} of {total}");
+    // A VMD dance made for MMD models plays on her own bones, not through the humanoid.
+    std::fs::copy(
+        data.join("mmd/wavefile/wavefile_v2.vmd"),
+        project.join("gene/wavefile_v2.vmd"),
+    )
+    .unwrap();
+    let dance = std::fs::read_to_string(&setlist)
+        .unwrap()
+        .replace("move: StepTouch", r#"move: Motion("gene/wavefile_v2.vmd")"#)
+        .replace(r#"CloseUp("gene")"#, r#"FullBody("gene")"#);
+    std::fs::write(&setlist, dance).unwrap();
+    let (early, log) = render_setlist(&setlist, "pmx-native-a.png", "5.0");
+    assert!(
+        log.contains(
+            "Gene_light.pmx: dances wavefile_v2.vmd on her own bones: 73 of the \
+             dance's 140 bone tracks and 24 of its 31 face tracks bind by name"
+        ),
+        "{log}"
+    );
+    let (later, _) = render_setlist(&setlist, "pmx-native-b.png", "12.0");
+    let moved = early
+        .pixels()
+        .zip(later.pixels())
+        .filter(|(a, b)| a.0.iter().zip(b.0).any(|(a, b)| a.abs_diff(b) > 40))
+        .count();
+    assert!(moved > 2000, "only {moved} pixels change as she dances");
 }
 
 #[test]

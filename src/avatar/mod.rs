@@ -7,7 +7,7 @@ mod dress;
 pub mod export;
 pub mod mesh;
 mod model;
-mod pmx;
+pub(crate) mod pmx;
 pub mod spring;
 
 pub use encore_show::avatar::{expression, inspect, looks, retarget, skeleton};

@@ -35,10 +35,16 @@ use bevy::{
     prelude::*,
     render::render_resource::{Extent3d, Face, TextureDimension, TextureFormat},
 };
-use encore_show::avatar::{
-    mmd::{material_label, to_encore},
-    pmx::{self, MorphKind, Pmx, SphereMode},
+use encore_show::{
+    avatar::{
+        mmd::{material_label, to_encore},
+        pmx::{self, MorphKind, Pmx, SphereMode},
+    },
+    choreography::native_dance,
+    motion::native,
 };
+
+use crate::{clock::ConcertClock, setlist::ShowSetlist};
 
 use super::IdolAssets;
 
@@ -50,6 +56,31 @@ pub(crate) struct MmdSurface {
     pub(crate) sphere: Option<(Handle<Image>, bool)>,
     /// The shaded end of the material's own toon ramp, linear.
     pub(crate) ramp: Option<Vec3>,
+}
+
+/// A PMX model's own skeleton, for dances made for it: a VMD plays natively on its bones
+/// (tracks by name, append, IK) instead of through the humanoid retargeting, and its face
+/// keys drive the morphs of the same names. On the scene root of the model.
+#[derive(Component, Debug)]
+pub(crate) struct NativeRig {
+    /// The model file, for the log.
+    file: String,
+    skeleton: native::Skeleton,
+    /// Each bone's entity.
+    bones: Vec<Entity>,
+    /// The meshes with morphs, and their morph names.
+    faces: Vec<(Entity, Vec<String>)>,
+    /// The dance bound last (by the address of its shared motion) and its binding.
+    bound: Option<(usize, native::Bound)>,
+    /// Whether the bones hold a native pose (to put them back to rest when it ends).
+    dancing: bool,
+}
+
+impl NativeRig {
+    /// Whether the model is dancing natively now (its head is the dance's, not the camera's).
+    pub(crate) fn dancing(&self) -> bool {
+        self.dancing
+    }
 }
 
 /// A decoded texture: the image, whether any of it is see-through, and its bottom middle
@@ -90,6 +121,7 @@ pub(crate) fn spawn(
             .entity(bones[index])
             .insert((Transform::from_translation(local), ChildOf(parent)));
     }
+    let mut morphing = Vec::new();
     let folder = path.parent().unwrap_or(Path::new("."));
     let textures: Vec<Option<Decoded>> = model
         .textures
@@ -127,6 +159,10 @@ pub(crate) fn spawn(
             joints,
             morphs,
         } = mesh;
+        let names = mesh
+            .morph_target_names()
+            .map(<[String]>::to_vec)
+            .unwrap_or_default();
         let inverse: Vec<Mat4> = joints
             .iter()
             .map(|&bone| Mat4::from_translation(-to_encore(model.bones[bone].position)))
@@ -192,8 +228,17 @@ pub(crate) fn spawn(
                     weights: vec![0.0; morphs],
                 },
             ));
+            morphing.push((entity.id(), names));
         }
     }
+    commands.entity(scene_root).insert(NativeRig {
+        file: path.display().to_string(),
+        skeleton: native::Skeleton::new(&model),
+        bones,
+        faces: morphing,
+        bound: None,
+        dancing: false,
+    });
     Ok(notes)
 }
 
@@ -384,6 +429,86 @@ fn texture(path: &Path) -> Result<(Image, bool, Vec3), String> {
         ..ImageSamplerDescriptor::linear()
     });
     Ok((image, alpha, ramp))
+}
+
+/// Plays each PMX model's VMD dance natively on its own bones while it dances one, after the
+/// humanoid pose (which it replaces): the bones' transforms from the dance's tracks, append
+/// and IK at the dance's frame, and the morphs from its face keys. When the dance ends the
+/// bones go back to rest, for the humanoid pose to take over.
+pub(crate) fn dance_natively(
+    clock: Res<ConcertClock>,
+    setlist: Res<ShowSetlist>,
+    mut rigs: Query<(&mut NativeRig, &ChildOf)>,
+    mut idols: Query<(&super::Performer, &mut Transform), Without<NativeRig>>,
+    mut bones: Query<&mut Transform, (Without<NativeRig>, Without<super::Performer>)>,
+    mut morphs: Query<&mut MorphWeights>,
+) {
+    for (mut rig, parent) in &mut rigs {
+        let Ok((performer, mut root)) = idols.get_mut(parent.parent()) else {
+            continue;
+        };
+        let dance = native_dance(&setlist, performer.index, clock.seconds)
+            .and_then(|(played, frame)| Some((played, played.motion.vmd()?, frame)));
+        let Some((played, vmd, frame)) = dance else {
+            if rig.dancing {
+                rig.dancing = false;
+                for (bone, &entity) in rig.skeleton.bones.iter().zip(&rig.bones) {
+                    if let Ok(mut transform) = bones.get_mut(entity) {
+                        *transform = Transform::from_translation(bone.offset);
+                    }
+                }
+            }
+            continue;
+        };
+        let key = std::sync::Arc::as_ptr(&played.motion) as usize;
+        if rig.bound.as_ref().is_none_or(|(known, _)| *known != key) {
+            let bound = native::bind(vmd, &rig.skeleton);
+            info!(
+                "{}: dances {} on her own bones: {} of the dance's {} bone tracks and {} of \
+                 its {} face tracks bind by name",
+                rig.file,
+                played.file.file_name().map_or_else(
+                    || played.file.display().to_string(),
+                    |name| { name.to_string_lossy().into_owned() }
+                ),
+                bound.moved,
+                vmd.bones.len(),
+                vmd.morphs
+                    .iter()
+                    .filter(|track| {
+                        rig.faces.iter().any(|(_, names)| {
+                            names.iter().any(|name| {
+                                encore_show::motion::vmd::names_match(&track.name, name)
+                            })
+                        })
+                    })
+                    .count(),
+                vmd.morphs.len(),
+            );
+            rig.bound = Some((key, bound));
+        }
+        let Some((_, bound)) = &rig.bound else {
+            continue;
+        };
+        let posed = native::pose_at(vmd, &rig.skeleton, bound, frame);
+        // The dance places and turns her itself, from her mark.
+        root.rotation = Quat::IDENTITY;
+        for (local, &entity) in posed.locals.iter().zip(&rig.bones) {
+            if let Ok(mut transform) = bones.get_mut(entity) {
+                transform.translation = local.translation;
+                transform.rotation = local.rotation;
+            }
+        }
+        for (entity, names) in &rig.faces {
+            if let Ok(mut weights) = morphs.get_mut(*entity) {
+                let values = native::morphs_at(vmd, names, frame);
+                for (weight, value) in weights.weights_mut().iter_mut().zip(values) {
+                    *weight = value;
+                }
+            }
+        }
+        rig.dancing = true;
+    }
 }
 
 #[cfg(test)]

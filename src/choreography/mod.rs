@@ -18,7 +18,7 @@ use crate::{
 pub(crate) fn plugin(app: &mut App) {
     app.add_systems(
         Update,
-        (pose_idols, play_clips)
+        (pose_idols, play_clips, crate::avatar::pmx::dance_natively)
             .chain()
             .in_set(AppSystems::Choreography),
     );
@@ -30,13 +30,21 @@ pub(crate) fn look_at_camera(
     setlist: Res<ShowSetlist>,
     now: Res<Now>,
     viewpoint: Res<Viewpoint>,
-    idols: Query<(&Performer, &IdolRig, &Transform)>,
+    idols: Query<(Entity, &Performer, &IdolRig, &Transform)>,
+    natives: Query<(&crate::avatar::pmx::NativeRig, &ChildOf)>,
     mut joints: Query<&mut Transform, Without<IdolRig>>,
 ) {
     let Viewpoint::Director(camera) = *viewpoint else {
         return;
     };
-    for (performer, rig, root) in &idols {
+    for (entity, performer, rig, root) in &idols {
+        // A PMX model dancing its own VMD keeps the dance's head.
+        if natives
+            .iter()
+            .any(|(native, parent)| parent.parent() == entity && native.dancing())
+        {
+            continue;
+        }
         let weight = now.looks.get(performer.index).copied().unwrap_or(0.0);
         if weight <= 0.0 {
             continue;

@@ -214,6 +214,30 @@ fn dancing(item: &Item, dance: &Dance, since: f64) -> (Pose, Tracks) {
     )
 }
 
+/// The VMD dance idol `index` dances at `seconds`, if any, and the frame of it (30 per
+/// second): what a PMX model plays natively on its own bones. Blends between dances are the
+/// retargeted skeleton's; the native dance holds from the dance's first beat to its last.
+pub fn native_dance(
+    setlist: &Setlist,
+    index: usize,
+    seconds: f64,
+) -> Option<(&crate::setlist::model::PlayedMotion, f32)> {
+    let position = setlist.position_at(seconds);
+    let item = setlist.items.get(position.item)?;
+    let idol = setlist.cast.get(index)?;
+    if item.kind != ItemKind::Song {
+        return None;
+    }
+    let (dance, since) = dance_at(item, &idol.id, position.beats)?;
+    let played = dance.motion.as_ref()?;
+    played.motion.vmd()?;
+    let file_seconds = played.from + since.max(0.0) * item.grid.seconds_per_beat() * played.speed;
+    Some((
+        played,
+        (file_seconds * f64::from(crate::motion::vmd::VMD_FPS)) as f32,
+    ))
+}
+
 /// What a motion file sets besides the body: expressions, and where the eyes look.
 #[derive(Debug, Clone, Copy, Default)]
 struct Tracks {

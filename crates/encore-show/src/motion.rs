@@ -9,6 +9,7 @@
 
 pub mod bvh;
 pub mod mmd;
+pub mod native;
 pub mod rig;
 pub mod vmd;
 pub mod vrma;
@@ -138,6 +139,14 @@ pub struct CameraView {
 }
 
 impl Motion {
+    /// The VMD file behind a MikuMikuDance motion (`None` for BVH and VRMA).
+    pub fn vmd(&self) -> Option<&vmd::Vmd> {
+        match &self.source {
+            Source::Vmd { vmd, .. } => Some(vmd),
+            _ => None,
+        }
+    }
+
     /// Reads the motion file at `path`.
     pub fn read(path: &Path) -> Result<Motion, MotionError> {
         let bytes = std::fs::read(path).map_err(|error| MotionError::Read {
