@@ -537,3 +537,65 @@ pub fn model(files: &[std::path::PathBuf], runs: u32) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Plays the VMD `dance` natively on the PMX `model` for its whole length at 30 fps, for one
+/// model and for five, and prints the CPU time per frame: the bones (tracks, append, IK) and
+/// the morph weights from the face keys. Writing into Bevy's transforms is not included.
+pub fn pmx(model: &Path, dance: &Path) -> anyhow::Result<()> {
+    use encore_show::{
+        avatar::pmx,
+        motion::{native, vmd},
+    };
+    let bytes = std::fs::read(model)?;
+    let model_data =
+        pmx::read(&bytes).map_err(|error| anyhow::anyhow!("{}: {error}", model.display()))?;
+    let dance_data = vmd::parse(&std::fs::read(dance)?)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", dance.display()))?;
+    let skeleton = native::Skeleton::new(&model_data);
+    let bound = native::bind(&dance_data, &skeleton);
+    let names: Vec<String> = model_data
+        .morphs
+        .iter()
+        .map(|morph| morph.name.clone())
+        .collect();
+    let frames = dance_data.last_frame().max(1);
+    let ik_chains = skeleton
+        .bones
+        .iter()
+        .filter(|bone| bone.ik.is_some())
+        .count();
+    println!(
+        "pmx: {} ({} bones, {} IK chains, {} morphs) dancing {} ({} frames, {} of its bone \
+         tracks bind)",
+        model.display(),
+        skeleton.bones.len(),
+        ik_chains,
+        names.len(),
+        dance.display(),
+        frames,
+        bound.moved,
+    );
+    for count in [1usize, 5] {
+        let start = Instant::now();
+        for frame in 0..frames {
+            for _ in 0..count {
+                let posed = native::pose_at(&dance_data, &skeleton, &bound, frame as f32);
+                let weights = native::morphs_at(&dance_data, &names, frame as f32);
+                std::hint::black_box((posed, weights));
+            }
+        }
+        let per_frame = start.elapsed().as_secs_f64() * 1000.0 / f64::from(frames);
+        println!(
+            "  {count} model{}: {per_frame:.3} ms a frame for bones (tracks, append, IK) and \
+             morphs ({:.3} ms a model; {} build)",
+            if count == 1 { "" } else { "s" },
+            per_frame / count as f64,
+            if cfg!(debug_assertions) {
+                "debug app, model crate at opt-level 3"
+            } else {
+                "release"
+            },
+        );
+    }
+    Ok(())
+}

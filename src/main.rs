@@ -213,6 +213,14 @@ enum BenchTarget {
         #[arg(long, default_value_t = 20)]
         runs: u32,
     },
+    /// Play a VMD dance natively on a PMX model for its whole length and print the CPU time
+    /// per frame for one model and for five (bones with append and IK, and morphs).
+    Pmx {
+        /// The PMX model.
+        model: PathBuf,
+        /// The VMD dance.
+        dance: PathBuf,
+    },
     /// Load model files (glTF, VRM, PMX) one at a time into a headless show and print how long
     /// each takes from the start of loading to standing on stage.
     Model {
@@ -448,6 +456,7 @@ fn main() -> ExitCode {
             }
             BenchTarget::Chat { rate, runs } => encore::bench::chat(rate, runs),
             BenchTarget::Model { files, runs } => encore::bench::model(&files, runs),
+            BenchTarget::Pmx { model, dance } => encore::bench::pmx(&model, &dance),
             BenchTarget::Venue { frames, runs } => encore::bench::venue(frames, runs),
             BenchTarget::Motion { file, runs } => {
                 encore::bench::motion(&file, runs).map_err(anyhow::Error::from)

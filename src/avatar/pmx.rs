@@ -37,8 +37,8 @@ use bevy::{
 };
 use encore_show::{
     avatar::{
-        mmd::{material_label, to_encore},
-        pmx::{self, MorphKind, Pmx, SphereMode},
+        mmd::{material_label, to_encore, vertex_offsets},
+        pmx::{self, Pmx, SphereMode},
     },
     choreography::native_dance,
     motion::native,
@@ -347,18 +347,18 @@ fn material_mesh(
     mesh.insert_attribute(Mesh::ATTRIBUTE_JOINT_WEIGHT, joint_weights);
     mesh.insert_indices(Indices::U32(indices));
     // The vertex morphs that move this material, the face's first.
+    // Vertex morphs, and group morphs as the sum of their vertex members.
     let mut targets: Vec<(&str, Vec<(u32, Vec3)>)> = model
         .morphs
         .iter()
-        .filter_map(|morph| {
-            let MorphKind::Vertex(offsets) = &morph.kind else {
-                return None;
-            };
+        .enumerate()
+        .filter_map(|(index, morph)| {
+            let offsets = vertex_offsets(model, index)?;
             let moved: Vec<(u32, Vec3)> = offsets
-                .iter()
-                .filter_map(|offset| {
-                    let slot = *local.get(offset.vertex as usize)?;
-                    (slot != u32::MAX).then(|| (slot, to_encore(offset.offset)))
+                .into_iter()
+                .filter_map(|(vertex, offset)| {
+                    let slot = *local.get(vertex as usize)?;
+                    (slot != u32::MAX).then_some((slot, offset))
                 })
                 .collect();
             (!moved.is_empty()).then_some((morph.name.as_str(), moved))
@@ -513,7 +513,7 @@ pub(crate) fn dance_natively(
 
 #[cfg(test)]
 mod tests {
-    use encore_show::avatar::pmx::{Deform, Morph, TextEncoding, Vertex, VertexOffset};
+    use encore_show::avatar::pmx::{Deform, Morph, MorphKind, TextEncoding, Vertex, VertexOffset};
 
     use super::*;
 

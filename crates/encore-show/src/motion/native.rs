@@ -3,7 +3,8 @@
 //! the keys' Bézier curves; append (付与) bones take a share of another bone's rotation or
 //! translation; and IK chains (the legs' 足ＩＫ, the toes' つま先ＩＫ) are solved by cyclic
 //! coordinate descent with the file's loop count, step limit and per-link angle limits, so
-//! the feet land where the dance puts them. The face keys drive morphs of the same names.
+//! the feet land where the dance puts them. The face keys drive morphs of the same names:
+//! bone morphs (and groups of them) here, vertex and group morphs by the app's meshes.
 //!
 //! Everything is in encore's axes (the PMX and VMD readers' numbers with Z negated) and MMD
 //! units; the app scales the model as a whole.
@@ -21,7 +22,12 @@ pub struct Skeleton {
     /// The order bones are evaluated in: by "after physics", then layer, then index, as MMD
     /// does, with parents before their children.
     order: Vec<usize>,
+    /// Bone morphs (and groups of them), by name.
+    morphs: Vec<(String, BoneMorph)>,
 }
+
+/// Each bone a morph moves, with its move and turn at full weight.
+type BoneMorph = Vec<(usize, Vec3, Quat)>;
 
 /// One bone of a [`Skeleton`].
 #[derive(Debug, Clone, PartialEq)]
@@ -124,7 +130,21 @@ impl Skeleton {
                 }
             }
         }
-        Self { bones, order }
+        let morphs = (0..pmx.morphs.len())
+            .filter_map(|index| {
+                let offsets: Vec<(usize, Vec3, Quat)> =
+                    crate::avatar::mmd::bone_offsets(pmx, index)
+                        .into_iter()
+                        .filter(|(bone, _, _)| *bone < bones.len())
+                        .collect();
+                (!offsets.is_empty()).then(|| (pmx.morphs[index].name.clone(), offsets))
+            })
+            .collect();
+        Self {
+            bones,
+            order,
+            morphs,
+        }
     }
 
     /// The bone called `name`.
@@ -138,6 +158,8 @@ impl Skeleton {
 pub struct Bound {
     /// Each bone's track.
     tracks: Vec<Option<usize>>,
+    /// The face track of each of the skeleton's bone morphs.
+    morphs: Vec<Option<usize>>,
     /// How many bones the dance moves.
     pub moved: usize,
 }
@@ -153,9 +175,19 @@ pub fn bind(vmd: &Vmd, skeleton: &Skeleton) -> Bound {
                 .position(|track| names_match(&track.name, &bone.name))
         })
         .collect();
+    let morphs = skeleton
+        .morphs
+        .iter()
+        .map(|(name, _)| {
+            vmd.morphs
+                .iter()
+                .position(|track| names_match(&track.name, name))
+        })
+        .collect();
     Bound {
         moved: tracks.iter().flatten().count(),
         tracks,
+        morphs,
     }
 }
 
@@ -188,7 +220,7 @@ impl Posed {
 pub fn pose_at(vmd: &Vmd, skeleton: &Skeleton, bound: &Bound, frame: f32) -> Posed {
     let count = skeleton.bones.len();
     // The motion of each bone: what its track says.
-    let motion: Vec<(Vec3, Quat)> = bound
+    let mut motion: Vec<(Vec3, Quat)> = bound
         .tracks
         .iter()
         .map(|track| {
@@ -197,6 +229,20 @@ pub fn pose_at(vmd: &Vmd, skeleton: &Skeleton, bound: &Bound, frame: f32) -> Pos
             })
         })
         .collect();
+    // Bone morphs add their share of a move and a turn.
+    for ((_, offsets), track) in skeleton.morphs.iter().zip(&bound.morphs) {
+        let Some(track) = track else {
+            continue;
+        };
+        let weight = vmd.morphs[*track].sample(frame).clamp(0.0, 1.0);
+        if weight <= 0.0 {
+            continue;
+        }
+        for &(bone, moved, turned) in offsets {
+            motion[bone].0 += moved * weight;
+            motion[bone].1 *= Quat::IDENTITY.slerp(turned, weight);
+        }
+    }
     let mut posed = Posed {
         locals: skeleton
             .bones
@@ -503,6 +549,10 @@ mod tests {
                 bone("half", Some((0, 0.5, true, true))),
             ],
             order: vec![0, 1],
+            morphs: vec![(
+                "nod".into(),
+                vec![(0, Vec3::ZERO, Quat::from_rotation_x(0.4))],
+            )],
         };
         let vmd = Vmd {
             bones: vec![vmd::BoneTrack {
@@ -529,6 +579,21 @@ mod tests {
             posed.locals[1]
                 .translation
                 .distance(Vec3::new(1.0, 1.0, 0.0))
+                < 1e-5
+        );
+        // A bone morph at half weight turns its bone half its way.
+        let nodding = Vmd {
+            morphs: vec![vmd::MorphTrack {
+                name: "nod".into(),
+                keys: vec![(0, 0.5)],
+            }],
+            ..Vmd::default()
+        };
+        let posed = pose_at(&nodding, &skeleton, &bind(&nodding, &skeleton), 0.0);
+        assert!(
+            posed.locals[0]
+                .rotation
+                .angle_between(Quat::from_rotation_x(0.2))
                 < 1e-5
         );
         // Limits: a bone held still stays still; a knee turned the wrong way stops at its
