@@ -120,6 +120,7 @@ impl FreeCamera {
             eye: self.focus + offset * self.distance,
             look: self.focus,
             fov: self.fov,
+            roll: 0.0,
         }
     }
 

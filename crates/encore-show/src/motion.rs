@@ -136,6 +136,8 @@ pub struct CameraView {
     pub look: Vec3,
     /// Vertical field of view, degrees.
     pub fov: f32,
+    /// Turn about the line of sight, radians (the picture tilts counter-clockwise).
+    pub roll: f32,
 }
 
 impl Motion {
@@ -362,6 +364,7 @@ impl Motion {
             eye: key.center + turn * Vec3::new(0.0, 0.0, distance),
             look: key.center,
             fov,
+            roll: -key.rotation.z,
         })
     }
 

@@ -24,6 +24,9 @@ pub struct Lens {
     pub look: Vec3,
     /// Vertical field of view in radians.
     pub fov: f32,
+    /// Turn about the line of sight, radians: the picture tilts counter-clockwise (a camera
+    /// VMD's roll).
+    pub roll: f32,
 }
 
 impl Lens {
@@ -33,6 +36,7 @@ impl Lens {
             eye: self.eye.lerp(other.eye, t),
             look: self.look.lerp(other.look, t),
             fov: self.fov + (other.fov - self.fov) * t,
+            roll: self.roll + (other.roll - self.roll) * t,
         }
     }
 
@@ -57,7 +61,7 @@ impl Lens {
             .try_normalize()
             .unwrap_or_else(|| Vec3::Y.any_orthonormal_vector());
         let up = back.cross(right);
-        Quat::from_mat3(&Mat3::from_cols(right, up, back))
+        Quat::from_mat3(&Mat3::from_cols(right, up, back)) * Quat::from_rotation_z(self.roll)
     }
 
     /// Where `point` lands on screen, in -1..1 on both axes (y up), for an `aspect`
@@ -92,6 +96,7 @@ pub fn wide(seconds: f64) -> Lens {
         eye: Vec3::new(17.0 * angle.sin(), 4.6, 17.0 * angle.cos()),
         look: STAGE_FOCUS,
         fov: 36f32.to_radians(),
+        roll: 0.0,
     }
 }
 
@@ -201,6 +206,7 @@ pub fn solve(
                 eye: look + direction(cue.side, None) * distance_for(span, fov) + Vec3::Y * 0.9,
                 look,
                 fov,
+                roll: 0.0,
             }
         }
         Shot::CloseUp(id) | Shot::UpperBody(id) => match body(id) {
@@ -223,6 +229,7 @@ pub fn solve(
                         + Vec3::Y * 0.04,
                     look,
                     fov,
+                    roll: 0.0,
                 }
             }
             None => wide(seconds),
@@ -242,6 +249,7 @@ pub fn solve(
                     eye: look + direction(cue.side, None) * distance_for(span, fov) + Vec3::Y * 0.1,
                     look,
                     fov,
+                    roll: 0.0,
                 }
             }
             _ => wide(seconds),
@@ -258,6 +266,7 @@ pub fn solve(
                 eye: target.center + Vec3::new(angle.sin() * radius, 1.0, angle.cos() * radius),
                 look: target.center,
                 fov: fov(35.0),
+                roll: 0.0,
             }
         }
         Shot::DollyIn | Shot::DollyOut => {
@@ -276,6 +285,7 @@ pub fn solve(
                 eye: target.center + direction(cue.side, target.facing) * distance + Vec3::Y * 0.5,
                 look: target.center,
                 fov: fov(35.0),
+                roll: 0.0,
             }
         }
         Shot::Crane => {
@@ -291,6 +301,7 @@ pub fn solve(
                     + Vec3::Y * rise,
                 look: target.center,
                 fov: fov(40.0),
+                roll: 0.0,
             }
         }
         Shot::Handheld => {
@@ -310,23 +321,27 @@ pub fn solve(
                     + offset,
                 look: look + aim,
                 fov,
+                roll: 0.0,
             }
         }
         Shot::Overhead => Lens {
             eye: Vec3::new(0.5 * (seconds as f32 * 0.4).sin(), 13.0, 3.0),
             look: Vec3::new(0.0, 0.0, 0.3),
             fov: fov(45.0),
+            roll: 0.0,
         },
         Shot::LowAngle => Lens {
             eye: Vec3::new(1.5 * (seconds as f32 * 0.4).sin(), 0.35, 4.5),
             look: Vec3::new(0.0, 1.7, 0.0),
             fov: fov(45.0),
+            roll: 0.0,
         },
         Shot::Crowd => Lens {
             // A fan's eyes, among the lightsticks beside the runway.
             eye: Vec3::new(4.0 + 0.3 * (seconds as f32 * 0.4).sin(), 1.6, 15.0),
             look: Vec3::new(0.0, 1.8, 0.0),
             fov: fov(45.0),
+            roll: 0.0,
         },
         Shot::Path(keys) => path(keys, beats, cue),
         // The director plays camera files through `motion`, which needs the shot's start;
@@ -346,6 +361,7 @@ fn full_body(body: &Body, cue: &ShotCue, fov: f32) -> Lens {
         eye: look + direction(cue.side, None) * distance_for(span, fov) + Vec3::Y * 0.15,
         look,
         fov,
+        roll: 0.0,
     }
 }
 
@@ -377,6 +393,7 @@ pub fn motion(camera: &Motion, cue: &ShotCue, setlist: &Setlist, seconds: f32) -
         eye: origin + view.eye * metres,
         look: origin + view.look * metres,
         fov: cue.fov.unwrap_or(view.fov).to_radians(),
+        roll: view.roll,
     }
 }
 
@@ -386,6 +403,7 @@ fn path(keys: &[CameraKey], beats: f32, cue: &ShotCue) -> Lens {
         eye: Vec3::from(key.eye),
         look: Vec3::from(key.look),
         fov: key.fov.unwrap_or(fov).to_radians(),
+        roll: 0.0,
     };
     let mut fov = cue.fov.unwrap_or(35.0);
     let mut previous: Option<Lens> = None;
