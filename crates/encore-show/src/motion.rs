@@ -10,6 +10,7 @@
 pub mod bvh;
 pub mod mmd;
 pub mod native;
+pub mod physics;
 pub mod rig;
 pub mod vmd;
 pub mod vrma;
