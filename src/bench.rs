@@ -544,7 +544,7 @@ pub fn model(files: &[std::path::PathBuf], runs: u32) -> anyhow::Result<()> {
 pub fn pmx(model: &Path, dance: &Path) -> anyhow::Result<()> {
     use encore_show::{
         avatar::pmx,
-        motion::{native, vmd},
+        motion::{native, physics::Physics, vmd},
     };
     let bytes = std::fs::read(model)?;
     let model_data =
@@ -575,21 +575,37 @@ pub fn pmx(model: &Path, dance: &Path) -> anyhow::Result<()> {
         frames,
         bound.moved,
     );
+    let pose_at =
+        |seconds: f64| native::pose_at(&dance_data, &skeleton, &bound, (seconds * 30.0) as f32);
     for count in [1usize, 5] {
-        let start = Instant::now();
+        let mut physics: Vec<Physics> = (0..count)
+            .map(|_| Physics::new(&model_data, &skeleton))
+            .collect();
+        let (mut animation, mut simulation) = (0.0, 0.0);
         for frame in 0..frames {
-            for _ in 0..count {
-                let posed = native::pose_at(&dance_data, &skeleton, &bound, frame as f32);
+            let seconds = f64::from(frame) / 30.0;
+            for physics in &mut physics {
+                let start = Instant::now();
+                let mut posed = pose_at(seconds);
                 let weights = native::morphs_at(&dance_data, &names, frame as f32);
+                let posed_at = Instant::now();
+                physics.pose(seconds, &[0.0], pose_at, &mut posed);
+                simulation += posed_at.elapsed().as_secs_f64();
+                animation += (posed_at - start).as_secs_f64();
                 std::hint::black_box((posed, weights));
             }
         }
-        let per_frame = start.elapsed().as_secs_f64() * 1000.0 / f64::from(frames);
+        let per_frame = |total: f64| total * 1000.0 / f64::from(frames);
         println!(
-            "  {count} model{}: {per_frame:.3} ms a frame for bones (tracks, append, IK) and \
-             morphs ({:.3} ms a model; {} build)",
+            "  {count} model{}: {:.3} ms a frame, of which bones (tracks, append, IK) and morphs \
+             {:.3} ms and physics ({} bodies each, two 1/60 s steps) {:.3} ms; {:.3} ms a model \
+             ({} build)",
             if count == 1 { "" } else { "s" },
-            per_frame / count as f64,
+            per_frame(animation + simulation),
+            per_frame(animation),
+            physics.first().map_or(0, Physics::dynamic_bodies),
+            per_frame(simulation),
+            per_frame(animation + simulation) / count as f64,
             if cfg!(debug_assertions) {
                 "debug app, model crate at opt-level 3"
             } else {

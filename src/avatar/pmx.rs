@@ -41,7 +41,8 @@ use encore_show::{
         pmx::{self, Pmx, SphereMode},
     },
     choreography::native_dance,
-    motion::native,
+    motion::{native, physics::Physics},
+    setlist::raw::Transition,
 };
 
 use crate::{clock::ConcertClock, setlist::ShowSetlist};
@@ -74,6 +75,9 @@ pub(crate) struct NativeRig {
     bound: Option<(usize, native::Bound)>,
     /// Whether the bones hold a native pose (to put them back to rest when it ends).
     dancing: bool,
+    /// Hair, skirts and cloaks: the model's rigid bodies and joints (`None` without dynamic
+    /// bodies).
+    physics: Option<Physics>,
 }
 
 impl NativeRig {
@@ -222,18 +226,19 @@ pub(crate) fn spawn(
         if morphs > 0
             && let Ok(weights) = MorphWeights::new(vec![0.0; morphs], Some(mesh))
         {
-            entity.insert((
-                weights,
-                MeshMorphWeights::Value {
-                    weights: vec![0.0; morphs],
-                },
-            ));
+            // The mesh draws the weights of the `MorphWeights` beside it (a `Value` would be
+            // drawn as it is, never moving).
+            let id = entity.id();
+            entity.insert((weights, MeshMorphWeights::Reference(id)));
             morphing.push((entity.id(), names));
         }
     }
+    let skeleton = native::Skeleton::new(&model);
+    let physics = Physics::new(&model, &skeleton);
     commands.entity(scene_root).insert(NativeRig {
         file: path.display().to_string(),
-        skeleton: native::Skeleton::new(&model),
+        physics: (physics.dynamic_bodies() > 0).then_some(physics),
+        skeleton,
         bones,
         faces: morphing,
         bound: None,
@@ -433,11 +438,13 @@ fn texture(path: &Path) -> Result<(Image, bool, Vec3), String> {
 
 /// Plays each PMX model's VMD dance natively on its own bones while it dances one, after the
 /// humanoid pose (which it replaces): the bones' transforms from the dance's tracks, append
-/// and IK at the dance's frame, and the morphs from its face keys. When the dance ends the
+/// and IK at the dance's frame, its rigid bodies' physics (restarting at the shot plan's
+/// cuts, so the window, recordings and chunks agree), and the morphs from its face keys. When the dance ends the
 /// bones go back to rest, for the humanoid pose to take over.
 pub(crate) fn dance_natively(
     clock: Res<ConcertClock>,
     setlist: Res<ShowSetlist>,
+    plans: Res<crate::show::Plans>,
     mut rigs: Query<(&mut NativeRig, &ChildOf)>,
     mut idols: Query<(&super::Performer, &mut Transform), Without<NativeRig>>,
     mut bones: Query<&mut Transform, (Without<NativeRig>, Without<super::Performer>)>,
@@ -465,7 +472,7 @@ pub(crate) fn dance_natively(
             let bound = native::bind(vmd, &rig.skeleton);
             info!(
                 "{}: dances {} on her own bones: {} of the dance's {} bone tracks and {} of \
-                 its {} face tracks bind by name",
+                 its {} face tracks bind by name; {} rigid bodies swing her hair and clothes",
                 rig.file,
                 played.file.file_name().map_or_else(
                     || played.file.display().to_string(),
@@ -484,13 +491,44 @@ pub(crate) fn dance_natively(
                     })
                     .count(),
                 vmd.morphs.len(),
+                rig.physics.as_ref().map_or(0, Physics::dynamic_bodies),
             );
             rig.bound = Some((key, bound));
         }
-        let Some((_, bound)) = &rig.bound else {
+        let NativeRig {
+            skeleton,
+            bound,
+            physics,
+            ..
+        } = &mut *rig;
+        let Some((_, bound)) = bound.as_ref() else {
             continue;
         };
-        let posed = native::pose_at(vmd, &rig.skeleton, bound, frame);
+        let mut posed = native::pose_at(vmd, skeleton, bound, frame);
+        if let Some(physics) = physics {
+            // The state restarts at camera cuts (where a settling skirt is not seen), the
+            // same in the window, recordings and chunks.
+            let cuts: Vec<f64> = plans
+                .shots
+                .shots
+                .iter()
+                .filter(|shot| shot.cue.transition == Transition::Cut)
+                .map(|shot| shot.at)
+                .collect();
+            let index = performer.index;
+            let pose_at = |seconds: f64| match native_dance(&setlist, index, seconds) {
+                Some((other, frame)) if std::sync::Arc::ptr_eq(&other.motion, &played.motion) => {
+                    native::pose_at(vmd, skeleton, bound, frame)
+                }
+                _ => native::pose_at(
+                    &Default::default(),
+                    skeleton,
+                    &native::bind(&Default::default(), skeleton),
+                    0.0,
+                ),
+            };
+            physics.pose(clock.seconds, &cuts, pose_at, &mut posed);
+        }
         // The dance places and turns her itself, from her mark.
         root.rotation = Quat::IDENTITY;
         for (local, &entity) in posed.locals.iter().zip(&rig.bones) {

@@ -255,23 +255,18 @@ pub fn pose_at(vmd: &Vmd, skeleton: &Skeleton, bound: &Bound, frame: f32) -> Pos
             .collect(),
         worlds: vec![Mat4::IDENTITY; count],
     };
-    // Turns and moves carried over by append, kept apart so a chain of appends adds up.
-    let mut appended_rotation = vec![Quat::IDENTITY; count];
-    let mut appended_translation = vec![Vec3::ZERO; count];
+    // Append: a share of the source bone's turn and move as they stand (its own append and IK
+    // included, as the source comes first in MMD's order).
     for &index in &skeleton.order {
         let bone = &skeleton.bones[index];
         if let Some((source, ratio, rotation, translation)) = bone.append {
             if rotation {
-                let from = posed.locals[source].rotation * appended_rotation[source];
-                let share = Quat::IDENTITY.slerp(from, ratio);
-                appended_rotation[index] = share;
+                let share = Quat::IDENTITY.slerp(posed.locals[source].rotation, ratio);
                 posed.locals[index].rotation *= share;
             }
             if translation {
-                let from = posed.locals[source].translation - skeleton.bones[source].offset
-                    + appended_translation[source];
-                appended_translation[index] = from * ratio;
-                posed.locals[index].translation += from * ratio;
+                let moved = posed.locals[source].translation - skeleton.bones[source].offset;
+                posed.locals[index].translation += moved * ratio;
             }
         }
         posed.worlds[index] = world_of(skeleton, &posed, index);
