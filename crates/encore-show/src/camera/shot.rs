@@ -425,3 +425,29 @@ fn path(keys: &[CameraKey], beats: f32, cue: &ShotCue) -> Lens {
     }
     previous.unwrap_or_else(|| wide(0.0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rolled_lens_turns_the_picture_by_its_roll() {
+        let level = Lens {
+            eye: Vec3::new(0.0, 1.5, 8.0),
+            look: Vec3::new(0.5, 1.2, 0.0),
+            fov: 0.6,
+            roll: 0.0,
+        };
+        let rolled = Lens {
+            roll: 0.43,
+            ..level
+        };
+        let tilt = (rolled.rotation() * Vec3::Y).angle_between(level.rotation() * Vec3::Y);
+        assert!((tilt - 0.43).abs() < 1e-4, "{tilt}");
+        // The line of sight stays where it was.
+        let ahead = (rolled.rotation() * Vec3::NEG_Z).angle_between(level.rotation() * Vec3::NEG_Z);
+        assert!(ahead < 1e-4, "{ahead}");
+        // Halfway to a level lens, half the roll.
+        assert!((rolled.lerp(&level, 0.5).roll - 0.215).abs() < 1e-6);
+    }
+}
