@@ -157,6 +157,9 @@ impl RigidFace {
 }
 
 /// Reshapes face pieces when their idol's expression changed.
+/// Steps per unit of expression weight a rigid face is shown in.
+const FACE_STEPS: f32 = 50.0;
+
 fn shape_rigid_faces(
     mut faces: Query<(&mut RigidFace, &Mesh3d)>,
     weights: Query<&MorphWeights>,
@@ -166,17 +169,18 @@ fn shape_rigid_faces(
         let Ok(weights) = weights.get(face.root) else {
             continue;
         };
-        // Expressions move in small steps; skip changes the eye cannot see.
-        let changed = face.shown.len() != weights.weights().len()
-            || face
-                .shown
-                .iter()
-                .zip(weights.weights())
-                .any(|(shown, wanted)| (shown - wanted).abs() > 0.02);
-        if !changed {
+        // Expressions are shown in steps of 1/50, so the mesh is only rebuilt when a step
+        // changes; and the face depends on this frame's weights alone, not on when it was
+        // last rebuilt (a recording in chunks draws the faces of a single pass).
+        let stepped: Vec<f32> = weights
+            .weights()
+            .iter()
+            .map(|weight| (weight * FACE_STEPS).round() / FACE_STEPS)
+            .collect();
+        if face.shown == stepped {
             continue;
         }
-        face.shown = weights.weights().to_vec();
+        face.shown = stepped;
         let positions = face.shaped(&face.shown);
         if let Some(mut mesh) = meshes.get_mut(&mesh.0) {
             mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, positions);
