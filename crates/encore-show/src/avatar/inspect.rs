@@ -1414,19 +1414,26 @@ impl fmt::Display for Inspection {
         if let Some(pmx) = &self.pmx {
             writeln!(
                 f,
-                "  pmx         {} text; names {:?} / {:?}; {} materials, {} bones, {} IK chains \
-                 ({}), {} rigid bodies, {} joints",
+                "  pmx         {} text; names {:?} / {:?}; {} materials, {} bones, {} IK chains\
+                 {}, {} rigid bodies, {} joints",
                 pmx.encoding,
                 pmx.names.0,
                 pmx.names.1,
                 pmx.materials.len(),
                 pmx.bones,
                 pmx.ik_chains.len(),
-                pmx.ik_chains
-                    .iter()
-                    .map(|(name, links)| format!("{name} {links} links"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                if pmx.ik_chains.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({})",
+                        pmx.ik_chains
+                            .iter()
+                            .map(|(name, links)| format!("{name} {links} links"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
                 pmx.rigid_bodies,
                 pmx.joints,
             )?;
@@ -1437,11 +1444,15 @@ impl fmt::Display for Inspection {
             writeln!(
                 f,
                 "  pmx morphs  {}",
-                pmx.morphs
-                    .iter()
-                    .map(|(kind, count)| format!("{count} {kind}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                if pmx.morphs.is_empty() {
+                    "none".to_owned()
+                } else {
+                    pmx.morphs
+                        .iter()
+                        .map(|(kind, count)| format!("{count} {kind}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
             )?;
             writeln!(
                 f,

@@ -657,6 +657,19 @@ impl Checker<'_> {
                  a VRM humanoid or joints named like hips, spine, head, upperarm.l... give her all",
             );
         }
+        if let Some(pmx) = &inspection.pmx
+            && !pmx.textures_missing.is_empty()
+        {
+            self.warning(
+                path,
+                format!(
+                    "`{written}` names textures that are not next to it: {}",
+                    pmx.textures_missing.join(", ")
+                ),
+                "their materials draw with their colours; copy the model's texture folder next \
+                 to it (names are found whatever their case, with `\\` or `/`)",
+            );
+        }
         let fit = inspection.fit(height);
         if fit.is_none() {
             self.warning(
