@@ -558,6 +558,7 @@ pub fn pmx(model: &Path, dance: &Path) -> anyhow::Result<()> {
         .iter()
         .map(|morph| morph.name.clone())
         .collect();
+    let faces = native::face_tracks(&dance_data, &names);
     let frames = dance_data.last_frame().max(1);
     let ik_chains = skeleton
         .bones
@@ -587,7 +588,8 @@ pub fn pmx(model: &Path, dance: &Path) -> anyhow::Result<()> {
             for physics in &mut physics {
                 let start = Instant::now();
                 let mut posed = pose_at(seconds);
-                let weights = native::morphs_at(&dance_data, &names, frame as f32);
+                let weights: Vec<f32> =
+                    native::face_weights(&dance_data, &faces, frame as f32).collect();
                 let posed_at = Instant::now();
                 physics.pose(seconds, &[0.0], pose_at, &mut posed);
                 simulation += posed_at.elapsed().as_secs_f64();

@@ -71,8 +71,9 @@ pub(crate) struct NativeRig {
     bones: Vec<Entity>,
     /// The meshes with morphs, and their morph names.
     faces: Vec<(Entity, Vec<String>)>,
-    /// The dance bound last (by the address of its shared motion) and its binding.
-    bound: Option<(usize, native::Bound)>,
+    /// The dance bound last (by the address of its shared motion), its bones' binding, and
+    /// each face mesh's morphs' face tracks.
+    bound: Option<(usize, native::Bound, FaceTracks)>,
     /// Whether the bones hold a native pose (to put them back to rest when it ends).
     dancing: bool,
     /// Hair, skirts and cloaks: the model's rigid bodies and joints (`None` without dynamic
@@ -86,6 +87,9 @@ impl NativeRig {
         self.dancing
     }
 }
+
+/// The face track of each morph, for each face mesh of a [`NativeRig`].
+type FaceTracks = Vec<Vec<Option<usize>>>;
 
 /// A decoded texture: the image, whether any of it is see-through, and its bottom middle
 /// pixel (a toon ramp's shaded end), linear.
@@ -468,7 +472,7 @@ pub(crate) fn dance_natively(
             continue;
         };
         let key = std::sync::Arc::as_ptr(&played.motion) as usize;
-        if rig.bound.as_ref().is_none_or(|(known, _)| *known != key) {
+        if rig.bound.as_ref().is_none_or(|(known, _, _)| *known != key) {
             let bound = native::bind(vmd, &rig.skeleton);
             info!(
                 "{}: dances {} on her own bones: {} of the dance's {} bone tracks and {} of \
@@ -493,15 +497,22 @@ pub(crate) fn dance_natively(
                 vmd.morphs.len(),
                 rig.physics.as_ref().map_or(0, Physics::dynamic_bodies),
             );
-            rig.bound = Some((key, bound));
+            let faces = rig
+                .faces
+                .iter()
+                .map(|(_, names)| native::face_tracks(vmd, names))
+                .collect();
+            rig.bound = Some((key, bound, faces));
         }
         let NativeRig {
             skeleton,
             bound,
             physics,
+            faces,
+            bones: bone_entities,
             ..
         } = &mut *rig;
-        let Some((_, bound)) = bound.as_ref() else {
+        let Some((_, bound, face_tracks)) = bound.as_ref() else {
             continue;
         };
         let mut posed = native::pose_at(vmd, skeleton, bound, frame);
@@ -531,15 +542,15 @@ pub(crate) fn dance_natively(
         }
         // The dance places and turns her itself, from her mark.
         root.rotation = Quat::IDENTITY;
-        for (local, &entity) in posed.locals.iter().zip(&rig.bones) {
+        for (local, &entity) in posed.locals.iter().zip(bone_entities.iter()) {
             if let Ok(mut transform) = bones.get_mut(entity) {
                 transform.translation = local.translation;
                 transform.rotation = local.rotation;
             }
         }
-        for (entity, names) in &rig.faces {
+        for ((entity, _), tracks) in faces.iter().zip(face_tracks) {
             if let Ok(mut weights) = morphs.get_mut(*entity) {
-                let values = native::morphs_at(vmd, names, frame);
+                let values = native::face_weights(vmd, tracks, frame);
                 for (weight, value) in weights.weights_mut().iter_mut().zip(values) {
                     *weight = value;
                 }

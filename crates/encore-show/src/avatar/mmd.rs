@@ -145,60 +145,59 @@ pub fn figure(pmx: &Pmx, humanoid: &[(String, String)]) -> Option<Figure> {
     })
 }
 
+/// Morph `index` with weight 1, or a group morph's members with their weights (groups
+/// inside groups are not followed).
+fn weighted(pmx: &Pmx, index: usize) -> Vec<(&pmx::Morph, f32)> {
+    match pmx.morphs.get(index) {
+        Some(pmx::Morph {
+            kind: MorphKind::Group(members),
+            ..
+        }) => members
+            .iter()
+            .filter_map(|member| Some((pmx.morphs.get(member.morph)?, member.weight)))
+            .collect(),
+        Some(morph) => vec![(morph, 1.0)],
+        None => Vec::new(),
+    }
+}
+
 /// What morph `index` moves vertices by (encore's axes): a vertex morph's offsets, or a group
-/// morph's members' offsets times their weights (groups inside groups are not followed).
-/// `None` for morphs that move no vertices.
+/// morph's members' offsets times their weights. `None` for morphs that move no vertices.
 pub fn vertex_offsets(pmx: &Pmx, index: usize) -> Option<Vec<(u32, Vec3)>> {
-    let offsets = |morph: &pmx::Morph, weight: f32| match &morph.kind {
-        MorphKind::Vertex(offsets) => offsets
-            .iter()
-            .map(|offset| (offset.vertex, to_encore(offset.offset) * weight))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let morph = pmx.morphs.get(index)?;
-    let moved: Vec<(u32, Vec3)> = match &morph.kind {
-        MorphKind::Vertex(_) => offsets(morph, 1.0),
-        MorphKind::Group(members) => members
-            .iter()
-            .filter_map(|member| Some(offsets(pmx.morphs.get(member.morph)?, member.weight)))
-            .flatten()
-            .collect(),
-        _ => Vec::new(),
-    };
+    let moved: Vec<(u32, Vec3)> = weighted(pmx, index)
+        .into_iter()
+        .flat_map(|(morph, weight)| match &morph.kind {
+            MorphKind::Vertex(offsets) => offsets
+                .iter()
+                .map(|offset| (offset.vertex, to_encore(offset.offset) * weight))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
     (!moved.is_empty()).then_some(moved)
 }
 
 /// What morph `index` turns and moves bones by (encore's axes): a bone morph's offsets, or a
 /// group morph's bone members' offsets, scaled by their weights.
 pub fn bone_offsets(pmx: &Pmx, index: usize) -> Vec<(usize, Vec3, Quat)> {
-    let offsets = |morph: &pmx::Morph, weight: f32| match &morph.kind {
-        MorphKind::Bone(offsets) => offsets
-            .iter()
-            .map(|offset| {
-                let [x, y, z, w] = offset.rotation;
-                let rotation = Quat::from_xyzw(-x, -y, z, w).normalize();
-                (
-                    offset.bone,
-                    to_encore(offset.translation) * weight,
-                    Quat::IDENTITY.slerp(rotation, weight),
-                )
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let Some(morph) = pmx.morphs.get(index) else {
-        return Vec::new();
-    };
-    match &morph.kind {
-        MorphKind::Bone(_) => offsets(morph, 1.0),
-        MorphKind::Group(members) => members
-            .iter()
-            .filter_map(|member| Some(offsets(pmx.morphs.get(member.morph)?, member.weight)))
-            .flatten()
-            .collect(),
-        _ => Vec::new(),
-    }
+    weighted(pmx, index)
+        .into_iter()
+        .flat_map(|(morph, weight)| match &morph.kind {
+            MorphKind::Bone(offsets) => offsets
+                .iter()
+                .map(|offset| {
+                    let [x, y, z, w] = offset.rotation;
+                    let rotation = Quat::from_xyzw(-x, -y, z, w).normalize();
+                    (
+                        offset.bone,
+                        to_encore(offset.translation) * weight,
+                        Quat::IDENTITY.slerp(rotation, weight),
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// What `encore avatar inspect` tells of a PMX model beyond the common facts.

@@ -419,18 +419,28 @@ fn wrap(angle: f32) -> f32 {
     (angle + std::f32::consts::PI).rem_euclid(turn) - std::f32::consts::PI
 }
 
-/// The weights the dance gives the model's morphs at `frame`: each face track's morph by
-/// name (names cut by VMD's 15 bytes match their full names).
-pub fn morphs_at(vmd: &Vmd, names: &[String], frame: f32) -> Vec<f32> {
+/// The face track of each of the model's morph `names` (names cut by VMD's 15 bytes match
+/// their full names): bound once per dance, as [`bind`] binds the bones.
+pub fn face_tracks(vmd: &Vmd, names: &[String]) -> Vec<Option<usize>> {
     names
         .iter()
         .map(|name| {
             vmd.morphs
                 .iter()
-                .find(|track| names_match(&track.name, name))
-                .map_or(0.0, |track| track.sample(frame).clamp(0.0, 1.0))
+                .position(|track| names_match(&track.name, name))
         })
         .collect()
+}
+
+/// The weights the dance gives the morphs whose face `tracks` are these, at `frame`.
+pub fn face_weights<'a>(
+    vmd: &'a Vmd,
+    tracks: &'a [Option<usize>],
+    frame: f32,
+) -> impl Iterator<Item = f32> + 'a {
+    tracks.iter().map(move |track| {
+        track.map_or(0.0, |track| vmd.morphs[track].sample(frame).clamp(0.0, 1.0))
+    })
 }
 
 #[cfg(test)]
