@@ -65,6 +65,9 @@ pub struct PlayOptions {
     pub fps: u32,
     /// Concert time to start at, seconds.
     pub start: f64,
+    /// Offscreen: where the counted frames begin on the lockstep grid from `start` (a
+    /// chunk of a recording), and where its simulation begins before them.
+    pub chunk: ChunkStart,
     /// Follow this cast member with a fancam instead of the director's shots.
     pub fancam: Option<String>,
     /// Rendering quality, overriding the setlist's.
@@ -91,6 +94,7 @@ impl Default for PlayOptions {
             screenshot: None,
             fps: 30,
             start: 0.0,
+            chunk: ChunkStart::default(),
             fancam: None,
             quality: None,
             fans: None,
@@ -100,6 +104,18 @@ impl Default for PlayOptions {
             recording: false,
         }
     }
+}
+
+/// Where an offscreen run's frames begin on the lockstep grid (frame `n` shows concert time
+/// `start + n / fps`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChunkStart {
+    /// The grid frame that is counted as the run's frame 0.
+    pub first: u64,
+    /// The grid frame the show is simulated from (at or before `first`): the frames between
+    /// are simulated but not taken, so hair that swings from the last restart
+    /// ([`encore_show::clock::restart_before`]) swings as it does in a single pass.
+    pub replay_from: u64,
 }
 
 /// The order of one frame's work, declared once for the whole app.
@@ -198,10 +214,15 @@ pub fn build_app(
     let mut app = App::new();
     let title = format!("{} · encore", setlist.title);
     let mut clock = clock::ConcertClock::default();
-    if options.start > 0.0 {
+    let start = if options.headless {
+        options.start + options.chunk.replay_from as f64 / f64::from(options.fps.max(1))
+    } else {
+        options.start
+    };
+    if start > 0.0 {
         // Starting later is a seek: the states at that time apply, the events before it
         // stay unfired.
-        clock.seek(options.start.min(setlist.duration()));
+        clock.seek(start.min(setlist.duration()));
     }
     app.insert_resource(clock);
     app.insert_resource(camera::CameraStatus {

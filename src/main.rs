@@ -528,6 +528,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
         screenshot: args.screenshot,
         fps: args.fps,
         start: args.start,
+        chunk: encore::ChunkStart::default(),
         fancam: args.fancam,
         quality: args.quality,
         fans: args.fans,

@@ -42,7 +42,6 @@ use encore_show::{
     },
     choreography::native_dance,
     motion::{native, physics::Physics},
-    setlist::raw::Transition,
 };
 
 use crate::{clock::ConcertClock, setlist::ShowSetlist};
@@ -519,13 +518,6 @@ pub(crate) fn dance_natively(
         if let Some(physics) = physics {
             // The state restarts at camera cuts (where a settling skirt is not seen), the
             // same in the window, recordings and chunks.
-            let cuts: Vec<f64> = plans
-                .shots
-                .shots
-                .iter()
-                .filter(|shot| shot.cue.transition == Transition::Cut)
-                .map(|shot| shot.at)
-                .collect();
             let index = performer.index;
             let pose_at = |seconds: f64| match native_dance(&setlist, index, seconds) {
                 Some((other, frame)) if std::sync::Arc::ptr_eq(&other.motion, &played.motion) => {
@@ -538,7 +530,7 @@ pub(crate) fn dance_natively(
                     0.0,
                 ),
             };
-            physics.pose(clock.seconds, &cuts, pose_at, &mut posed);
+            physics.pose(clock.seconds, &plans.cuts, pose_at, &mut posed);
         }
         // The dance places and turns her itself, from her mark.
         root.rotation = Quat::IDENTITY;

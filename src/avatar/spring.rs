@@ -6,10 +6,18 @@
 //! capsules; the joint then turns to point at it. The simulation takes fixed steps of
 //! 1/60 s of concert time, so it is the same at any frame rate and in recordings, and it
 //! starts again from the rest pose after a seek or a jump, instead of flinging the hair.
+//!
+//! It also starts again at the shot plan's cuts and every
+//! [`RESTART_EVERY`](encore_show::clock::RESTART_EVERY) seconds after one
+//! ([`restart_before`]), where the cut hides the hair settling. A recording's chunk
+//! simulates the frames from that restart up to its first frame before it takes any, so the
+//! chunks of a recording swing the hair exactly as a single pass does.
 
 use bevy::{prelude::*, transform::TransformSystems};
 
-use crate::clock::ConcertClock;
+use encore_show::clock::restart_before;
+
+use crate::{clock::ConcertClock, show::Plans};
 
 pub(super) fn plugin(app: &mut App) {
     // After transforms propagate: the dance's pose of this frame is in the globals.
@@ -122,31 +130,51 @@ pub struct SpringRig {
     pub joints: Vec<SpringJoint>,
     /// Their colliders.
     pub colliders: Vec<SpringCollider>,
-    /// Concert seconds where the steps were counted from, and the steps taken since.
-    pub clock: Option<(f64, u64)>,
+    /// Where the simulation stands, `None` before its first frame.
+    pub clock: Option<SpringClock>,
+}
+
+/// Where a rig's simulation started and how far it has stepped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpringClock {
+    /// The restart point ([`restart_before`]) of the time it started at.
+    pub restart: f64,
+    /// Concert seconds of the frame it started at: steps are counted from here.
+    pub origin: f64,
+    /// Steps taken since.
+    pub taken: u64,
 }
 
 fn swing_springs(
     clock: Res<ConcertClock>,
+    plans: Res<Plans>,
     mut rigs: Query<&mut SpringRig>,
     mut transforms: Query<(&mut Transform, &mut GlobalTransform)>,
 ) {
+    let now = clock.seconds;
+    let restart = restart_before(now, &plans.cuts);
     for mut rig in &mut rigs {
-        let now = clock.seconds;
         let (steps, reset) = match rig.clock {
-            Some((origin, taken)) => {
-                let due = ((now - origin) / STEP).floor();
-                if due < taken as f64 || due - taken as f64 > MAX_STEPS as f64 {
+            Some(run) if run.restart == restart => {
+                let due = ((now - run.origin) / STEP).floor();
+                if due < run.taken as f64 || due - run.taken as f64 > MAX_STEPS as f64 {
                     (0, true)
                 } else {
-                    (due as u64 - taken, false)
+                    (due as u64 - run.taken, false)
                 }
             }
-            None => (0, true),
+            _ => (0, true),
         };
         rig.clock = Some(match (reset, rig.clock) {
-            (false, Some((origin, taken))) => (origin, taken + steps),
-            _ => (now, 0),
+            (false, Some(run)) => SpringClock {
+                taken: run.taken + steps,
+                ..run
+            },
+            _ => SpringClock {
+                restart,
+                origin: now,
+                taken: 0,
+            },
         });
         let rig = rig.into_inner();
         let colliders: Vec<WorldCollider> = rig

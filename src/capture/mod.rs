@@ -46,8 +46,10 @@ pub struct CaptureSettings {
     pub frames: Option<u64>,
     /// Save the last frame here as a PNG.
     pub screenshot: Option<PathBuf>,
-    /// Concert seconds of frame 0.
+    /// Concert seconds of frame 0 of the lockstep grid.
     pub start: f64,
+    /// Where the counted frames begin on the grid, and the simulation before them.
+    pub chunk: crate::ChunkStart,
 }
 
 impl CaptureSettings {
@@ -60,6 +62,7 @@ impl CaptureSettings {
             frames: options.frames,
             screenshot: options.screenshot.clone(),
             start: options.start,
+            chunk: options.chunk,
         }
     }
 }
@@ -146,7 +149,7 @@ fn prepare_capture(
         });
         commands.insert_resource(Lockstep {
             fps: settings.fps.max(1),
-            frame: 0,
+            frame: settings.chunk.replay_from.min(settings.chunk.first),
             start: settings.start,
         });
     }
@@ -177,6 +180,21 @@ pub(crate) fn count_frames(
         // their pipelines are ready by frame 0 too.
         CaptureProgress::WarmingUp(_) if models.is_some_and(|models| models.0 > 0) => {
             *progress = CaptureProgress::WarmingUp(WARMUP_FRAMES);
+            if let Some(lockstep) = lockstep.as_mut() {
+                lockstep.frame = settings.chunk.replay_from.min(settings.chunk.first);
+            }
+            return;
+        }
+        // A chunk replays the frames from the last restart of the hair's simulation up to
+        // its first frame, taking none of them.
+        CaptureProgress::WarmingUp(0)
+            if lockstep
+                .as_ref()
+                .is_some_and(|lockstep| lockstep.frame < settings.chunk.first) =>
+        {
+            if let Some(lockstep) = lockstep.as_mut() {
+                lockstep.frame += 1;
+            }
             return;
         }
         CaptureProgress::WarmingUp(0) => 0,
@@ -192,7 +210,7 @@ pub(crate) fn count_frames(
         // Open-ended: a window, or a recording that decides its own end.
         *progress = CaptureProgress::Frame(frame + 1);
         if let Some(lockstep) = lockstep.as_mut() {
-            lockstep.frame = frame + 1;
+            lockstep.frame = settings.chunk.first + frame + 1;
         }
         return;
     };
@@ -201,7 +219,7 @@ pub(crate) fn count_frames(
     if !is_last {
         *progress = CaptureProgress::Frame(frame + 1);
         if let Some(lockstep) = lockstep.as_mut() {
-            lockstep.frame = frame + 1;
+            lockstep.frame = settings.chunk.first + frame + 1;
         }
         return;
     }
@@ -276,12 +294,50 @@ mod tests {
             frames: Some(5),
             screenshot: None,
             start: 0.0,
+            chunk: default(),
         });
         let updates = run_until_exit(&mut app, 50).expect("the run ends by itself");
         assert_eq!(updates, WARMUP_FRAMES as usize + 1 + 5 - 1);
         // The last rendered frame is frame 4, at 4/30 s.
         assert_eq!(app.world().resource::<Lockstep>().frame, 4);
         assert!(app.world().get_resource::<OffscreenTarget>().is_some());
+    }
+
+    #[test]
+    fn a_chunk_warms_up_at_its_replay_start_and_replays_up_to_its_first_frame() {
+        let mut app = testing::app_with_capture(CaptureSettings {
+            headless: true,
+            size: UVec2::new(64, 36),
+            fps: 30,
+            frames: Some(3),
+            screenshot: None,
+            start: 0.0,
+            chunk: crate::ChunkStart {
+                first: 10,
+                replay_from: 4,
+            },
+        });
+        for _ in 0..WARMUP_FRAMES {
+            app.update();
+            assert_eq!(app.world().resource::<Lockstep>().frame, 4, "warming up");
+        }
+        let mut shown = Vec::new();
+        for _ in 0..20 {
+            app.update();
+            shown.push((
+                app.world().resource::<crate::clock::ConcertClock>().seconds,
+                app.world().resource::<FrameNow>().0,
+            ));
+            if app.should_exit().is_some() {
+                break;
+            }
+        }
+        let taken: Vec<u64> = shown.iter().filter_map(|(_, now)| *now).collect();
+        assert_eq!(taken, [0, 1, 2], "{shown:?}");
+        // Frames 4 to 9 are simulated without being taken, then 10, 11, 12 are.
+        let seconds: Vec<f64> = shown.iter().map(|(seconds, _)| *seconds).collect();
+        let grid: Vec<f64> = (4..=12).map(|frame| f64::from(frame) / 30.0).collect();
+        assert_eq!(seconds, grid);
     }
 
     #[test]

@@ -42,9 +42,10 @@ pub enum TransportAction {
 pub struct Lockstep {
     /// Frames per second of the output.
     pub fps: u32,
-    /// Index of the frame being simulated now; 0 during warm-up.
+    /// Index of the frame being simulated now on the grid from `start` (held during
+    /// warm-up).
     pub frame: u64,
-    /// Concert seconds of frame 0.
+    /// Concert seconds of grid frame 0.
     pub start: f64,
 }
 

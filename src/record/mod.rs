@@ -28,7 +28,7 @@ use bevy::{
 
 use self::sink::{FrameSink, Writer};
 use crate::{
-    AppSystems, PlayOptions,
+    AppSystems, ChunkStart, PlayOptions,
     capture::{CaptureFailure, FrameNow, OffscreenTarget, count_frames},
     chat::{ChatOptions, ChatSide},
     format_clock,
@@ -206,6 +206,20 @@ fn chunk(frames: Option<(u64, Option<u64>)>, total: u64) -> anyhow::Result<(u64,
 }
 
 /// Set by Ctrl-C or SIGTERM.
+/// The frame of a span (starting at concert time `from`) where a chunk starting at frame
+/// `first` begins simulating: the first frame at or after the last restart of hair and cloth
+/// ([`restart_before`](encore_show::clock::restart_before)) before its first frame. A single
+/// pass restarts there too, so replaying from it swings the hair the same.
+fn replay_from(from: f64, fps: u32, first: u64, cuts: &[f64]) -> u64 {
+    let time = |frame: u64| from + frame as f64 / f64::from(fps.max(1));
+    let restart = encore_show::clock::restart_before(time(first), cuts);
+    let mut frame = first;
+    while frame > 0 && encore_show::clock::restart_before(time(frame - 1), cuts) == restart {
+        frame -= 1;
+    }
+    frame
+}
+
 fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -233,7 +247,20 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
     let total = (((to - from) * f64::from(fps)).round() as u64).max(1);
     let (first, last) = chunk(options.frames, total)?;
     let start = from + first as f64 / f64::from(fps);
+    let cuts = encore_show::frame::ShowPlans::new(&setlist).cuts;
+    let chunk = ChunkStart {
+        first,
+        replay_from: replay_from(from, fps, first, &cuts),
+    };
     let seconds = (last - first) as f64 / f64::from(fps);
+    if chunk.replay_from < first {
+        eprintln!(
+            "chunk: replaying frames {}..{first} unwritten, from the last restart of hair and \
+             cloth at {}, so they swing as in a single pass",
+            chunk.replay_from,
+            format_clock(from + chunk.replay_from as f64 / f64::from(fps))
+        );
+    }
 
     if options.frames_dir.is_none() {
         sink::check_ffmpeg()?;
@@ -268,7 +295,8 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
         size: options.size,
         screenshot: None,
         fps,
-        start,
+        start: from,
+        chunk,
         fancam: options.fancam.clone(),
         quality: options.quality,
         fans: options.fans,
@@ -634,6 +662,18 @@ pub fn describe_timings(report: &RecordReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chunk_replays_from_the_last_restart_before_its_first_frame() {
+        // A cut at 11 s: a chunk from 11.5 s replays from the cut's frame.
+        assert_eq!(replay_from(10.0, 30, 45, &[11.0]), 30);
+        // Before the cut nothing restarts after the span's start.
+        assert_eq!(replay_from(10.0, 30, 20, &[11.0]), 0);
+        // Without cuts it restarts every RESTART_EVERY seconds.
+        assert_eq!(replay_from(19.5, 30, 30, &[]), 15);
+        // A chunk that starts on the restart replays nothing.
+        assert_eq!(replay_from(10.0, 30, 30, &[11.0]), 30);
+    }
 
     #[test]
     fn spans_and_chunks_are_checked_with_the_fix() {

@@ -67,6 +67,24 @@ impl ConcertClock {
     }
 }
 
+/// Seconds at most between two restarts of a simulation that restarts at checkpoints: one
+/// falls every this many seconds after the last checkpoint, so a seek or a chunk replays at
+/// most this much of the show.
+pub const RESTART_EVERY: f64 = 20.0;
+
+/// Where a simulation that restarts at `checkpoints` (sorted concert times, e.g. the camera
+/// cuts) starts again for its state at `seconds`: the last checkpoint at or before it (or 0),
+/// plus whole [`RESTART_EVERY`]s. PMX physics and spring bones restart there, so their state
+/// at any time depends only on the show after that point: windows, recordings and chunks
+/// agree.
+pub fn restart_before(seconds: f64, checkpoints: &[f64]) -> f64 {
+    let before = checkpoints.partition_point(|&checkpoint| checkpoint <= seconds);
+    let base = before
+        .checked_sub(1)
+        .map_or(0.0, |index| checkpoints[index]);
+    base + ((seconds - base) / RESTART_EVERY).floor() * RESTART_EVERY
+}
+
 /// `83.25` seconds as `1:23.2`.
 pub fn format_clock(seconds: f64) -> String {
     let tenths = (seconds.max(0.0) * 10.0).floor() as u64;

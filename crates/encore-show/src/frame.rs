@@ -22,13 +22,17 @@ use crate::{
 pub struct ShowPlans {
     pub formation: FormationPlan,
     pub shots: ShotPlan,
+    /// The shots' hard cuts ([`ShotPlan::cuts`]), where hair and cloth restart.
+    pub cuts: Vec<f64>,
 }
 
 impl ShowPlans {
     pub fn new(setlist: &Setlist) -> Self {
+        let shots = ShotPlan::new(setlist);
         Self {
             formation: FormationPlan::new(setlist),
-            shots: ShotPlan::new(setlist),
+            cuts: shots.cuts(),
+            shots,
         }
     }
 }

@@ -39,6 +39,16 @@ pub struct ShotPlan {
 }
 
 impl ShotPlan {
+    /// Concert seconds of every hard cut, in order: where simulations of hair and cloth may
+    /// restart unseen (see [`crate::clock::restart_before`]).
+    pub fn cuts(&self) -> Vec<f64> {
+        self.shots
+            .iter()
+            .filter(|shot| shot.cue.transition == Transition::Cut)
+            .map(|shot| shot.at)
+            .collect()
+    }
+
     /// The plan for `setlist`.
     pub fn new(setlist: &Setlist) -> Self {
         let mut shots: Vec<PlannedShot> = setlist

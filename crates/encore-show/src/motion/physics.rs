@@ -91,14 +91,15 @@ use crate::avatar::{
     mmd::to_encore,
     pmx::{Joint, PhysicsMode, Pmx, RigidBody as PmxBody, Shape},
 };
+use crate::clock::restart_before;
 
 /// One physics step, seconds of concert time.
 pub const STEP: f64 = 1.0 / 60.0;
 /// Steps per second (the inverse of [`STEP`], exact).
 const STEPS_PER_SECOND: f64 = 60.0;
-/// The longest stretch of concert time stepped from one restart: a checkpoint falls every
-/// this many seconds after the caller's last, so a seek steps at most this far.
-pub const MAX_SPAN: f64 = 20.0;
+/// The longest stretch of concert time stepped from one restart (see
+/// [`crate::clock::RESTART_EVERY`]).
+pub use crate::clock::RESTART_EVERY as MAX_SPAN;
 /// Steps run at a restart holding the pose there, before its first frame (0.5 s).
 pub const PREROLL_STEPS: u32 = 30;
 /// Gravity, MMD units per second squared (MMD's 9.8 × 10).
@@ -342,7 +343,7 @@ impl Physics {
         if self.bodies.is_empty() || !seconds.is_finite() {
             return;
         }
-        let start = span_start(seconds, checkpoints);
+        let start = restart_before(seconds, checkpoints);
         let steps = steps_between(start, seconds);
         let continues = self
             .state
@@ -485,16 +486,6 @@ fn empty_pose() -> Posed {
         locals: Vec::new(),
         worlds: Vec::new(),
     }
-}
-
-/// The checkpoint the state at `seconds` starts from: the last of `checkpoints` at or before
-/// it (or 0), plus whole [`MAX_SPAN`]s.
-fn span_start(seconds: f64, checkpoints: &[f64]) -> f64 {
-    let before = checkpoints.partition_point(|&checkpoint| checkpoint <= seconds);
-    let base = before
-        .checked_sub(1)
-        .map_or(0.0, |index| checkpoints[index]);
-    base + ((seconds - base) / MAX_SPAN).floor() * MAX_SPAN
 }
 
 /// The steps from `start` up to `seconds` (a time a hair short of a grid point counts as it,

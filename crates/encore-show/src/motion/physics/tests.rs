@@ -182,7 +182,8 @@ fn physics_over_the_whole_dance_stays_near_the_bones_and_never_jumps() {
             .map(|&body| at(&posed, body) - at(&animated, body))
             .collect();
         let restarted = frame > 0
-            && span_start(seconds, &checkpoints) != span_start(seconds_of(frame - 1), &checkpoints);
+            && restart_before(seconds, &checkpoints)
+                != restart_before(seconds_of(frame - 1), &checkpoints);
         for (index, offset) in offsets.iter().enumerate() {
             let mut keep = |which: usize, value: f32| {
                 if value > worst[index][which].0 {
@@ -385,14 +386,14 @@ fn physics_maps_mmd_rotations_damping_and_spans() {
         assert!((kept_bullet - kept_rapier).abs() < 1e-5);
     }
     // Spans restart at each checkpoint and every MAX_SPAN after the last.
-    assert_eq!(span_start(3.0, &[]), 0.0);
-    assert_eq!(span_start(MAX_SPAN + 1.0, &[]), MAX_SPAN);
-    assert_eq!(span_start(7.0, &[2.5, 6.5, 30.0]), 6.5);
+    assert_eq!(restart_before(3.0, &[]), 0.0);
+    assert_eq!(restart_before(MAX_SPAN + 1.0, &[]), MAX_SPAN);
+    assert_eq!(restart_before(7.0, &[2.5, 6.5, 30.0]), 6.5);
     assert_eq!(
-        span_start(6.5 + MAX_SPAN, &[2.5, 6.5, 30.0]),
+        restart_before(6.5 + MAX_SPAN, &[2.5, 6.5, 30.0]),
         6.5 + MAX_SPAN
     );
-    assert_eq!(span_start(1.0, &[2.5]), 0.0);
+    assert_eq!(restart_before(1.0, &[2.5]), 0.0);
     assert_eq!(steps_between(0.0, 7.3), 438);
     assert_eq!(steps_between(0.0, 219.0 / 30.0), 438);
 }
