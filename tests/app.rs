@@ -1303,7 +1303,7 @@ fn a_pmx_idol_dances_sings_and_blinks_next_to_a_vrm_and_a_built_in_idol() {
     let (medium, log) = render_setlist(&setlist, "pmx-medium.png", "3.0");
     assert!(
         log.contains(
-            "Gene_light.pmx: Gene is on stage with 21 of 29 humanoid bones, 14 expressions"
+            "Gene_light.pmx: Gene is on stage with 21 of 29 humanoid bones, 16 expressions"
         ),
         "{log}"
     );
@@ -1390,6 +1390,43 @@ fn a_pmx_idol_dances_sings_and_blinks_next_to_a_vrm_and_a_built_in_idol() {
     let mut chunks = hashes(Some("0..6"), "first");
     chunks.extend(hashes(Some("6..15"), "second"));
     assert_eq!(chunks, whole, "chunks render the frames of a single pass");
+
+    // Material morphs by face keys: 青ざめ shows the pale shadow over her face (a material
+    // hidden at rest) and いらいら the cross-popping vein, compared with the same pose
+    // without them.
+    let face = |keys: &[(&str, u32, f32)], name: &str| {
+        let file = format!("gene/{name}.vmd");
+        std::fs::write(
+            project.join(&file),
+            encore_show::motion::vmd::write("Gene", &[], keys),
+        )
+        .unwrap();
+        let shot = std::fs::read_to_string(&setlist)
+            .unwrap()
+            .replace(
+                r#"Motion("gene/wavefile_v2.vmd")"#,
+                &format!(r#"Motion("{file}")"#),
+            )
+            .replace(r#"FullBody("gene")"#, r#"CloseUp("gene")"#);
+        let path = project.join(format!("{name}.ron"));
+        std::fs::write(&path, shot).unwrap();
+        render_setlist(&path, &format!("pmx-{name}.png"), "3.0")
+    };
+    let (still, _) = face(&[("まばたき", 0, 0.0)], "still");
+    let (pale, log) = face(&[("青ざめ", 0, 1.0), ("いらいら", 0, 1.0)], "pale");
+    assert!(log.contains("2 of its 2 face tracks bind by name"), "{log}");
+    let darker = still
+        .pixels()
+        .zip(pale.pixels())
+        .filter(|(still, pale)| {
+            let sum = |pixel: &image::Rgb<u8>| pixel.0.iter().map(|&v| i32::from(v)).sum::<i32>();
+            sum(still) - sum(pale) > 30
+        })
+        .count();
+    assert!(
+        darker > 1000,
+        "only {darker} pixels darken as she turns pale"
+    );
 }
 
 #[test]

@@ -12,7 +12,9 @@
 //! and the material draws with its colour. The model avatar's dressing turns each into a cel
 //! material with its toon ramp's shade (encore's ten shared ramps, or the bottom of the
 //! model's own ramp image), its sphere map (multiplied or added; sub-textures are not drawn)
-//! and its edge as an outline.
+//! and its edge as an outline. Material and UV morphs change them while a dance's face keys
+//! say so ([`looks`]); a material hidden at rest (alpha 0) is spawned hidden when a morph can
+//! show it.
 //!
 //! Draw order: MMD draws materials in the file's order. Opaque and cut-out materials here
 //! write depth, so the order only matters where two surfaces lie exactly on each other;
@@ -37,6 +39,7 @@ use bevy::{
 };
 use encore_show::{
     avatar::{
+        material_morphs::MaterialMorphs,
         mmd::{material_label, to_encore, vertex_offsets},
         pmx::{self, Pmx, SphereMode},
     },
@@ -46,7 +49,12 @@ use encore_show::{
 
 use crate::{clock::ConcertClock, setlist::ShowSetlist};
 
+use self::looks::{MmdMaterial, ShownLooks, UvMesh};
 use super::IdolAssets;
+
+mod looks;
+
+pub(crate) use self::looks::show_material_morphs;
 
 /// What a PMX material adds to its toon look that the model crate cannot read from images:
 /// its sphere map, and the shade of a toon ramp image of its own.
@@ -70,9 +78,11 @@ pub(crate) struct NativeRig {
     bones: Vec<Entity>,
     /// The meshes with morphs, and their morph names.
     faces: Vec<(Entity, Vec<String>)>,
-    /// The dance bound last (by the address of its shared motion), its bones' binding, and
-    /// each face mesh's morphs' face tracks.
-    bound: Option<(usize, native::Bound, FaceTracks)>,
+    /// The dance bound last (by the address of its shared motion), its bones' binding,
+    /// each face mesh's morphs' face tracks, and the material and UV morphs' face tracks.
+    bound: Option<(usize, native::Bound, FaceTracks, Vec<Option<usize>>)>,
+    /// The material and UV morphs and the weights they show.
+    looks: ShownLooks,
     /// Whether the bones hold a native pose (to put them back to rest when it ends).
     dancing: bool,
     /// Hair, skirts and cloaks: the model's rigid bodies and joints (`None` without dynamic
@@ -149,13 +159,17 @@ pub(crate) fn spawn(
             }
         })
         .collect();
+    let material_morphs = MaterialMorphs::new(&model);
+    let uv_vertices = material_morphs.uv_vertices();
+    let mut uv_meshes = Vec::new();
     let mut first = 0usize;
     for (number, material) in model.materials.iter().enumerate() {
         let count = material.index_count as usize / 3;
         let faces = &model.faces[first..first + count];
         first += count;
-        if faces.is_empty() || material.diffuse[3] <= 0.0 {
-            // Shown only by material morphs, which encore does not play yet.
+        let hidden = material.diffuse[3] <= 0.0;
+        if faces.is_empty() || (hidden && !material_morphs.changes(number)) {
+            // Never seen: no morph shows it.
             continue;
         }
         let Some(mesh) = material_mesh(&model, faces, &material.name, &mut notes) else {
@@ -165,6 +179,7 @@ pub(crate) fn spawn(
             mesh,
             joints,
             morphs,
+            vertices,
         } = mesh;
         let names = mesh
             .morph_target_names()
@@ -192,7 +207,7 @@ pub(crate) fn spawn(
             },
         };
         let diffuse = material.diffuse;
-        let alpha_mode = if diffuse[3] < 0.999 {
+        let alpha_mode = if diffuse[3] < 0.999 || material_morphs.changes_alpha(number) {
             AlphaMode::Blend
         } else if texture.as_ref().is_some_and(|(_, alpha, _)| *alpha) {
             AlphaMode::Mask(0.5)
@@ -209,6 +224,19 @@ pub(crate) fn spawn(
             ..default()
         };
         let mesh = assets.meshes.add(mesh);
+        if vertices
+            .iter()
+            .any(|vertex| uv_vertices.binary_search(vertex).is_ok())
+        {
+            uv_meshes.push(UvMesh {
+                mesh: mesh.clone(),
+                rest: vertices
+                    .iter()
+                    .map(|&vertex| model.vertices[vertex as usize].uv)
+                    .collect(),
+                vertices,
+            });
+        }
         let label = material_label(number, material);
         let mut entity = commands.spawn((
             Name::new(label.clone()),
@@ -223,6 +251,15 @@ pub(crate) fn spawn(
                 joints: joints.iter().map(|&bone| bones[bone]).collect(),
             },
             NoFrustumCulling,
+            MmdMaterial {
+                index: number,
+                rest: None,
+            },
+            if hidden {
+                Visibility::Hidden
+            } else {
+                Visibility::Inherited
+            },
             Transform::IDENTITY,
             ChildOf(scene_root),
         ));
@@ -245,16 +282,23 @@ pub(crate) fn spawn(
         bones,
         faces: morphing,
         bound: None,
+        looks: ShownLooks {
+            morphs: material_morphs,
+            uv_meshes,
+            ..default()
+        },
         dancing: false,
     });
     Ok(notes)
 }
 
-/// One material's mesh, the bones its skin uses, and how many morph targets it has.
+/// One material's mesh, the bones its skin uses, how many morph targets it has, and the
+/// file's vertex of each of its vertices.
 struct MaterialMesh {
     mesh: Mesh,
     joints: Vec<usize>,
     morphs: usize,
+    vertices: Vec<u32>,
 }
 
 /// The mesh of one material's `faces`: only the vertices they use, joints renumbered into the
@@ -397,6 +441,7 @@ fn material_mesh(
         mesh,
         joints,
         morphs,
+        vertices: used,
     })
 }
 
@@ -460,6 +505,8 @@ pub(crate) fn dance_natively(
         let dance = native_dance(&setlist, performer.index, clock.seconds)
             .and_then(|(played, frame)| Some((played, played.motion.vmd()?, frame)));
         let Some((played, vmd, frame)) = dance else {
+            let count = rig.looks.morphs.len();
+            rig.looks.set(std::iter::repeat_n(0.0, count));
             if rig.dancing {
                 rig.dancing = false;
                 for (bone, &entity) in rig.skeleton.bones.iter().zip(&rig.bones) {
@@ -471,8 +518,9 @@ pub(crate) fn dance_natively(
             continue;
         };
         let key = std::sync::Arc::as_ptr(&played.motion) as usize;
-        if rig.bound.as_ref().is_none_or(|(known, _, _)| *known != key) {
+        if rig.bound.as_ref().is_none_or(|(known, ..)| *known != key) {
             let bound = native::bind(vmd, &rig.skeleton);
+            let look_names = rig.looks.morphs.names();
             info!(
                 "{}: dances {} on her own bones: {} of the dance's {} bone tracks and {} of \
                  its {} face tracks bind by name; {} rigid bodies swing her hair and clothes",
@@ -490,7 +538,9 @@ pub(crate) fn dance_natively(
                             names.iter().any(|name| {
                                 encore_show::motion::vmd::names_match(&track.name, name)
                             })
-                        })
+                        }) || look_names
+                            .iter()
+                            .any(|name| encore_show::motion::vmd::names_match(&track.name, name))
                     })
                     .count(),
                 vmd.morphs.len(),
@@ -501,7 +551,8 @@ pub(crate) fn dance_natively(
                 .iter()
                 .map(|(_, names)| native::face_tracks(vmd, names))
                 .collect();
-            rig.bound = Some((key, bound, faces));
+            let looks = native::face_tracks(vmd, &look_names);
+            rig.bound = Some((key, bound, faces, looks));
         }
         let NativeRig {
             skeleton,
@@ -509,11 +560,13 @@ pub(crate) fn dance_natively(
             physics,
             faces,
             bones: bone_entities,
+            looks,
             ..
         } = &mut *rig;
-        let Some((_, bound, face_tracks)) = bound.as_ref() else {
+        let Some((_, bound, face_tracks, look_tracks)) = bound.as_ref() else {
             continue;
         };
+        looks.set(native::face_weights(vmd, look_tracks, frame));
         let mut posed = native::pose_at(vmd, skeleton, bound, frame);
         if let Some(physics) = physics {
             // The state restarts at camera cuts (where a settling skirt is not seen), the

@@ -22,6 +22,11 @@ pub(crate) fn plugin(app: &mut App) {
             .chain()
             .in_set(AppSystems::Choreography),
     );
+    // After the model avatars' dressing, which the material morphs change.
+    app.add_systems(
+        Update,
+        crate::avatar::pmx::show_material_morphs.in_set(AppSystems::Lights),
+    );
     app.add_systems(Update, look_at_camera.in_set(AppSystems::Gaze));
 }
 

@@ -5,6 +5,7 @@ pub mod expression;
 pub mod figure;
 pub mod inspect;
 pub mod looks;
+pub mod material_morphs;
 pub mod mmd;
 pub mod pmx;
 pub mod retarget;

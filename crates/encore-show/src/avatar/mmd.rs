@@ -147,7 +147,7 @@ pub fn figure(pmx: &Pmx, humanoid: &[(String, String)]) -> Option<Figure> {
 
 /// Morph `index` with weight 1, or a group morph's members with their weights (groups
 /// inside groups are not followed).
-fn weighted(pmx: &Pmx, index: usize) -> Vec<(&pmx::Morph, f32)> {
+pub(crate) fn weighted(pmx: &Pmx, index: usize) -> Vec<(&pmx::Morph, f32)> {
     match pmx.morphs.get(index) {
         Some(pmx::Morph {
             kind: MorphKind::Group(members),
