@@ -8,6 +8,7 @@ use std::{
     process::{Command, Output},
 };
 
+use bevy::math::{Vec2, Vec3};
 use image::RgbImage;
 
 const ENCORE: &str = env!("CARGO_BIN_EXE_encore");
@@ -156,6 +157,62 @@ fn hue_bucket([r, g, b]: [i32; 3]) -> Option<usize> {
     Some(((hue / 6.0 * 12.0) as usize).min(11))
 }
 
+/// A connected patch of pixels.
+struct Patch {
+    pixels: Vec<(u32, u32)>,
+}
+
+impl Patch {
+    /// Its longer side, pixels.
+    fn extent(&self) -> usize {
+        let span = |values: Vec<u32>| {
+            (values.iter().max().unwrap_or(&0) - values.iter().min().unwrap_or(&0)) as usize + 1
+        };
+        span(self.pixels.iter().map(|p| p.0).collect())
+            .max(span(self.pixels.iter().map(|p| p.1).collect()))
+    }
+}
+
+/// The 4-connected patches of `pixels`.
+fn patches(pixels: &[(u32, u32)]) -> Vec<Patch> {
+    let mut left: std::collections::HashSet<(u32, u32)> = pixels.iter().copied().collect();
+    let mut found = Vec::new();
+    while let Some(&start) = left.iter().next() {
+        left.remove(&start);
+        let mut stack = vec![start];
+        let mut patch = Vec::new();
+        while let Some((x, y)) = stack.pop() {
+            patch.push((x, y));
+            for next in [
+                (x + 1, y),
+                (x.wrapping_sub(1), y),
+                (x, y + 1),
+                (x, y.wrapping_sub(1)),
+            ] {
+                if left.remove(&next) {
+                    stack.push(next);
+                }
+            }
+        }
+        found.push(Patch { pixels: patch });
+    }
+    found
+}
+
+/// Whether `point` is inside the polygon `corners`.
+fn inside(corners: &[Vec2], point: Vec2) -> bool {
+    let mut inside = false;
+    for (index, a) in corners.iter().enumerate() {
+        let b = corners[(index + 1) % corners.len()];
+        if (a.y > point.y) != (b.y > point.y)
+            && point.x < a.x + (point.y - a.y) / (b.y - a.y) * (b.x - a.x)
+        {
+            inside = !inside;
+        }
+    }
+    inside
+}
+
 #[test]
 fn the_crowd_waves_member_colours_and_every_preset_renders() {
     // The first chorus: a wide shot, the ocean in member colours (`Members` at bar 17).
@@ -193,6 +250,39 @@ fn the_crowd_waves_member_colours_and_every_preset_renders() {
         colours >= 3,
         "the ocean shows {colours} hues ({hues:?}), not member colours"
     );
+    // Every light is a point: no lit patch of the crowd is a streak (longer than 16 pixels
+    // and on average under 4 thick), and none lies over the LED wall behind the stage.
+    let lit: Vec<(u32, u32)> = (0..360)
+        .flat_map(|y| (0..640).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let a = crowd.get_pixel(x, y).0.map(i32::from);
+            let b = empty.get_pixel(x, y).0.map(i32::from);
+            (0..3).map(|c| (a[c] - b[c]).abs()).sum::<i32>() > 150
+        })
+        .collect();
+    assert!(lit.len() > 1000, "only {} lit crowd pixels", lit.len());
+    for patch in patches(&lit) {
+        let (length, area) = (patch.extent(), patch.pixels.len());
+        assert!(
+            length <= 16 || area >= 4 * length,
+            "a streak of light {length} pixels long and {area} in area at {:?}",
+            patch.pixels[0]
+        );
+    }
+    let lens = encore_show::camera::shot::wide(33.0);
+    let wall: Vec<Vec2> = [(-6.5, 0.25), (6.5, 0.25), (6.5, 5.75), (-6.5, 5.75)]
+        .into_iter()
+        .filter_map(|(x, y)| {
+            lens.project(Vec3::new(x, y, -5.5), 640.0 / 360.0)
+                .map(|at| Vec2::new((at.x + 1.0) * 320.0, (1.0 - at.y) * 180.0))
+        })
+        .collect();
+    assert_eq!(wall.len(), 4, "the wide shot sees the LED wall");
+    let on_wall = lit
+        .iter()
+        .filter(|&&(x, y)| inside(&wall, Vec2::new(x as f32, y as f32)))
+        .count();
+    assert!(on_wall < 20, "{on_wall} lit crowd pixels over the LED wall");
 
     // The physically lit presets render the same instant differently, and fully.
     for (name, quality) in [("venue-medium.png", "medium"), ("venue-high.png", "high")] {
@@ -207,6 +297,81 @@ fn the_crowd_waves_member_colours_and_every_preset_renders() {
             distinct.len()
         );
     }
+}
+
+#[test]
+fn the_side_screens_show_whoever_sings() {
+    // Hana sings bars 1 to 4 and Yuna bars 5 to 8, in a wide shot the whole time.
+    let setlist = out_dir().join("imag.ron");
+    std::fs::write(
+        &setlist,
+        r##"Concert(
+    title: "IMAG",
+    quality: Low,
+    cast: [
+        (id: "hana", name: "Hana", colour: "#ff6fae"),
+        (id: "yuna", name: "Yuna", colour: "#4fb4ff"),
+    ],
+    program: [Song(title: "Lines", bpm: 120, length: "bar 9",
+        lines: [(bars: (1, 4), idols: ["hana"]), (bars: (5, 8), idols: ["yuna"])],
+        dance: [(bars: (1, 8), move: StepTouch)],
+        camera: [(at: 0.0, shot: Wide)])],
+)"##,
+    )
+    .unwrap();
+    // The lower middle of a side screen the wide shot sees (the singer's costume).
+    let screen = |seconds: f32, image: &RgbImage| -> [f64; 3] {
+        let (x, y) = encore_show::lights::IMAG_SCREENS
+            .iter()
+            .filter_map(|(centre, _)| {
+                let at = encore_show::camera::shot::wide(f64::from(seconds))
+                    .project(*centre - Vec3::Y * 0.85, 640.0 / 360.0)?;
+                Some(((at.x + 1.0) * 320.0, (1.0 - at.y) * 180.0))
+            })
+            .find(|(x, y)| (40.0..600.0).contains(x) && (20.0..340.0).contains(y))
+            .expect("the wide shot sees a side screen");
+        let mut sum = [0.0; 3];
+        for dy in -4..4 {
+            for dx in -6..6 {
+                let pixel = image.get_pixel((x as i32 + dx) as u32, (y as i32 + dy) as u32);
+                for (total, value) in sum.iter_mut().zip(pixel.0) {
+                    *total += f64::from(value) / (8.0 * 12.0);
+                }
+            }
+        }
+        sum
+    };
+    // Recorded frames: no show panel or chat over the screens.
+    let frame = |seconds: &str| {
+        let folder = out_dir().join(format!("imag-{seconds}"));
+        let _ = std::fs::remove_dir_all(&folder);
+        let to = format!("{}", seconds.parse::<f64>().unwrap() + 0.03);
+        assert_success(&run(
+            &[
+                "record",
+                setlist.to_str().expect("temp paths are UTF-8"),
+                "--size",
+                "640x360",
+                "--no-chat",
+                "--from",
+                seconds,
+                "--to",
+                &to,
+                "--frames-dir",
+                folder.to_str().expect("temp paths are UTF-8"),
+            ],
+            &[],
+            &[],
+        ));
+        image::open(folder.join("frame_000000.png"))
+            .expect("the frame is a PNG")
+            .to_rgb8()
+    };
+    let (hana, yuna) = (frame("3.0"), frame("11.0"));
+    let (on_hana, on_yuna) = (screen(3.0, &hana), screen(11.0, &yuna));
+    // Her costume: pink on the screen while Hana sings, blue while Yuna does.
+    assert!(on_hana[0] > on_hana[2] + 10.0, "Hana's screen {on_hana:?}");
+    assert!(on_yuna[2] > on_yuna[0] + 10.0, "Yuna's screen {on_yuna:?}");
 }
 
 #[test]

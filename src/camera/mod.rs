@@ -150,6 +150,11 @@ fn spawn_show_camera(
         PrimaryEguiContext,
         // Shadow detail follows the audience's eye, also when rendering into an image.
         ShadowLodOrigin,
+        // The stage and, on a layer of their own, the audience and the IMAG screens.
+        bevy::camera::visibility::RenderLayers::from_layers(&[
+            0,
+            crate::stage::imag::AUDIENCE_LAYER,
+        ]),
         shot::wide(0.0).transform(),
     ));
     if profile.bloom {

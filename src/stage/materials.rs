@@ -357,19 +357,27 @@ pub struct OceanState {
     pub previous: [Vec4; 8],
     /// x beats, y mode, z previous mode, w blend from previous to current.
     pub state: Vec4,
-    /// x member colours in use, y brightness, z seconds since the wave began.
+    /// x member colours in use, y brightness, z seconds since the wave began, w what the
+    /// mesh draws (0 lights, 1 silhouettes).
     pub more: Vec4,
 }
 
-/// The crowd's lightsticks, animated in the vertex shader.
+/// The crowd's lightstick lights (added to the picture) or silhouettes (opaque), animated in
+/// the vertex shader.
 #[derive(Asset, TypePath, AsBindGroup, Debug, Clone, Default)]
 pub struct CrowdMaterial {
-    /// Colours, mode and beat.
+    /// Colours, mode and beat; `more.w` says lights (0) or silhouettes (1).
     #[uniform(0)]
     pub ocean: OceanState,
+    /// Additive for the lights, opaque for the silhouettes.
+    pub alpha_mode: AlphaMode,
 }
 
 impl Material for CrowdMaterial {
+    fn alpha_mode(&self) -> AlphaMode {
+        self.alpha_mode
+    }
+
     fn vertex_shader() -> ShaderRef {
         "embedded://encore/stage/shaders/crowd.wgsl".into()
     }

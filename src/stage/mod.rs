@@ -8,6 +8,7 @@
 
 mod crowd;
 pub mod effects;
+pub mod imag;
 mod materials;
 
 use std::collections::HashMap;
@@ -44,7 +45,8 @@ pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<FansOverride>();
     app.init_resource::<CelConversions>();
     app.init_resource::<SharedCel>();
-    app.add_systems(Startup, (spawn_set, spawn_lights));
+    app.add_systems(Startup, (spawn_set, spawn_lights, imag::spawn_imag));
+    app.add_systems(Update, imag::film_the_singer.in_set(AppSystems::Camera));
     app.add_systems(
         Update,
         (
@@ -566,9 +568,10 @@ fn use_cel_materials(
         let Some(standard) = standards.get(&material.0) else {
             continue;
         };
-        if parents
-            .iter_ancestors(entity)
-            .any(|ancestor| models.contains(ancestor))
+        if models.contains(entity)
+            || parents
+                .iter_ancestors(entity)
+                .any(|ancestor| models.contains(ancestor))
         {
             continue;
         }

@@ -8,12 +8,12 @@ use crate::{
         camera_look,
         director::ShotPlan,
         director_lens,
-        shot::{Body, Lens},
+        shot::{Body, Lens, solve},
     },
     choreography::{IdolFrame, body_of, formation::FormationPlan, idol_frame},
     clock::ConcertClock,
     lights::{Rig, rig_at, singer_at},
-    setlist::Setlist,
+    setlist::{Setlist, model::ShotCue, raw::Shot},
 };
 
 /// What a setlist plans for the whole show: where idols stand, and the director's shots.
@@ -37,6 +37,16 @@ impl ShowPlans {
     }
 }
 
+/// The side screens' camera (IMAG, image magnification): a close-up of idol `singer`, or a
+/// medium shot of everyone when nobody sings.
+pub fn imag_lens(setlist: &Setlist, bodies: &[Body], singer: Option<usize>, seconds: f64) -> Lens {
+    let shot = match singer.and_then(|index| setlist.cast.get(index)) {
+        Some(idol) => Shot::CloseUp(idol.id.clone()),
+        None => Shot::Medium,
+    };
+    solve(&ShotCue::new(shot), setlist, bodies, seconds, 0.0, 0.0)
+}
+
 /// The clock at `seconds` as it plays: its beat grid that of the item playing there.
 pub fn clock_at(setlist: &Setlist, seconds: f64) -> ConcertClock {
     let mut clock = ConcertClock::default();
@@ -58,6 +68,9 @@ pub struct ShowFrame {
     pub looks: Vec<f32>,
     /// The director's lens: the running shot, blended from the last by its transition.
     pub lens: Lens,
+    /// The IMAG camera's lens for the side screens: a close-up of whoever sings, or of the
+    /// group when nobody does.
+    pub imag: Lens,
     /// The running shot, an index into the plan's shots; `None` where the plan has none.
     pub shot: Option<usize>,
     /// The light rig: every light's place, aim and colour, and the LED wall's state.
@@ -73,6 +86,7 @@ impl Default for ShowFrame {
             bodies: Vec::new(),
             looks: Vec::new(),
             lens: crate::camera::shot::wide(0.0),
+            imag: crate::camera::shot::wide(0.0),
             shot: None,
             lights: Rig::default(),
         }
@@ -94,17 +108,19 @@ impl ShowFrame {
         let looks = (0..setlist.cast.len())
             .map(|index| camera_look(setlist, &plans.shots, index, seconds))
             .collect();
+        let singer = singer_at(setlist, seconds);
         let lights = rig_at(
             setlist,
             seconds,
             (clock.beats(), clock.bars()),
             &bodies,
-            singer_at(setlist, seconds),
+            singer,
         );
         Self {
             seconds,
             lights,
             lens: director_lens(setlist, &plans.shots, &bodies, seconds),
+            imag: imag_lens(setlist, &bodies, singer, seconds),
             shot: plans.shots.index_at(seconds),
             idols,
             bodies,

@@ -5,7 +5,7 @@
 
 use std::f32::consts::TAU;
 
-use glam::Vec3;
+use glam::{Vec2, Vec3};
 
 use crate::{
     choreography::Body,
@@ -22,6 +22,14 @@ pub const MOVING_HEADS: usize = 8;
 pub const LASERS: usize = 6;
 /// Height of the truss the heads hang from.
 pub const TRUSS_HEIGHT: f32 = 7.0;
+/// The IMAG side screens flanking the LED wall: centre, and turn about the vertical towards
+/// the audience (radians).
+pub const IMAG_SCREENS: [(Vec3, f32); 2] = [
+    (Vec3::new(-9.3, 4.0, -4.4), 0.3),
+    (Vec3::new(9.3, 4.0, -4.4), -0.3),
+];
+/// An IMAG screen's size, metres (16:9).
+pub const IMAG_SCREEN_SIZE: Vec2 = Vec2::new(4.8, 2.7);
 
 /// One light: where it is, where it points, its colour times level (0 to ~1) and its cone.
 #[derive(Debug, Clone, Copy, PartialEq)]
