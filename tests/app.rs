@@ -296,6 +296,21 @@ fn the_crowd_waves_member_colours_and_every_preset_renders() {
             "{quality}: {} colours",
             distinct.len()
         );
+        // Medium is the better look, not a darker (or hazier) one.
+        if quality == "medium" {
+            let mean = |image: &RgbImage| {
+                image
+                    .pixels()
+                    .map(|p| p.0.iter().map(|&v| f64::from(v)).sum::<f64>())
+                    .sum::<f64>()
+                    / (3.0 * f64::from(image.width() * image.height()))
+            };
+            let ratio = mean(&image) / mean(&crowd);
+            assert!(
+                (0.9..=1.1).contains(&ratio),
+                "medium is {ratio:.2} times as bright as low"
+            );
+        }
     }
 }
 

@@ -167,7 +167,7 @@ impl RenderProfile {
                 crowd: 0.5,
                 particles: 0.6,
                 bloom: false,
-                haze: 24,
+                haze: 10,
                 outlines: true,
             },
             Preset::High => Self {

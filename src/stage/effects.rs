@@ -110,7 +110,7 @@ fn haze_mesh(puffs: u32, seed: u64) -> Mesh {
             Vec3::new(
                 rng.random_range(-8.0..8.0),
                 rng.random_range(1.5..6.0),
-                rng.random_range(-4.0..9.0),
+                rng.random_range(-4.0..5.0),
             )
         })
         .collect();

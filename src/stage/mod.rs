@@ -10,6 +10,7 @@ mod crowd;
 pub mod effects;
 pub mod imag;
 mod materials;
+mod pools;
 
 use std::collections::HashMap;
 
@@ -38,14 +39,22 @@ pub(crate) fn plugin(app: &mut App) {
     app.insert_resource(ClearColor(NIGHT_SKY));
     app.insert_resource(GlobalAmbientLight {
         color: Color::srgb(0.55, 0.5, 0.8),
-        brightness: 60.0,
+        brightness: 30.0,
         ..default()
     });
     app.init_resource::<StageFlash>();
     app.init_resource::<FansOverride>();
     app.init_resource::<CelConversions>();
     app.init_resource::<SharedCel>();
-    app.add_systems(Startup, (spawn_set, spawn_lights, imag::spawn_imag));
+    app.add_systems(
+        Startup,
+        (
+            spawn_set,
+            spawn_lights,
+            imag::spawn_imag,
+            pools::spawn_pools,
+        ),
+    );
     app.add_systems(Update, imag::film_the_singer.in_set(AppSystems::Camera));
     app.add_systems(
         Update,
@@ -56,6 +65,7 @@ pub(crate) fn plugin(app: &mut App) {
                 aim_beams,
                 light_cel_materials,
                 play_led_wall,
+                pools::lay_pools,
                 crowd::seat_crowd,
                 crowd::wave_lightsticks,
                 effects::spawn_effects,

@@ -76,7 +76,8 @@ pub struct Rig {
     pub heads: Vec<Spot>,
     /// Laser beams (empty when the look has none).
     pub lasers: Vec<Spot>,
-    /// The LED wall's palette (linear), pattern (0 to 4) and brightness.
+    /// The LED wall's palette (linear), design (the section's pattern, 0 to 4, plus 8 times
+    /// the song's variant, 0 to 3) and brightness.
     pub wall: ([Linear; 4], u32, f32),
     /// The look's colours, for rims and the panel.
     pub colours: Vec<Linear>,
@@ -346,7 +347,13 @@ pub fn rig_at(
         *slot = palette[index % palette.len()];
     }
     // Blackouts keep a faint glow on the wall so the stage is never a void.
-    rig.wall = (wall, wall_pattern(section, kind), level.max(0.15));
+    // Each song its own variant of the section's design.
+    let variant = (setlist.item_index_at(seconds) % 4) as u32;
+    rig.wall = (
+        wall,
+        wall_pattern(section, kind) + 8 * variant,
+        level.max(0.15),
+    );
     rig
 }
 

@@ -102,7 +102,7 @@ fn particle(v: Vertex, t: f32, kind: u32) -> Particle {
             p.position = v.origin + drift * vec3(2.5, 1.0, 2.0);
             p.size = 2.2 + 2.0 * m.y;
             let breathe = 0.7 + 0.3 * sin(t * 0.3 + m.z * TAU);
-            p.colour = palette(m.w) * 0.045 * breathe;
+            p.colour = palette(m.w) * 0.012 * breathe;
         }
         // Fireworks: shells over the stage that burst into their colour.
         default: {
