@@ -116,7 +116,10 @@ fn emoji_pixels(size: f32) -> u32 {
 }
 
 /// An emoji picture's height over the text size.
-const EMOJI_SCALE: f32 = 1.2;
+const EMOJI_SCALE: f32 = 1.15;
+
+/// Space on each side of an emoji picture, over the text size.
+const EMOJI_MARGIN: f32 = 0.12;
 
 /// Height in points of the window's transport bar, which the chat keeps clear of.
 const TRANSPORT_BAR: f32 = 86.0;
@@ -214,16 +217,22 @@ fn append_with_emoji(
                 let texture = emoji
                     .as_mut()
                     .and_then(|(ctx, images)| images.texture(ctx, cluster));
-                match texture {
-                    Some(texture) => {
+                match (texture, &emoji) {
+                    (Some(texture), Some((ctx, _))) => {
                         pictures.push(texture);
+                        // Widen the placeholder to the picture and a little air.
+                        let size = format.font_id.size;
+                        let advance =
+                            ctx.fonts_mut(|fonts| fonts.glyph_width(&format.font_id, PLACEHOLDER));
+                        let wanted = size * (EMOJI_SCALE * ASPECT + 2.0 * EMOJI_MARGIN);
                         let slot = egui::TextFormat {
                             color: egui::Color32::TRANSPARENT,
                             ..format.clone()
                         };
-                        job.append(&PLACEHOLDER.to_string(), 0.0, slot);
+                        // The extra width goes before the placeholder.
+                        job.append(&PLACEHOLDER.to_string(), (wanted - advance).max(0.0), slot);
                     }
-                    None => job.append(cluster, 0.0, format.clone()),
+                    _ => job.append(cluster, 0.0, format.clone()),
                 }
             }
         }
@@ -353,9 +362,10 @@ fn paint_bubble(painter: &egui::Painter, bubble: &Bubble, at: egui::Pos2, alpha:
             let Some(texture) = pictures.next() else {
                 return;
             };
-            let slot = glyph
-                .logical_rect()
-                .translate(text_at.to_vec2() + placed.pos.to_vec2());
+            // Centred where egui draws the (square) placeholder itself.
+            let slot =
+                egui::Rect::from_min_size(glyph.pos + glyph.uv_rect.offset, glyph.uv_rect.size)
+                    .translate(text_at.to_vec2() + placed.pos.to_vec2());
             let picture =
                 egui::Rect::from_center_size(slot.center(), egui::vec2(height * ASPECT, height));
             painter.image(
