@@ -173,6 +173,8 @@ pub struct EmojiImages {
     textures: HashMap<String, Option<egui::TextureHandle>>,
     /// Height of the pictures in pixels.
     height: u32,
+    /// Whether the show's emoji have been made.
+    warmed: bool,
 }
 
 impl EmojiImages {
@@ -182,6 +184,7 @@ impl EmojiImages {
             font,
             textures: HashMap::default(),
             height: height.max(8),
+            warmed: false,
         }
     }
 
@@ -208,12 +211,13 @@ impl EmojiImages {
         id
     }
 
-    /// Makes the textures of every emoji in `texts` now, in a fixed order, so that a
+    /// Makes the textures of every emoji in `texts` now (once), in a fixed order, so that a
     /// recording's first frame already has them whatever it starts at.
     pub fn warm<'a>(&mut self, ctx: &egui::Context, texts: impl IntoIterator<Item = &'a str>) {
-        if self.font.is_none() {
+        if self.font.is_none() || self.warmed {
             return;
         }
+        self.warmed = true;
         let mut clusters = std::collections::BTreeSet::new();
         for text in texts {
             for piece in pieces(text) {
@@ -222,8 +226,19 @@ impl EmojiImages {
                 }
             }
         }
-        for cluster in clusters {
-            self.texture(ctx, cluster);
+        let mut missing = Vec::new();
+        for cluster in &clusters {
+            if self.texture(ctx, cluster).is_none() {
+                missing.push(*cluster);
+            }
+        }
+        info!(
+            "chat: {} colour emoji ready",
+            clusters.len() - missing.len()
+        );
+        if !missing.is_empty() {
+            // Not an error: a font older than an emoji draws it with egui's own glyphs.
+            info!("chat: no colour picture for {}", missing.join(" "));
         }
     }
 }
