@@ -142,4 +142,23 @@ mod tests {
         assert!(lower.contains(0.1, 0.9) && !lower.contains(0.9, 0.9));
         assert_eq!(chat_area(ChatStyle::Off, 0.0), None);
     }
+
+    #[test]
+    fn the_setlist_chooses_the_style() {
+        let concert = |chat: &str| {
+            format!(
+                r##"Concert(title: "T", {chat} cast: [(id: "a", name: "A", colour: "#ff6fae")],
+                   program: [Song(title: "S", bpm: 120, length: "bar 9")])"##
+            )
+        };
+        let style = |chat: &str| {
+            let (setlist, report) =
+                crate::setlist::validate::check(std::path::Path::new("t.ron"), &concert(chat));
+            setlist.unwrap_or_else(|| panic!("{report}")).chat_style
+        };
+        assert_eq!(style(""), ChatStyle::Side);
+        assert_eq!(style("chat: (),"), ChatStyle::Side);
+        assert_eq!(style("chat: (style: LowerThird),"), ChatStyle::LowerThird);
+        assert_eq!(style("chat: (style: Off),"), ChatStyle::Off);
+    }
 }
