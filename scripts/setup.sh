@@ -5,7 +5,7 @@
 #           xdotool for the tests that drive the window with mouse and keys.
 #   Audio:  ALSA headers for playback (the sound card itself is optional).
 #   Video:  ffmpeg for recordings.
-#   Fonts:  Nanum Gothic (Hangul) and VL Gothic (kana, kanji) for the chat.
+#   Fonts:  Nanum Gothic (Hangul), VL Gothic (kana, kanji) and Noto Color Emoji for the chat.
 # On Debian 12 the software Vulkan driver comes from bookworm-backports (Mesa 25): Debian 12's
 # own Mesa 22.3 lavapipe keeps memory on every frame with encore's shaders and never frees it
 # (1 to 3 MB a frame: a concert could not be recorded). See docs/design.md, "Memory".
@@ -18,7 +18,7 @@ packages=(
   xvfb xauth xdotool
   libasound2-dev
   ffmpeg
-  fonts-dejavu-core fonts-nanum fonts-vlgothic
+  fonts-dejavu-core fonts-nanum fonts-vlgothic fonts-noto-color-emoji
   pkg-config
 )
 

@@ -231,6 +231,7 @@ pub fn build_app(
     });
     let quality = setlist.quality;
     let chat_filter = setlist.chat_filter.clone();
+    let chat_style = setlist.chat_style;
     app.insert_resource(setlist::ShowSetlist(setlist));
     if let Some(file) = file {
         app.insert_resource(file);
@@ -303,7 +304,8 @@ pub fn build_app(
     app.insert_resource(stage::FansOverride(options.fans));
     app.insert_resource(chat_feed(&options.chat, &chat_filter));
     let mut chat_settings = chat::ChatSettings {
-        side: options.chat.side,
+        style: options.chat.style.unwrap_or(chat_style),
+        follows_setlist: options.chat.style.is_none(),
         opacity: options.chat.opacity,
         font_size: options.chat.font_size,
         ..default()

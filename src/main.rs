@@ -85,8 +85,12 @@ struct RecordArgs {
     /// Record this member's fancam (her id in the cast) instead of the director's cut.
     #[arg(long, value_name = "ID")]
     fancam: Option<String>,
-    /// Leave the chat overlay out of the picture.
-    #[arg(long)]
+    /// How the chat overlay looks: `side` (a narrow column at the lower right), `lower-third`
+    /// (a few lines at the bottom left) or `off`; overrides the setlist's `chat: (style: ..)`.
+    #[arg(long, value_enum, value_name = "STYLE")]
+    chat: Option<encore::chat::ChatStyle>,
+    /// Leave the chat overlay out of the picture (the same as `--chat off`).
+    #[arg(long, conflicts_with = "chat")]
     no_chat: bool,
     /// Write numbered PNGs (frame_000000.png...) and audio.wav into this folder instead of a
     /// video; needs no ffmpeg.
@@ -333,9 +337,11 @@ struct PlayArgs {
     /// Draw nothing but the camera's clear colour (for `encore bench venue`).
     #[arg(long, hide = true)]
     bare: bool,
-    /// Where the chat overlay goes (T hides and shows it in the window).
-    #[arg(long, value_enum, default_value = "right")]
-    chat: encore::chat::ChatSide,
+    /// How the chat overlay looks: `side` (a narrow column at the lower right), `lower-third`
+    /// (a few lines at the bottom left) or `off`; overrides the setlist's `chat: (style: ..)`.
+    /// T hides and shows it in the window.
+    #[arg(long, value_enum, value_name = "STYLE")]
+    chat: Option<encore::chat::ChatStyle>,
     /// Replay a chat export with the show: JSON lines or `[m:ss] user: text` lines (see
     /// docs/chat.md).
     #[arg(long, value_name = "FILE")]
@@ -343,8 +349,8 @@ struct PlayArgs {
     /// Save the chat as it is shown, as JSON lines that `--chat-log` reads back.
     #[arg(long, value_name = "FILE")]
     save_chat: Option<PathBuf>,
-    /// How opaque the chat's background is, 0 to 1 (also a slider in the window).
-    #[arg(long, value_name = "0..1", default_value_t = 0.72, value_parser = parse_unit)]
+    /// How opaque the pill behind each chat message is, 0 to 1 (also a slider in the window).
+    #[arg(long, value_name = "0..1", default_value_t = 0.6, value_parser = parse_unit)]
     chat_opacity: f32,
     /// The chat's text size in points, 9 to 22 (also a slider in the window).
     #[arg(long, value_name = "POINTS", default_value_t = 13.0, value_parser = parse_text_size)]
@@ -536,7 +542,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
         chat: encore::chat::ChatOptions {
             log: args.chat_log,
             save: args.save_chat,
-            side: args.chat,
+            style: args.chat,
             name: args.chat_name,
             flood: args.chat_flood,
             no_chatter: args.no_chatter,
@@ -570,7 +576,11 @@ fn record(args: RecordArgs) -> ExitCode {
         span,
         frames: args.frames,
         fancam: args.fancam,
-        no_chat: args.no_chat,
+        chat: if args.no_chat {
+            Some(encore::chat::ChatStyle::Off)
+        } else {
+            args.chat
+        },
         frames_dir: args.frames_dir,
         hash_log: args.hash_log,
         fans: args.fans,

@@ -392,11 +392,13 @@ fn the_side_screens_show_whoever_sings() {
 #[test]
 fn the_chat_draws_korean_japanese_and_emoji_with_real_glyphs() {
     let log = out_dir().join("chat-log.txt");
+    // The last line is the emoji test set: VS16, a skin tone, newer emoji, a ZWJ sequence.
     std::fs::write(
         &log,
         "[0:01] 민지: 안녕하세요 여러분 사랑해요\n\
          [0:02] sakura_jp: こんにちは！最高のライブ\n\
-         [0:03] luna: 💗💙💜 ✨🎤🎶\n",
+         [0:03] luna: 💗💙💜 ✨🎤🎶\n\
+         [0:03] mina: \u{2764}\u{fe0f} \u{1f44f}\u{1f3fb} \u{1f97a} \u{1faf6} \u{1fa77} \u{1f469}\u{200d}\u{1f3a4}\n",
     )
     .expect("temp is writable");
     let log = log.to_str().expect("temp paths are UTF-8");
@@ -409,16 +411,31 @@ fn the_chat_draws_korean_japanese_and_emoji_with_real_glyphs() {
         "--chat-log",
         log,
     ];
-    let (_, with_fonts) = render("chat-fonts.png", &args);
+    let path = out_dir().join("chat-fonts.png");
+    let output = Command::new(ENCORE)
+        .args(["play", "--headless", "--size", "640x360", "--screenshot"])
+        .arg(&path)
+        .args(args)
+        .output()
+        .expect("encore runs");
+    assert_success(&output);
+    // Every emoji of the set became one colour picture: none is left as text (a box, or
+    // egui's one-colour glyphs side by side).
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("colour emoji ready") && !log.contains("no colour picture for"),
+        "{log}"
+    );
+    let with_fonts = image::open(&path).expect("a PNG").to_rgb8();
     let (_, no_chat) = render(
         "chat-off.png",
         &["--frames", "1", "--start", "3.5", "--chat", "off"],
     );
-    // Where the newest lines are: the bottom of the chat column on the right.
-    let (x, y) = (440..630, 250..350);
+    // Where the lines are: the chat's side column in the lower right (`chat_area`).
+    let (x, y) = (480..630, 150..345);
     let bright = |image: &RgbImage| share(image, x.clone(), y.clone(), |[r, g, b]| r + g + b > 560);
     assert!(
-        bright(&with_fonts) > bright(&no_chat) + 0.02,
+        bright(&with_fonts) > bright(&no_chat) + 0.015,
         "the chat's text adds glyph pixels ({:.4} against {:.4})",
         bright(&with_fonts),
         bright(&no_chat)
@@ -449,6 +466,32 @@ fn the_chat_draws_korean_japanese_and_emoji_with_real_glyphs() {
     assert!(
         differing > 400,
         "real glyphs and boxes differ in only {differing} pixels"
+    );
+    // Without the colour emoji font: one warning naming the package, and no colour where
+    // the yellow faces and hands (🥺 🫶) were.
+    let output = Command::new(ENCORE)
+        .args(["play", "--headless", "--size", "640x360", "--screenshot"])
+        .arg(out_dir().join("chat-mono-emoji.png"))
+        .args(args)
+        .env("ENCORE_NO_EMOJI_FONT", "1")
+        .output()
+        .expect("encore runs");
+    assert_success(&output);
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(log.matches("fonts-noto-color-emoji").count(), 1, "{log}");
+    let mono = image::open(out_dir().join("chat-mono-emoji.png"))
+        .expect("a PNG")
+        .to_rgb8();
+    let yellow = |image: &RgbImage| {
+        share(image, x.clone(), y.clone(), |[r, g, b]| {
+            r > 200 && g > 150 && b < 110 && r - b > 120
+        })
+    };
+    assert!(
+        yellow(&with_fonts) > yellow(&mono) + 0.006,
+        "colour emoji add yellow pixels ({:.4} against {:.4})",
+        yellow(&with_fonts),
+        yellow(&mono)
     );
 }
 

@@ -4,7 +4,8 @@
 //!
 //! The model (`message`, `chatter`, `log`) is plain Rust; only `overlay` knows egui.
 
-pub use encore_show::chat::{chatter, log, message};
+pub use encore_show::chat::{chatter, log, look, message};
+pub mod emoji;
 mod overlay;
 
 use std::path::PathBuf;
@@ -38,38 +39,44 @@ pub const STORE_CAP_BYTES: usize = 2 * 1024 * 1024;
 /// Messages kept when the playhead jumps: the newest this many before the new time.
 const HISTORY_AFTER_JUMP: usize = 200;
 
-/// Where the chat is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ChatSide {
-    /// A column down the right.
-    #[default]
-    Right,
-    /// A strip along the bottom.
-    Bottom,
-    /// Hidden.
-    Off,
+pub use encore_show::chat::look::{ChatStyle, FrameRect, chat_area};
+
+/// Where the chat overlay may draw this frame, as shares of the frame (x from the left, y from
+/// the top), so that others (the camera director) can keep faces out of it. Updated in
+/// `PreUpdate` from [`ChatSettings::style`] with [`chat_area`]; in recordings it is exactly
+/// `chat_area(style, 0.0)`, in the window the transport bar's height is kept free below it.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Default)]
+pub struct ChatArea {
+    /// The style it was placed for.
+    pub style: ChatStyle,
+    /// The rectangle, `None` when the chat is off.
+    pub area: Option<FrameRect>,
 }
 
 /// How the chat looks; T toggles it in the window.
 #[derive(Resource, Debug, Clone, PartialEq)]
 pub struct ChatSettings {
-    /// Where it is docked, or off.
-    pub side: ChatSide,
-    /// Background opacity, 0 to 1.
+    /// Where and how it is drawn, or off.
+    pub style: ChatStyle,
+    /// Opacity of the pill behind each message, 0 to 1.
     pub opacity: f32,
     /// Text size in points.
     pub font_size: f32,
     /// The viewer's name for typed messages.
     pub name: String,
+    /// Whether the style follows the setlist's `chat` when it is edited (not when the command
+    /// line chose one).
+    pub follows_setlist: bool,
 }
 
 impl Default for ChatSettings {
     fn default() -> Self {
         Self {
-            side: ChatSide::Right,
-            opacity: 0.72,
+            style: ChatStyle::Side,
+            opacity: 0.6,
             font_size: 13.0,
             name: "you".into(),
+            follows_setlist: true,
         }
     }
 }
@@ -170,8 +177,16 @@ impl ChatFeed {
     }
 }
 
-fn plan_chat(setlist: Res<ShowSetlist>, clock: Res<ConcertClock>, mut feed: ResMut<ChatFeed>) {
+fn plan_chat(
+    setlist: Res<ShowSetlist>,
+    clock: Res<ConcertClock>,
+    mut feed: ResMut<ChatFeed>,
+    mut settings: ResMut<ChatSettings>,
+) {
     if setlist.is_changed() {
+        if settings.follows_setlist && !setlist.is_added() {
+            settings.style = setlist.chat_style;
+        }
         feed.plan = ChatPlan::new(&setlist, feed.chatter);
         // Show the new plan from scratch at the current time; save it from here on.
         feed.shown_at = f64::NEG_INFINITY;
@@ -232,8 +247,8 @@ pub struct ChatOptions {
     pub log: Option<PathBuf>,
     /// Where to save the chat as it is shown.
     pub save: Option<PathBuf>,
-    /// Where the overlay goes.
-    pub side: ChatSide,
+    /// How the overlay looks; the setlist's `chat: (style: ..)` when `None`.
+    pub style: Option<ChatStyle>,
     /// The viewer's name.
     pub name: Option<String>,
     /// Messages per second to flood in (benchmark).
@@ -252,7 +267,7 @@ impl Default for ChatOptions {
         Self {
             log: None,
             save: None,
-            side: ChatSide::Right,
+            style: None,
             name: None,
             flood: 0,
             no_chatter: false,

@@ -1,24 +1,40 @@
-//! The chat overlay, drawn with egui over the show (and so into screenshots and recordings):
-//! a docked column or strip, older lines fading, highlighted messages standing out, hearts
-//! floating up at the crowd's peaks, and in the window a box to type in (Enter to focus,
-//! Enter to send) and T to hide it. Hangul and kana come from Debian's Nanum and VL Gothic
-//! fonts, which `scripts/setup.sh` installs.
+//! The chat overlay, drawn with egui over the show (and so into screenshots and recordings)
+//! in one of two looks that leave the performers free: `Side`, a narrow column in the lower
+//! right, and `LowerThird`, a few lines at the bottom left like a broadcast. Each message sits
+//! on its own small translucent pill and fades out a few seconds (of concert time) after it
+//! was written; highlighted messages get a pill in their colour, hearts float up at the
+//! crowd's peaks, and emoji are drawn in colour (see `emoji`). In the window there is a box
+//! to type in (Enter to focus, Enter to send), T hides the chat, and paused it becomes a
+//! scroll-back. Hangul and kana come from Debian's Nanum and VL Gothic fonts, which
+//! `scripts/setup.sh` installs.
 
-use bevy::prelude::*;
+use bevy::{prelude::*, window::PrimaryWindow};
 
 use crate::setlist::ShowSetlist;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
 use super::{
-    ChatFeed, ChatSettings, ChatSide,
+    ChatArea, ChatFeed, ChatSettings, ChatStyle,
+    emoji::{ASPECT, EmojiImages, PLACEHOLDER, Piece, load_emoji_font, pieces},
+    look::{chat_area, max_lines, message_alpha, message_lifetime},
     message::{Badge, ChatMessage, MessageKind, sanitise, sanitise_name},
 };
 use crate::{
+    capture::CaptureProgress,
     clock::{ConcertClock, Lockstep},
     setlist::Setlist,
 };
 
 pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<ChatArea>();
+    app.add_systems(PreUpdate, place_chat);
+    app.add_systems(
+        EguiPrimaryContextPass,
+        warm_emoji
+            .run_if(is_warming_up)
+            .after(install_fonts)
+            .in_set(crate::OverlaySystems::Fonts),
+    );
     app.add_systems(
         EguiPrimaryContextPass,
         // After the font atlas is warmed, so the chat adds no glyphs of its own to it.
@@ -49,14 +65,21 @@ pub struct FontsInstalled;
 
 /// Adds the Korean and Japanese fonts after egui's own (Latin and emoji), once. A missing
 /// font is logged with the package that has it; its script then shows as boxes.
+///
+/// The colour emoji font is read here too, once (see `emoji`).
 pub fn install_fonts(
     mut commands: Commands,
     mut contexts: EguiContexts,
     installed: Option<Res<FontsInstalled>>,
+    settings: Res<ChatSettings>,
 ) -> Result {
     if installed.is_some() {
         return Ok(());
     }
+    commands.insert_resource(EmojiImages::new(
+        load_emoji_font(),
+        emoji_pixels(settings.font_size),
+    ));
     let ctx = contexts.ctx_mut()?;
     let mut fonts = egui::FontDefinitions::default();
     // `ENCORE_NO_CJK_FONTS=1` shows what a machine without the fonts gets.
@@ -86,23 +109,80 @@ pub fn install_fonts(
     Ok(())
 }
 
+/// Height in pixels of the emoji pictures for text of `size` points: twice what is shown,
+/// so that scaling down on the GPU stays smooth.
+fn emoji_pixels(size: f32) -> u32 {
+    (size * EMOJI_SCALE * 2.0).round().clamp(16.0, 128.0) as u32
+}
+
+/// An emoji picture's height over the text size.
+const EMOJI_SCALE: f32 = 1.15;
+
+/// Space on each side of an emoji picture, over the text size.
+const EMOJI_MARGIN: f32 = 0.12;
+
+/// Height in points of the window's transport bar, which the chat keeps clear of.
+const TRANSPORT_BAR: f32 = 86.0;
+
+fn is_warming_up(progress: Option<Res<CaptureProgress>>) -> bool {
+    matches!(progress.as_deref(), Some(CaptureProgress::WarmingUp(_)))
+}
+
+/// Where the chat goes this frame, for the overlay and for whoever keeps things out of it.
+fn place_chat(
+    settings: Res<ChatSettings>,
+    lockstep: Option<Res<Lockstep>>,
+    windows: Query<&Window, With<PrimaryWindow>>,
+    mut area: ResMut<ChatArea>,
+) {
+    // The window keeps its bottom for the transport bar; offscreen frames have none.
+    let reserved = match (&lockstep, windows.single()) {
+        (None, Ok(window)) if window.height() > 0.0 => TRANSPORT_BAR / window.height(),
+        _ => 0.0,
+    };
+    let placed = ChatArea {
+        style: settings.style,
+        area: chat_area(settings.style, reserved),
+    };
+    area.set_if_neq(placed);
+}
+
+/// Makes the picture of every emoji the show's chat will use before frame 0, so a recording
+/// (or one chunk of it) draws the same pixels whatever frame it starts at.
+fn warm_emoji(
+    mut contexts: EguiContexts,
+    feed: Res<ChatFeed>,
+    emoji: Option<ResMut<EmojiImages>>,
+) -> Result {
+    let Some(mut emoji) = emoji else {
+        return Ok(());
+    };
+    let ctx = contexts.ctx_mut()?.clone();
+    let messages = feed.plan.messages.iter().chain(&feed.extra);
+    emoji.warm(
+        &ctx,
+        messages.flat_map(|message| [message.user.as_str(), message.text.as_str()]),
+    );
+    Ok(())
+}
+
 /// T shows and hides the chat (not while typing in it).
 fn toggle_chat(
     mut contexts: EguiContexts,
     keys: Res<ButtonInput<KeyCode>>,
     lockstep: Option<Res<Lockstep>>,
     mut settings: ResMut<ChatSettings>,
-    mut hidden_side: Local<Option<ChatSide>>,
+    mut hidden_style: Local<Option<ChatStyle>>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     if lockstep.is_some() || ctx.egui_wants_keyboard_input() || !keys.just_pressed(KeyCode::KeyT) {
         return Ok(());
     }
-    settings.side = match (settings.side, *hidden_side) {
-        (ChatSide::Off, previous) => previous.unwrap_or_default(),
-        (side, _) => {
-            *hidden_side = Some(side);
-            ChatSide::Off
+    settings.style = match (settings.style, *hidden_style) {
+        (ChatStyle::Off, previous) => previous.unwrap_or_default(),
+        (style, _) => {
+            *hidden_style = Some(style);
+            ChatStyle::Off
         }
     };
     Ok(())
@@ -121,47 +201,181 @@ fn badge_text(badge: &Badge) -> &'static str {
     }
 }
 
-/// One message as a laid-out line: badges, the name in its colour, the text.
-fn message_job(message: &ChatMessage, size: f32, alpha: f32) -> egui::text::LayoutJob {
+/// Appends `text` to `job`, each emoji the font can draw as a transparent placeholder whose
+/// texture is added to `pictures`, in order.
+fn append_with_emoji(
+    job: &mut egui::text::LayoutJob,
+    text: &str,
+    format: &egui::TextFormat,
+    emoji: &mut Option<(&egui::Context, &mut EmojiImages)>,
+    pictures: &mut Vec<egui::TextureId>,
+) {
+    for piece in pieces(text) {
+        match piece {
+            Piece::Text(text) => job.append(text, 0.0, format.clone()),
+            Piece::Emoji(cluster) => {
+                let texture = emoji
+                    .as_mut()
+                    .and_then(|(ctx, images)| images.texture(ctx, cluster));
+                match (texture, &emoji) {
+                    (Some(texture), Some((ctx, _))) => {
+                        pictures.push(texture);
+                        // Widen the placeholder to the picture and a little air.
+                        let size = format.font_id.size;
+                        let advance =
+                            ctx.fonts_mut(|fonts| fonts.glyph_width(&format.font_id, PLACEHOLDER));
+                        let wanted = size * (EMOJI_SCALE * ASPECT + 2.0 * EMOJI_MARGIN);
+                        let slot = egui::TextFormat {
+                            color: egui::Color32::TRANSPARENT,
+                            ..format.clone()
+                        };
+                        // The extra width goes before the placeholder.
+                        job.append(&PLACEHOLDER.to_string(), (wanted - advance).max(0.0), slot);
+                    }
+                    _ => job.append(cluster, 0.0, format.clone()),
+                }
+            }
+        }
+    }
+}
+
+/// One message laid out: badges, the name in its colour, the text (and a highlight's amount),
+/// with the textures of its colour emoji in the order of their placeholders.
+fn message_job(
+    message: &ChatMessage,
+    size: f32,
+    emoji: &mut Option<(&egui::Context, &mut EmojiImages)>,
+) -> (egui::text::LayoutJob, Vec<egui::TextureId>) {
     let mut job = egui::text::LayoutJob::default();
+    let mut pictures = Vec::new();
     let font = egui::FontId::proportional(size);
-    let fade = |colour: egui::Color32| colour.gamma_multiply(alpha);
     let badges: String = message.badges.iter().map(badge_text).collect();
     if !badges.is_empty() {
         job.append(
             &format!("{badges} "),
             0.0,
-            egui::TextFormat::simple(font.clone(), fade(egui::Color32::from_rgb(255, 200, 120))),
+            egui::TextFormat::simple(font.clone(), egui::Color32::from_rgb(255, 200, 120)),
         );
     }
     let (name_colour, text_colour) = match message.kind {
         MessageKind::System => (
             egui::Color32::from_rgb(170, 170, 200),
-            egui::Color32::from_rgb(190, 190, 220),
+            egui::Color32::from_rgb(200, 200, 230),
         ),
         _ => (
             colour(message.colour),
-            egui::Color32::from_rgb(235, 235, 245),
+            egui::Color32::from_rgb(242, 242, 248),
         ),
     };
     if message.kind != MessageKind::System {
+        let format = egui::TextFormat::simple(font.clone(), name_colour);
+        append_with_emoji(&mut job, &message.user, &format, emoji, &mut pictures);
+        job.append("  ", 0.0, format);
+    }
+    let format = egui::TextFormat::simple(font, text_colour);
+    append_with_emoji(&mut job, &message.text, &format, emoji, &mut pictures);
+    if let MessageKind::Highlight { amount, .. } = message.kind {
         job.append(
-            &format!("{}  ", message.user),
+            &format!("  ₩{amount}"),
             0.0,
-            egui::TextFormat::simple(font.clone(), fade(name_colour)),
+            egui::TextFormat::simple(
+                egui::FontId::proportional(size * 0.85),
+                egui::Color32::WHITE,
+            ),
         );
     }
-    job.append(
-        &message.text,
-        0.0,
-        egui::TextFormat::simple(font, fade(text_colour)),
-    );
-    job
+    (job, pictures)
 }
 
-/// How bright a line is: full for the last 12 seconds, down to 45% over the next 20.
-fn line_alpha(age: f64) -> f32 {
-    (1.0 - ((age - 12.0) / 20.0).clamp(0.0, 1.0) * 0.55) as f32
+/// A message ready to paint: its text, its emoji pictures, its pill.
+struct Bubble {
+    galley: std::sync::Arc<egui::Galley>,
+    pictures: Vec<egui::TextureId>,
+    fill: egui::Color32,
+    stroke: egui::Stroke,
+    size: egui::Vec2,
+}
+
+/// Space between a pill's edge and its text.
+const PILL_PADDING: egui::Vec2 = egui::vec2(7.0, 3.0);
+
+/// Lays out `message` to wrap within `width` on a pill of `opacity`.
+fn bubble(
+    painter: &egui::Painter,
+    message: &ChatMessage,
+    size: f32,
+    width: f32,
+    opacity: f32,
+    emoji: &mut Option<(&egui::Context, &mut EmojiImages)>,
+) -> Bubble {
+    let (mut job, pictures) = message_job(message, size, emoji);
+    job.wrap.max_width = (width - 2.0 * PILL_PADDING.x).max(size * 4.0);
+    let galley = painter.layout_job(job);
+    let (fill, stroke) = match &message.kind {
+        MessageKind::Highlight { colour: tint, .. } => (
+            colour(*tint).gamma_multiply(0.55 + 0.35 * opacity),
+            egui::Stroke::new(1.0, colour(*tint)),
+        ),
+        _ => (
+            egui::Color32::from_rgba_unmultiplied(14, 10, 26, (opacity * 255.0) as u8),
+            egui::Stroke::NONE,
+        ),
+    };
+    let size = galley.size() + 2.0 * PILL_PADDING;
+    Bubble {
+        galley,
+        pictures,
+        fill,
+        stroke,
+        size,
+    }
+}
+
+/// Paints a laid-out message with its top-left corner at `at`, `alpha` visible.
+fn paint_bubble(painter: &egui::Painter, bubble: &Bubble, at: egui::Pos2, alpha: f32, size: f32) {
+    let pill = egui::Rect::from_min_size(at, bubble.size);
+    painter.rect(
+        pill,
+        (bubble.size.y * 0.5).min(10.0),
+        bubble.fill.gamma_multiply(alpha),
+        egui::Stroke::new(
+            bubble.stroke.width,
+            bubble.stroke.color.gamma_multiply(alpha),
+        ),
+        egui::StrokeKind::Inside,
+    );
+    let text_at = at + PILL_PADDING;
+    painter.add(
+        egui::epaint::TextShape::new(text_at, bubble.galley.clone(), egui::Color32::WHITE)
+            .with_opacity_factor(alpha),
+    );
+    // The pictures go over their placeholders, in order.
+    let mut pictures = bubble.pictures.iter();
+    let height = size * EMOJI_SCALE;
+    for placed in &bubble.galley.rows {
+        for glyph in placed
+            .row
+            .glyphs
+            .iter()
+            .filter(|glyph| glyph.chr == PLACEHOLDER)
+        {
+            let Some(texture) = pictures.next() else {
+                return;
+            };
+            // Centred where egui draws the (square) placeholder itself.
+            let slot =
+                egui::Rect::from_min_size(glyph.pos + glyph.uv_rect.offset, glyph.uv_rect.size)
+                    .translate(text_at.to_vec2() + placed.pos.to_vec2());
+            let picture =
+                egui::Rect::from_center_size(slot.center(), egui::vec2(height * ASPECT, height));
+            painter.image(
+                *texture,
+                picture,
+                egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                egui::Color32::WHITE.gamma_multiply(alpha),
+            );
+        }
+    }
 }
 
 /// What the viewer has typed so far, kept across frames.
@@ -175,148 +389,135 @@ fn chat_overlay_ui(
     mut contexts: EguiContexts,
     mut feed: ResMut<ChatFeed>,
     mut settings: ResMut<ChatSettings>,
+    area: Res<ChatArea>,
     clock: Res<ConcertClock>,
     setlist: Res<ShowSetlist>,
     lockstep: Option<Res<Lockstep>>,
     keys: Res<ButtonInput<KeyCode>>,
+    mut emoji: Option<ResMut<EmojiImages>>,
     mut typing: Local<Typing>,
 ) -> Result {
-    if settings.side == ChatSide::Off {
+    let (Some(fractions), true) = (area.area, area.style == settings.style) else {
         return Ok(());
-    }
-    let ctx = contexts.ctx_mut()?;
-    let screen = ctx.content_rect();
-    let window = lockstep.is_none();
-    // Leave room for the transport bar at the bottom of the window.
-    let bottom = screen.bottom() - if window { 86.0 } else { 12.0 };
-    let rect = match settings.side {
-        ChatSide::Bottom => egui::Rect::from_min_max(
-            egui::pos2(screen.left() + 12.0, bottom - screen.height() * 0.3),
-            egui::pos2(screen.right() - 12.0, bottom),
-        ),
-        _ => {
-            let width = (screen.width() * 0.3).clamp(200.0, 380.0);
-            egui::Rect::from_min_max(
-                egui::pos2(screen.right() - width - 12.0, screen.top() + 12.0),
-                egui::pos2(screen.right() - 12.0, bottom),
-            )
-        }
     };
-    let fill = egui::Color32::from_rgba_unmultiplied(14, 10, 26, (settings.opacity * 255.0) as u8);
+    let ctx = contexts.ctx_mut()?.clone();
+    let screen = ctx.content_rect();
+    let rect = egui::Rect::from_min_max(
+        screen.lerp_inside(egui::vec2(fractions.left, fractions.top)),
+        screen.lerp_inside(egui::vec2(fractions.right, fractions.bottom)),
+    );
+    let window = lockstep.is_none();
     let size = settings.font_size;
     let now = clock.seconds;
     let input_id = egui::Id::new("chat input");
     let mut sent = None;
     let (mut new_opacity, mut new_size) = (settings.opacity, settings.font_size);
-    egui::Area::new(egui::Id::new("chat"))
-        .fixed_pos(rect.min)
-        .order(egui::Order::Background)
-        .show(ctx, |ui| {
-            ui.set_min_size(rect.size());
-            ui.set_max_size(rect.size());
-            egui::Frame::new()
-                .fill(fill)
-                .corner_radius(6.0)
-                .inner_margin(8.0)
-                .show(ui, |ui| {
-                    ui.set_min_size(rect.size() - egui::vec2(16.0, 16.0));
-                    ui.set_max_size(rect.size() - egui::vec2(16.0, 16.0));
-                    ui.with_layout(egui::Layout::bottom_up(egui::Align::LEFT), |ui| {
-                        if window {
-                            // Settings: how see-through the chat is and how big it writes.
-                            ui.horizontal(|ui| {
-                                ui.spacing_mut().slider_width = (rect.width() * 0.25).min(90.0);
-                                ui.small("opacity");
-                                ui.add(
-                                    egui::Slider::new(&mut new_opacity, 0.0..=1.0)
-                                        .show_value(false),
-                                );
-                                ui.small("size");
-                                ui.add(
-                                    egui::Slider::new(&mut new_size, 9.0..=22.0).show_value(false),
-                                );
-                            });
-                            let edit = egui::TextEdit::singleline(&mut typing.text)
-                                .id(input_id)
-                                .hint_text(format!("chat as {} (Enter)", settings.name))
-                                .desired_width(f32::INFINITY)
-                                .font(egui::FontId::proportional(size));
-                            let response = ui.add(edit);
-                            if response.lost_focus()
-                                && ui.input(|input| input.key_pressed(egui::Key::Enter))
-                            {
-                                sent = Some(std::mem::take(&mut typing.text));
-                            }
-                            ui.add_space(4.0);
+    let mut bottom = rect.bottom();
+    if window {
+        // The typing box and the two sliders, at the bottom of the chat's place.
+        let response = egui::Area::new(egui::Id::new("chat input area"))
+            .pivot(egui::Align2::LEFT_BOTTOM)
+            .fixed_pos(rect.left_bottom())
+            .order(egui::Order::Middle)
+            .show(&ctx, |ui| {
+                ui.set_width(rect.width());
+                egui::Frame::new()
+                    .fill(egui::Color32::from_rgba_unmultiplied(14, 10, 26, 190))
+                    .corner_radius(8.0)
+                    .inner_margin(6.0)
+                    .show(ui, |ui| {
+                        let edit = egui::TextEdit::singleline(&mut typing.text)
+                            .id(input_id)
+                            .hint_text(format!("chat as {} (Enter)", settings.name))
+                            .desired_width(f32::INFINITY)
+                            .font(egui::FontId::proportional(size));
+                        let response = ui.add(edit);
+                        if response.lost_focus()
+                            && ui.input(|input| input.key_pressed(egui::Key::Enter))
+                        {
+                            sent = Some(std::mem::take(&mut typing.text));
                         }
-                        let paused_history = window && !clock.playing;
-                        let messages = feed.store.messages();
-                        let shown = if paused_history { messages.len() } else { 40 };
-                        let lines = || messages.iter().rev().take(shown);
-                        let draw = |ui: &mut egui::Ui, message: &ChatMessage| {
-                            let alpha = line_alpha(now - message.at);
-                            let job = message_job(message, size, alpha);
-                            match &message.kind {
-                                MessageKind::Highlight {
-                                    amount,
-                                    colour: tint,
-                                } => {
-                                    egui::Frame::new()
-                                        .fill(colour(*tint).gamma_multiply(0.45 * alpha))
-                                        .stroke(egui::Stroke::new(
-                                            1.0,
-                                            colour(*tint).gamma_multiply(alpha),
-                                        ))
-                                        .corner_radius(4.0)
-                                        .inner_margin(4.0)
-                                        .show(ui, |ui| {
-                                            ui.label(job);
-                                            ui.label(
-                                                egui::RichText::new(format!("₩{amount}"))
-                                                    .size(size * 0.85)
-                                                    .color(
-                                                        egui::Color32::WHITE.gamma_multiply(alpha),
-                                                    ),
-                                            );
-                                        });
-                                }
-                                _ => {
-                                    ui.label(job);
-                                }
-                            }
-                        };
-                        if paused_history {
-                            // Paused: scroll back through what was said.
-                            let width = ui.available_width();
-                            egui::ScrollArea::vertical()
-                                .max_width(width)
-                                .max_height(ui.available_height())
-                                .auto_shrink([false, false])
-                                .stick_to_bottom(true)
-                                .show(ui, |ui| {
-                                    ui.with_layout(
-                                        egui::Layout::top_down(egui::Align::LEFT),
-                                        |ui| {
-                                            ui.set_max_width(width);
-                                            let all: Vec<&ChatMessage> = lines().collect();
-                                            for message in all.into_iter().rev() {
-                                                draw(ui, message);
-                                            }
-                                        },
-                                    );
-                                });
-                        } else {
-                            ui.set_clip_rect(rect);
-                            for message in lines() {
-                                if ui.available_height() < size * 1.5 {
-                                    break;
-                                }
-                                draw(ui, message);
-                            }
-                        }
+                        ui.horizontal(|ui| {
+                            ui.spacing_mut().slider_width = (rect.width() * 0.25).min(90.0);
+                            ui.small("opacity");
+                            ui.add(
+                                egui::Slider::new(&mut new_opacity, 0.0..=1.0).show_value(false),
+                            );
+                            ui.small("size");
+                            ui.add(egui::Slider::new(&mut new_size, 9.0..=22.0).show_value(false));
+                        });
                     });
-                });
-        });
+            });
+        bottom = response.response.rect.top() - 6.0;
+    }
+    let messages = feed.store.messages();
+    let mut images = emoji.as_deref_mut().map(|images| (&ctx, images));
+    if window && !clock.playing {
+        // Paused: scroll back through everything the chat holds.
+        let history = egui::Rect::from_min_max(rect.min, egui::pos2(rect.right(), bottom));
+        egui::Area::new(egui::Id::new("chat history"))
+            .fixed_pos(history.min)
+            .order(egui::Order::Background)
+            .show(&ctx, |ui| {
+                egui::Frame::new()
+                    .fill(egui::Color32::from_rgba_unmultiplied(14, 10, 26, 150))
+                    .corner_radius(8.0)
+                    .inner_margin(4.0)
+                    .show(ui, |ui| {
+                        let inner = history.shrink(4.0);
+                        ui.set_min_size(inner.size());
+                        ui.set_max_size(inner.size());
+                        egui::ScrollArea::vertical()
+                            .auto_shrink([false, false])
+                            .stick_to_bottom(true)
+                            .show(ui, |ui| {
+                                let width = ui.available_width();
+                                for message in messages {
+                                    let laid = bubble(
+                                        ui.painter(),
+                                        message,
+                                        size,
+                                        width,
+                                        settings.opacity,
+                                        &mut images,
+                                    );
+                                    let (place, _) =
+                                        ui.allocate_exact_size(laid.size, egui::Sense::hover());
+                                    paint_bubble(ui.painter(), &laid, place.min, 1.0, size);
+                                }
+                            });
+                    });
+            });
+    } else {
+        let painter = ctx.layer_painter(egui::LayerId::new(
+            egui::Order::Background,
+            egui::Id::new("chat"),
+        ));
+        let gap = (size * 0.3).round();
+        let shown = messages
+            .iter()
+            .rev()
+            .take_while(|message| now - message.at < message_lifetime())
+            .filter(|message| message_alpha(now - message.at) > 0.0)
+            .take(max_lines(settings.style));
+        for message in shown {
+            let laid = bubble(
+                &painter,
+                message,
+                size,
+                rect.width(),
+                settings.opacity,
+                &mut images,
+            );
+            if bottom - laid.size.y < rect.top() {
+                break;
+            }
+            bottom -= laid.size.y;
+            let at = egui::pos2(rect.left(), bottom);
+            paint_bubble(&painter, &laid, at, message_alpha(now - message.at), size);
+            bottom -= gap;
+        }
+    }
     if window
         && keys.just_pressed(KeyCode::Enter)
         && sent.is_none()
@@ -336,7 +537,7 @@ fn chat_overlay_ui(
             text,
         });
     }
-    float_hearts(ctx, &feed.plan.peaks, &setlist, now, rect);
+    float_hearts(&ctx, &feed.plan.peaks, &setlist, now, rect);
     settings.opacity = new_opacity;
     settings.font_size = new_size;
     Ok(())
@@ -364,6 +565,7 @@ pub fn glyphs_to_warm(feed: &ChatFeed, settings: &ChatSettings) -> (String, Vec<
         characters.extend(message.text.chars());
     }
     characters.extend("♣♥★⚑₩0123456789 ".chars());
+    characters.insert(PLACEHOLDER);
     let size = settings.font_size;
     let mut sizes = vec![size, size * 0.85];
     sizes.extend(HEART_SIZES);

@@ -30,7 +30,7 @@ use self::sink::{FrameSink, Writer};
 use crate::{
     AppSystems, ChunkStart, PlayOptions,
     capture::{CaptureFailure, FrameNow, OffscreenTarget, count_frames},
-    chat::{ChatOptions, ChatSide},
+    chat::{ChatOptions, ChatStyle},
     format_clock,
     music::{self, synth::SAMPLE_RATE},
     setlist::{ItemKind, Setlist, raw::Quality},
@@ -67,8 +67,8 @@ pub struct RecordOptions {
     pub frames: Option<(u64, Option<u64>)>,
     /// Record this member's fancam.
     pub fancam: Option<String>,
-    /// Leave the chat overlay out.
-    pub no_chat: bool,
+    /// How the chat overlay looks, overriding the setlist's (`Off` leaves it out).
+    pub chat: Option<ChatStyle>,
     /// Write numbered PNGs and a WAV here instead of an MP4.
     pub frames_dir: Option<PathBuf>,
     /// Write one checksum per frame here.
@@ -92,7 +92,7 @@ impl Default for RecordOptions {
             span: Span::Whole,
             frames: None,
             fancam: None,
-            no_chat: false,
+            chat: None,
             frames_dir: None,
             hash_log: None,
             fans: None,
@@ -302,11 +302,7 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
         fans: options.fans,
         bare: options.bare,
         chat: ChatOptions {
-            side: if options.no_chat {
-                ChatSide::Off
-            } else {
-                ChatSide::Right
-            },
+            style: options.chat,
             ..default()
         },
         audio: default(),

@@ -3,7 +3,10 @@
 //! licences in the show's last seconds. Functions of the clock alone, so recordings and chunks
 //! of them show them the same way.
 
-use crate::setlist::{ItemKind, Setlist};
+use crate::{
+    colour::Srgb,
+    setlist::{ItemKind, Setlist},
+};
 
 /// Seconds at the end of the show the credit roll takes.
 pub const ROLL_SECONDS: f64 = 12.0;
@@ -40,17 +43,57 @@ pub fn card_alpha(since: f64) -> f32 {
     alpha as f32
 }
 
+/// How far the card has slid out of the frame `since` seconds after its song started: 1
+/// off to the left, 0 in place. It slides in as it appears, eased to a stop, and out as it
+/// fades, like a TV music show's caption.
+pub fn card_slide(since: f64) -> f32 {
+    let [appear, shown, fade, gone] = CARD_TIMES;
+    let slide = if since < appear || since >= gone {
+        1.0
+    } else if since < shown {
+        (1.0 - (since - appear) / (shown - appear)).powi(3)
+    } else if since < fade {
+        0.0
+    } else {
+        ((since - fade) / (gone - fade)).powi(3)
+    };
+    slide as f32
+}
+
+/// A song's title card at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    /// The label (`SONG 2`, `ENCORE · SONG 5`), the title, the artist (may be empty).
+    pub texts: [String; 3],
+    /// How visible it is, 0 to 1.
+    pub alpha: f32,
+    /// How far it has slid out to the left, 0 (in place) to 1 (out of the frame).
+    pub slide: f32,
+    /// The song's colours for the band: its palette's first two, else its members'.
+    pub colours: [Srgb; 2],
+}
+
 /// What the card says for the song under the playhead and how visible it is, if at all.
-pub fn card_at(setlist: &Setlist, seconds: f64) -> Option<([String; 3], f32)> {
+pub fn card_at(setlist: &Setlist, seconds: f64) -> Option<Card> {
     let index = setlist.item_index_at(seconds);
     let item = setlist.items.get(index)?;
     if item.kind != ItemKind::Song {
         return None;
     }
-    let alpha = card_alpha(seconds - item.start);
+    let since = seconds - item.start;
+    let alpha = card_alpha(since);
     if alpha <= 0.0 {
         return None;
     }
+    let mut colours = item
+        .palette
+        .iter()
+        .copied()
+        .chain(setlist.cast.iter().map(|idol| idol.colour));
+    let first = colours.next().unwrap_or(Srgb::rgb_u8(255, 110, 180));
+    let second = colours
+        .find(|colour| *colour != first)
+        .unwrap_or(Srgb::rgb_u8(120, 90, 255));
     let number = setlist.items[..=index]
         .iter()
         .filter(|item| item.kind == ItemKind::Song)
@@ -60,10 +103,12 @@ pub fn card_at(setlist: &Setlist, seconds: f64) -> Option<([String; 3], f32)> {
     } else {
         format!("SONG {number}")
     };
-    Some((
-        [label, item.display_title().to_owned(), item.artist.clone()],
+    Some(Card {
+        texts: [label, item.display_title().to_owned(), item.artist.clone()],
         alpha,
-    ))
+        slide: card_slide(since),
+        colours: [first, second],
+    })
 }
 
 /// Every text the cards of `setlist` (and the credit roll) will show, for warming the font
@@ -105,11 +150,19 @@ mod tests {
 
         let setlist = Setlist::built_in();
         let first = &setlist.items[0];
-        let ([label, title, _], alpha) =
-            card_at(&setlist, first.start + 3.0).expect("the first song shows its card");
+        let card = card_at(&setlist, first.start + 3.0).expect("the first song shows its card");
+        let [label, title, _] = &card.texts;
         assert_eq!(label, "SONG 1");
-        assert_eq!(title, first.title);
-        assert_eq!(alpha, 1.0);
+        assert_eq!(title, &first.title);
+        assert_eq!((card.alpha, card.slide), (1.0, 0.0));
+        assert_ne!(card.colours[0], card.colours[1]);
+        // It slides in from the left as the song starts and out as it fades.
+        let arriving = card_at(&setlist, first.start + 0.6).expect("appearing");
+        let leaving = card_at(&setlist, first.start + 6.8).expect("leaving");
+        assert!(arriving.slide > 0.1 && arriving.slide < 1.0, "{arriving:?}");
+        assert!(leaving.slide > 0.1 && leaving.slide < 1.0, "{leaving:?}");
+        assert!(card_slide(0.5) > card_slide(0.8) && card_slide(6.2) < card_slide(6.9));
+        assert_eq!(card_slide(0.0), 1.0);
         assert!(card_at(&setlist, first.start + 20.0).is_none());
         // MC segments have no card.
         assert!(card_at(&setlist, setlist.items[1].start + 3.0).is_none());

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
+use unicode_segmentation::UnicodeSegmentation;
 
 /// A badge next to a user name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,12 +81,27 @@ const MAX_RUN: usize = 5;
 
 /// Cleans a message's text: control characters and bidirectional overrides removed (they can
 /// reorder or hide what the chat shows), whitespace squeezed, long runs of one character
-/// collapsed, words of `filter` masked, and the length capped. `None` when nothing is left.
+/// collapsed, words of `filter` masked, and the length capped at a grapheme boundary (an
+/// emoji sequence is kept whole or left out). The zero-width joiner stays between two visible
+/// characters, where it joins emoji sequences (👩‍🎤). `None` when nothing is left.
 pub fn sanitise(text: &str, filter: &[String]) -> Option<String> {
-    let clean: String = text
+    let chars: Vec<char> = text
         .chars()
         .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .filter(|c| !c.is_control() && (!is_bidi_control(*c) || *c == ZWJ))
+        .collect();
+    let visible = |c: Option<&char>| c.is_some_and(|c| *c != ' ' && *c != ZWJ);
+    let clean: String = chars
+        .iter()
+        .enumerate()
+        .filter(|(index, c)| {
+            **c != ZWJ
+                || (index
+                    .checked_sub(1)
+                    .is_some_and(|before| visible(chars.get(before)))
+                    && visible(chars.get(index + 1)))
+        })
+        .map(|(_, c)| *c)
         .collect();
     let mut squeezed = String::with_capacity(clean.len());
     for word in clean.split(' ').filter(|word| !word.is_empty()) {
@@ -100,12 +116,23 @@ pub fn sanitise(text: &str, filter: &[String]) -> Option<String> {
         return None;
     }
     if masked.chars().count() > MAX_CHARS {
-        let mut cut: String = masked.chars().take(MAX_CHARS - 1).collect();
+        let mut cut = String::with_capacity(masked.len());
+        let mut count = 0;
+        for cluster in masked.graphemes(true) {
+            count += cluster.chars().count();
+            if count > MAX_CHARS - 1 {
+                break;
+            }
+            cut.push_str(cluster);
+        }
         cut.push('…');
         return Some(cut);
     }
     Some(masked)
 }
+
+/// The zero-width joiner, which glues emoji into one (👩 + 🎤 = 👩‍🎤).
+const ZWJ: char = '\u{200d}';
 
 /// A user name: sanitised without collapsing, capped shorter; `"fan"` when nothing is left.
 pub fn sanitise_name(name: &str) -> String {
@@ -248,6 +275,24 @@ mod tests {
         let cut = sanitise(&long, &[]).expect("text");
         assert_eq!(cut.chars().count(), MAX_CHARS);
         assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn emoji_sequences_keep_their_joiners_and_are_never_cut_in_half() {
+        // 👩‍🎤 (woman, ZWJ, microphone), ❤️ (heart, VS16), 👏🏻 (clap, skin tone).
+        let set = "\u{2764}\u{fe0f} \u{1f44f}\u{1f3fb} \u{1f97a} \u{1faf6} \u{1fa77} \u{1f469}\u{200d}\u{1f3a4}";
+        assert_eq!(sanitise(set, &[]).as_deref(), Some(set));
+        // A joiner with nothing to join hides nothing and goes.
+        assert_eq!(
+            sanitise("a \u{200d}b\u{200d} \u{200d}", &[]),
+            Some("a b".into())
+        );
+        // Cut where a whole sequence ends, never inside one.
+        let start = "ab".repeat((MAX_CHARS - 3) / 2);
+        let long = start.clone() + "a\u{1f469}\u{200d}\u{1f3a4}\u{1f469}\u{200d}\u{1f3a4}";
+        let cut = sanitise(&long, &[]).expect("text");
+        assert_eq!(cut, start + "a…");
+        assert!(cut.chars().count() <= MAX_CHARS);
     }
 
     #[test]

@@ -10,8 +10,8 @@ use crate::{clock::ConcertClock, colour::Srgb};
 
 use super::{
     raw::{
-        BuiltinLook, Ease, Effect, Formation, Look, Move, Ocean, Pattern, Quality, RawItem,
-        SectionKind, Shot, Side, Transition, Venue,
+        BuiltinLook, ChatStyle, Ease, Effect, Formation, Look, Move, Ocean, Pattern, Quality,
+        RawItem, SectionKind, Shot, Side, Transition, Venue,
     },
     time::BeatGrid,
 };
@@ -31,6 +31,8 @@ pub struct Setlist {
     pub audience: Audience,
     /// Words the chat masks.
     pub chat_filter: Vec<String>,
+    /// How the chat overlay looks unless the command line says otherwise.
+    pub chat_style: ChatStyle,
     /// The members, in the order they were listed.
     pub cast: Vec<Idol>,
     /// The program, back to back from concert time 0.

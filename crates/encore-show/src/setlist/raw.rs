@@ -29,6 +29,9 @@ pub struct RawConcert {
     /// Words the chat masks (any case), whoever writes them.
     #[serde(default)]
     pub chat_filter: Vec<String>,
+    /// How the chat overlay looks, unless `--chat` says otherwise.
+    #[serde(default)]
+    pub chat: RawChatLook,
     /// The members.
     pub cast: Vec<RawIdol>,
     /// What happens, in order.
@@ -70,6 +73,30 @@ fn default_fans() -> u32 {
 
 fn default_fandom_colour() -> Colour {
     "#ff8ad8".into()
+}
+
+/// The chat overlay: `chat: (style: LowerThird)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChatLook {
+    /// Where and how the messages are drawn.
+    #[serde(default)]
+    pub style: ChatStyle,
+}
+
+/// How the chat overlay is laid out over the show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum ChatStyle {
+    /// A narrow column in the lower right, one small pill per message.
+    #[default]
+    #[cfg_attr(feature = "clap", value(alias = "right"))]
+    Side,
+    /// A few lines along the bottom left, like a broadcast's lower third.
+    #[cfg_attr(feature = "clap", value(alias = "bottom"))]
+    LowerThird,
+    /// No chat in the picture.
+    Off,
 }
 
 /// Rendering quality preset.

@@ -451,6 +451,7 @@ impl Checker<'_> {
             quality: raw.quality,
             audience,
             chat_filter: raw.chat_filter.clone(),
+            chat_style: raw.chat.style,
             cast,
             items,
             cues,
