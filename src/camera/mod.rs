@@ -182,6 +182,7 @@ pub(crate) struct ShowState<'w> {
     setlist: Res<'w, ShowSetlist>,
     plans: Res<'w, Plans>,
     now: Res<'w, Now>,
+    chat: Option<Res<'w, crate::chat::ChatArea>>,
 }
 
 /// Mouse and keys move the viewer's camera: left drag orbits, right drag pans, the wheel
@@ -277,7 +278,15 @@ pub(crate) fn frame_show_camera(
         setlist,
         plans,
         now,
+        chat,
     } = show;
+    let aspect = cameras
+        .iter()
+        .find_map(|(_, projection)| match projection {
+            Projection::Perspective(perspective) => Some(perspective.aspect_ratio),
+            _ => None,
+        })
+        .unwrap_or(16.0 / 9.0);
     let previous_mode = status.mode;
     let fancam = status
         .fancam
@@ -295,7 +304,22 @@ pub(crate) fn frame_show_camera(
             now.shot
                 .and_then(|index| plans.shots.shots.get(index))
                 .map_or_else(|| "Wide".to_owned(), |planned| shot_name(&planned.cue.shot)),
-            now.lens,
+            // The director keeps faces out from under the chat.
+            match chat.as_ref().and_then(|chat| chat.area) {
+                Some(area) => {
+                    let heads: Vec<Vec3> = now.bodies.iter().map(|body| body.head).collect();
+                    shot::keep_faces_clear(
+                        now.lens,
+                        &heads,
+                        (
+                            Vec2::new(area.left, area.top),
+                            Vec2::new(area.right, area.bottom),
+                        ),
+                        aspect,
+                    )
+                }
+                None => now.lens,
+            },
         ),
     };
     let lens = if free.active {

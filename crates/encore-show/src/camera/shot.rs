@@ -81,6 +81,99 @@ impl Lens {
     }
 }
 
+/// A face's radius, metres, for keeping it clear of the overlay.
+const FACE_RADIUS: f32 = 0.14;
+/// How close to the frame's edge a face may be pushed, a share of the frame.
+const EDGE: f32 = 0.02;
+
+/// `lens` turned so that no face in `heads` lies in `area` of an `aspect` frame, where the
+/// chat overlay sits: `area` is the rectangle's corners as shares of the frame, x from the
+/// left and y from the top. The camera pans (or tilts, whichever moves less) just enough to
+/// clear the faces in the area, and no further than keeps the other faces in the frame, so
+/// a shot whose faces cannot all clear it keeps as many as it can. A lens with no face in
+/// the area comes back as it was.
+pub fn keep_faces_clear(lens: Lens, heads: &[Vec3], area: (Vec2, Vec2), aspect: f32) -> Lens {
+    let half = (lens.fov / 2.0).tan();
+    // Each visible face: its centre and half-size in frame shares.
+    let faces: Vec<(Vec2, Vec2)> = heads
+        .iter()
+        .filter_map(|head| {
+            let at = lens.project(*head, aspect)?;
+            let centre = Vec2::new((at.x + 1.0) / 2.0, (1.0 - at.y) / 2.0);
+            let distance = (*head - lens.eye).length().max(0.1);
+            let size = FACE_RADIUS / (distance * half) / 2.0;
+            let extent = Vec2::new(size / aspect, size);
+            let inside = centre.cmpge(Vec2::ZERO).all() && centre.cmple(Vec2::ONE).all();
+            inside.then_some((centre, extent))
+        })
+        .collect();
+    let (low, high) = area;
+    let hit = |(centre, extent): &(Vec2, Vec2)| {
+        (centre + *extent).cmpgt(low).all() && (centre - *extent).cmplt(high).all()
+    };
+    if !faces.iter().any(hit) {
+        return lens;
+    }
+    // How far the picture must move each way to clear the area, and how far it may before
+    // a face leaves the frame; positive moves the picture left (or up).
+    let needed = |axis: usize, forward: bool| -> Option<f32> {
+        let shift = faces
+            .iter()
+            .filter(|face| hit(face))
+            .map(|(centre, extent)| {
+                if forward {
+                    centre[axis] + extent[axis] - low[axis]
+                } else {
+                    high[axis] - (centre[axis] - extent[axis])
+                }
+            })
+            .fold(0.0f32, f32::max);
+        let room = faces
+            .iter()
+            .map(|(centre, extent)| {
+                if forward {
+                    centre[axis] - extent[axis] - EDGE
+                } else {
+                    1.0 - EDGE - (centre[axis] + extent[axis])
+                }
+            })
+            .fold(f32::INFINITY, f32::min)
+            .max(0.0);
+        (shift > 0.0).then(|| shift.min(room) * if forward { 1.0 } else { -1.0 })
+    };
+    let options = [
+        needed(0, true).map(|shift| (0, shift)),
+        needed(0, false).map(|shift| (0, shift)),
+        needed(1, true).map(|shift| (1, shift)),
+        needed(1, false).map(|shift| (1, shift)),
+    ];
+    // The area's open side is the way out: the smallest move that clears every face, else
+    // the largest the frame allows.
+    let Some((axis, shift)) = options
+        .into_iter()
+        .flatten()
+        .filter(|(_, shift)| shift.abs() > 0.0)
+        .min_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+    else {
+        return lens;
+    };
+    let rotation = lens.rotation();
+    let (right, up) = (rotation * Vec3::X, rotation * Vec3::Y);
+    let forward = lens.look - lens.eye;
+    // Moving the picture left by `shift` of the frame turns the camera right by this much.
+    let turned = if axis == 0 {
+        let angle = (2.0 * shift * half * aspect).atan();
+        Quat::from_axis_angle(up, -angle)
+    } else {
+        let angle = (2.0 * shift * half).atan();
+        Quat::from_axis_angle(right, -angle)
+    };
+    Lens {
+        look: lens.eye + turned * forward,
+        ..lens
+    }
+}
+
 /// The point on stage the wide shot looks at: the performers' chests.
 pub const STAGE_FOCUS: Vec3 = Vec3::new(0.0, 1.1, 0.0);
 /// The frame's aspect ratio shots are composed for.
@@ -429,6 +522,41 @@ fn path(keys: &[CameraKey], beats: f32, cue: &ShotCue) -> Lens {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn faces_in_the_chats_corner_are_panned_clear_and_others_left_alone() {
+        let lens = Lens {
+            eye: Vec3::new(0.0, 1.5, 8.0),
+            look: Vec3::new(0.0, 1.5, 0.0),
+            fov: 30f32.to_radians(),
+            roll: 0.0,
+        };
+        let aspect = 16.0 / 9.0;
+        let side = (Vec2::new(0.745, 0.40), Vec2::new(0.985, 0.955));
+        let frame_x = |lens: &Lens, head: Vec3| (lens.project(head, aspect).unwrap().x + 1.0) / 2.0;
+        let (right, left) = (Vec3::new(2.0, 1.5, 0.0), Vec3::new(-1.0, 1.5, 0.0));
+        assert!(frame_x(&lens, right) > 0.745, "starts under the chat");
+        let clear = keep_faces_clear(lens, &[right, left], side, aspect);
+        assert!(
+            frame_x(&clear, right) < 0.745 - 0.01,
+            "{}",
+            frame_x(&clear, right)
+        );
+        assert!(
+            frame_x(&clear, left) > 0.02,
+            "the other face stays in the frame"
+        );
+        assert_eq!(clear.eye, lens.eye, "the camera turns, it does not move");
+        // Nothing in the area: the lens as it was.
+        assert_eq!(keep_faces_clear(lens, &[left], side, aspect), lens);
+        // A lower third on the left: a face low on the left goes up or right, the least.
+        let lower = (Vec2::new(0.02, 0.755), Vec2::new(0.52, 0.955));
+        let low_left = Vec3::new(-1.0, 0.1, 0.0);
+        let moved = keep_faces_clear(lens, &[low_left], lower, aspect);
+        let at = moved.project(low_left, aspect).unwrap();
+        let (x, y) = ((at.x + 1.0) / 2.0, (1.0 - at.y) / 2.0);
+        assert!(y < 0.755 || x > 0.52, "{x} {y}");
+    }
 
     #[test]
     fn a_rolled_lens_turns_the_picture_by_its_roll() {
