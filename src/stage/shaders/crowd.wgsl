@@ -110,7 +110,7 @@ fn vertex(vertex: Vertex) -> Out {
         // Dark, lit a little from above by her own stick; gone into the dark far away, and
         // out of the way of a camera down among the fans.
         let shown = smoothstep(5.0, 8.0, distance) * (1.0 - smoothstep(BODY_FADE * 0.5, BODY_FADE, distance));
-        out.colour = vec4(colour * 0.006 * vertex.corner.y, shown);
+        out.colour = vec4(colour * 0.004 * vertex.corner.y, shown);
     }
     return out;
 }
@@ -134,5 +134,5 @@ fn fragment(in: Out) -> @location(0) vec4<f32> {
     if body > 0.0 || in.colour.a < threshold {
         discard;
     }
-    return vec4(in.colour.rgb + vec3(0.006, 0.006, 0.01), 1.0);
+    return vec4(in.colour.rgb + vec3(0.002, 0.002, 0.004), 1.0);
 }
