@@ -17,7 +17,7 @@ use bevy::{
 
 use encore_show::lights::{IMAG_SCREEN_SIZE as SCREEN_SIZE, IMAG_SCREENS as SCREENS};
 
-use crate::{camera::LensTransform, graphics::RenderProfile, show::Now};
+use crate::{graphics::RenderProfile, show::Now};
 
 /// The layer of what only the show camera draws: the audience and the IMAG screens.
 pub const AUDIENCE_LAYER: usize = 1;
@@ -108,7 +108,7 @@ pub(super) fn film_the_singer(
     mut cameras: Query<(&mut Transform, &mut Projection), With<ImagCamera>>,
 ) {
     for (mut transform, mut projection) in &mut cameras {
-        *transform = now.imag.transform();
+        *transform = Transform::from_translation(now.imag.eye).with_rotation(now.imag.rotation());
         if let Projection::Perspective(perspective) = projection.as_mut() {
             perspective.fov = now.imag.fov;
             perspective.aspect_ratio = SCREEN_SIZE.x / SCREEN_SIZE.y;
