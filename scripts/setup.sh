@@ -20,6 +20,7 @@ packages=(
   ffmpeg
   fonts-dejavu-core fonts-nanum fonts-vlgothic fonts-noto-color-emoji
   pkg-config
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()

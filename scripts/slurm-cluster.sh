@@ -102,26 +102,65 @@ live_pid() { # live_pid PIDFILE PROGRAM
   echo "$pid"
 }
 
-stop_daemon() { # stop_daemon PIDFILE PROGRAM
-  local pidfile=$1 program=$2 pid i
-  if ! pid=$(live_pid "$pidfile" "$program"); then
-    rm -f "$pidfile"
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do # 10 s
-    kill -0 "$pid" 2>/dev/null || break
+# The daemon of DIR when its pid file is missing (e.g. start failed before the daemon wrote it):
+# the process whose command line is exactly what start ran for this DIR.
+find_pid() { # find_pid PROGRAM
+  local program=$1 want cmdline proc
+  case $program in
+    munged) want="munged --force --socket=$dir/munge/munge.socket.2 " ;;
+    slurmctld) want="slurmctld -c -f $dir/slurm.conf " ;;
+    slurmd) want="slurmd -f $dir/slurm.conf " ;;
+  esac
+  for proc in /proc/[0-9]*; do
+    cmdline=$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null) || continue
+    if [[ $cmdline == "$want"* ]]; then
+      echo "${proc#/proc/}"
+    fi
+  done
+}
+
+# stop_daemons PROGRAM...: TERM the named daemons of DIR together, KILL any left after 15 s.
+stop_daemons() {
+  local program pid pids=() names=() i left
+  for program in "$@"; do
+    if pid=$(live_pid "$dir/run/$program.pid" "$program"); then
+      pids+=("$pid")
+      names+=("$program")
+    else
+      for pid in $(find_pid "$program"); do
+        pids+=("$pid")
+        names+=("$program")
+      done
+    fi
+  done
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for ((i = 0; i < 150; i++)); do # 15 s
+    left=0
+    for pid in "${pids[@]}"; do
+      if kill -0 "$pid" 2>/dev/null; then left=1; fi
+    done
+    ((left)) || break
     sleep 0.1
   done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "$program (pid $pid) ignored TERM; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
+  for i in "${!pids[@]}"; do
+    pid=${pids[i]}
+    if kill -0 "$pid" 2>/dev/null; then
+      say "${names[i]} (pid $pid) ignored TERM; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  for i in "${!pids[@]}"; do
+    pid=${pids[i]}
+    for ((left = 0; left < 50; left++)); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-  fi
-  rm -f "$pidfile"
+  done
+  for program in "$@"; do
+    live_pid "$dir/run/$program.pid" "$program" >/dev/null || rm -f "$dir/run/$program.pid"
+  done
 }
 
 show_logs() {
@@ -154,9 +193,8 @@ stop_cluster() {
       done
     fi
   fi
-  stop_daemon "$dir/run/slurmd.pid" slurmd
-  stop_daemon "$dir/run/slurmctld.pid" slurmctld
-  stop_daemon "$dir/run/munged.pid" munged
+  stop_daemons slurmd slurmctld
+  stop_daemons munged # last: the Slurm daemons authenticate through it until they exit
 }
 
 # --- start -------------------------------------------------------------------------------------
@@ -188,8 +226,10 @@ start_cluster() {
   mkdir -p "$dir"
   chmod 0755 "$dir" # slurmd, munged and the jobs' users must be able to reach it
   mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/run" "$dir/log"
-  chmod 0700 "$dir/munge" "$dir/state"
-  chmod 0755 "$dir/spool" "$dir/run" "$dir/log"
+  rm -f "$dir/run/"*.pid # stale: none of them is alive (checked above)
+  # Clients of every user need to reach munged's socket; the key itself is 0400.
+  chmod 0755 "$dir/munge" "$dir/spool" "$dir/run" "$dir/log"
+  chmod 0700 "$dir/state"
 
   socket=$dir/munge/munge.socket.2
   # A Unix socket path must fit in sockaddr_un.sun_path (108 bytes with its NUL).
@@ -243,7 +283,7 @@ SlurmdParameters=config_overrides
 ReturnToService=2
 MailProg=/bin/true
 StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool/%n
+SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/run/slurmctld.pid
 SlurmdPidFile=$dir/run/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
@@ -302,9 +342,14 @@ EOF
 }
 
 node_idle() {
-  local state
-  live_pid "$dir/run/slurmctld.pid" slurmctld >/dev/null || die "slurmctld exited"
-  live_pid "$dir/run/slurmd.pid" slurmd >/dev/null || die "slurmd exited"
+  local state program
+  # The daemons write their pid files a moment after they fork: only a pid file whose process
+  # has gone means a daemon died.
+  for program in munged slurmctld slurmd; do
+    if [[ -s $dir/run/$program.pid ]] && ! live_pid "$dir/run/$program.pid" "$program" >/dev/null; then
+      die "$program exited"
+    fi
+  done
   state=$(timeout 5 sinfo -h -n "$1" -o %T 2>/dev/null) || return 1
   case $state in
     idle) return 0 ;;
@@ -330,6 +375,8 @@ case $dir in
   *) dir=$PWD/$dir ;;
 esac
 dir=${dir%/}
+# slurm.conf and munged take DIR's paths unquoted.
+[[ $dir != *[[:space:]]* ]] || die "DIR must not contain white space: $dir"
 
 case $action in
   start) start_cluster ;;

@@ -8,3 +8,5 @@ cd "$(dirname "$0")/.."
 cargo fmt --all --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked -- --test-threads=2
+# A render farm for real: a one-node Slurm cluster records a show in chunks and joins them.
+./scripts/test-farm.sh

@@ -21,6 +21,28 @@ enum Command {
     /// Record the concert offscreen to an MP4 (H.264 and AAC) with its music and the chat,
     /// every frame of the range whatever the machine's speed. Ctrl-C keeps what is done.
     Record(RecordArgs),
+    /// Join the chunks of one recording (`encore record --frames A..B`, any order) into one
+    /// video: checks they are complete, contiguous and made alike, copies their video
+    /// streams end to end without re-encoding, lays the single pass's mix under them and
+    /// writes the joined hash log (OUT.hashes). Nothing is overwritten.
+    Join {
+        /// The chunk videos (each with its VIDEO.json sidecar and hash log).
+        #[arg(required = true)]
+        chunks: Vec<PathBuf>,
+        /// The joined video.
+        #[arg(long, short, value_name = "OUT.mp4")]
+        out: PathBuf,
+        /// The setlist the chunks were recorded from (checked against their hash; taken
+        /// from their sidecars when left out).
+        #[arg(long, value_name = "FILE")]
+        setlist: Option<PathBuf>,
+    },
+    /// Write (and submit) a render farm job for a recording split into chunks: Slurm or
+    /// Kubernetes.
+    Farm {
+        #[command(subcommand)]
+        target: FarmTarget,
+    },
     /// Check a setlist and list every problem, like a compiler. Exit code 1 on errors.
     Check {
         /// The setlist (RON).
@@ -112,6 +134,80 @@ struct RecordArgs {
     /// Write the run's figures as JSON here (for `encore bench record`).
     #[arg(long, hide = true, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// Pick up an interrupted recording of the same range where it stopped (after its last
+    /// complete two-second segment) instead of starting over; a finished one is left as it
+    /// is. The video is written in segments so that this is possible.
+    #[arg(long, conflicts_with = "frames_dir")]
+    resume: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum FarmTarget {
+    /// A Slurm array job (one task a chunk) and a join job depending on it: `record.sbatch`
+    /// and `join.sbatch` in the out folder; `--submit` hands them to `sbatch`.
+    Slurm {
+        #[command(flatten)]
+        farm: FarmArgs,
+        /// The Slurm partition.
+        #[arg(long, value_name = "P")]
+        partition: Option<String>,
+        /// Submit the jobs with `sbatch` (the join waits for every chunk).
+        #[arg(long)]
+        submit: bool,
+        /// The encore binary the tasks run (this one when left out).
+        #[arg(long, value_name = "PATH")]
+        encore: Option<PathBuf>,
+    },
+    /// A Kubernetes indexed Job (one pod a chunk) and a join Job: `record-job.yaml` and
+    /// `join-job.yaml` in the out folder, the show from a ConfigMap `encore-show`, the chunks
+    /// on a claim `encore-out`.
+    K8s {
+        #[command(flatten)]
+        farm: FarmArgs,
+        /// The namespace.
+        #[arg(long, value_name = "NS")]
+        namespace: Option<String>,
+        /// The container image with encore and its packages (Debian 12 + scripts/setup.sh).
+        #[arg(
+            long,
+            value_name = "IMAGE",
+            default_value = "your-registry/encore:latest"
+        )]
+        image: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct FarmArgs {
+    /// The setlist (RON).
+    setlist: PathBuf,
+    /// How many chunks (tasks).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    chunks: u32,
+    /// The folder for the job files, chunks, logs and the joined `concert.mp4`.
+    #[arg(long, short, value_name = "DIR", default_value = "farm")]
+    out: PathBuf,
+    /// CPUs per task.
+    #[arg(long, default_value_t = 2)]
+    cpus: u32,
+    /// Frame size, WIDTHxHEIGHT (even numbers).
+    #[arg(long, value_name = "WxH", value_parser = parse_size, default_value = "1920x1080")]
+    size: UVec2,
+    /// Frames per second.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
+    fps: u32,
+    /// Rendering quality for every chunk (pin it: `auto` could differ between nodes).
+    #[arg(long, value_enum, default_value = "medium")]
+    quality: Quality,
+    /// Start here.
+    #[arg(long, value_name = "TIME", value_parser = parse_start, conflicts_with = "song")]
+    from: Option<f64>,
+    /// Stop here.
+    #[arg(long, value_name = "TIME", value_parser = parse_start, conflicts_with = "song")]
+    to: Option<f64>,
+    /// Only the Nth song (from 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    song: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -442,6 +538,20 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Play(args) => play(args),
         Command::Record(args) => return record(args),
+        Command::Join {
+            chunks,
+            out,
+            setlist,
+        } => encore::record::chunk::join(&chunks, &out, setlist.as_deref()).map(|joined| {
+            println!(
+                "wrote {}: {} chunks, {} frames; hash log {}",
+                joined.out.display(),
+                joined.chunks,
+                joined.frames,
+                joined.hash_log.display()
+            );
+        }),
+        Command::Farm { target } => farm(target),
         Command::Check { setlist, shots } => return check(&setlist, shots),
         Command::Music { setlist, out } => music(setlist.as_deref(), &out),
         Command::Avatar {
@@ -586,11 +696,15 @@ fn record(args: RecordArgs) -> ExitCode {
         fans: args.fans,
         bare: args.bare,
         progress: true,
+        resume: args.resume,
     };
     match run_record(&options) {
         Ok(report) => {
-            eprintln!("{}", describe(&report));
-            eprintln!("{}", encore::record::describe_timings(&report));
+            // A resumed recording that was already complete rendered nothing.
+            if report.seconds > 0.0 {
+                eprintln!("{}", describe(&report));
+                eprintln!("{}", encore::record::describe_timings(&report));
+            }
             if let Some(path) = &args.report
                 && let Err(error) = serde_json::to_string(&report)
                     .map_err(std::io::Error::other)
@@ -610,6 +724,92 @@ fn record(args: RecordArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `encore farm`: writes (and submits) the jobs.
+fn farm(target: FarmTarget) -> anyhow::Result<()> {
+    use encore::farm::{FarmOptions, k8s, slurm};
+    let options = |farm: FarmArgs, partition: Option<String>, encore: String| {
+        let span = match (farm.song, farm.from, farm.to) {
+            (Some(song), _, _) => encore::record::Span::Song(song as usize),
+            (None, None, None) => encore::record::Span::Whole,
+            (None, from, to) => encore::record::Span::Between(from.unwrap_or(0.0), to),
+        };
+        let absolute = |path: PathBuf| std::path::absolute(&path).unwrap_or(path);
+        FarmOptions {
+            setlist: absolute(farm.setlist),
+            chunks: farm.chunks,
+            out: absolute(farm.out),
+            partition,
+            cpus: farm.cpus,
+            size: farm.size,
+            fps: farm.fps,
+            quality: Some(farm.quality),
+            span,
+            encore,
+        }
+    };
+    match target {
+        FarmTarget::Slurm {
+            farm,
+            partition,
+            submit,
+            encore,
+        } => {
+            let binary = match encore {
+                Some(path) => path,
+                None => std::env::current_exe()?,
+            };
+            let options = options(farm, partition, binary.display().to_string());
+            let (written, jobs) = slurm(&options, submit)?;
+            describe_farm(&written);
+            if let Some(jobs) = jobs {
+                let mut ids = jobs.split(' ');
+                println!(
+                    "submitted: record job {} (array of {}), join job {} after it; watch with \
+                     `squeue`, logs in {}",
+                    ids.next().unwrap_or_default(),
+                    options.chunks,
+                    ids.next().unwrap_or_default(),
+                    options.out.join("logs").display()
+                );
+            } else {
+                println!(
+                    "submit with: sbatch --parsable {} and then sbatch \
+                     --dependency=afterok:JOBID {} (or run again with --submit)",
+                    written.files[0].display(),
+                    written.files[1].display()
+                );
+            }
+            Ok(())
+        }
+        FarmTarget::K8s {
+            farm,
+            namespace,
+            image,
+        } => {
+            let written = k8s(&options(farm, namespace, image))?;
+            describe_farm(&written);
+            println!(
+                "apply with: kubectl apply -f {}; then, when it completes, kubectl apply -f {}",
+                written.files[0].display(),
+                written.files[1].display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn describe_farm(farm: &encore::farm::Farm) {
+    for file in &farm.files {
+        println!("wrote {}", file.display());
+    }
+    println!(
+        "{} frames in chunks of {}; the joined video will be {}",
+        farm.frames,
+        farm.per_chunk,
+        farm.joined.display()
+    );
 }
 
 /// `encore music`: the concert's mix to a WAV file.

@@ -1126,6 +1126,131 @@ fn ctrl_c_keeps_a_playable_video_of_the_frames_done() {
 }
 
 #[test]
+fn a_killed_chunk_resumes_after_its_last_whole_segment_and_joins_with_the_others() {
+    let dir = out_dir().join("resume");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let common = [
+        "scenes/minimal.ron",
+        "--size",
+        "160x90",
+        "--quality",
+        "low",
+        "--to",
+        "8",
+    ];
+    let record = |extra: &[&str]| {
+        let mut args = vec!["record"];
+        args.extend(common);
+        args.extend(extra);
+        run(&args, &[], &[])
+    };
+    // One pass, for the hashes every chunk must have.
+    let whole = path("whole.hashes");
+    assert_success(&record(&["-o", &path("whole.mp4"), "--hash-log", &whole]));
+    // The second chunk, killed (no chance to close its file) after 100 of its 180 frames.
+    let (video, hashes) = (path("b.mp4"), path("b.hashes"));
+    let mut child = Command::new(ENCORE)
+        .args(["record"])
+        .args(common)
+        .args([
+            "--frames",
+            "60..240",
+            "--resume",
+            "-o",
+            &video,
+            "--hash-log",
+            &hashes,
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("encore starts");
+    let started = std::time::Instant::now();
+    while hash_lines(Path::new(&hashes)).len() < 100 {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no frames after two minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().expect("the recording is killed");
+    let _ = child.wait();
+    assert!(
+        !Path::new(&video).exists(),
+        "no video under the final name yet"
+    );
+    let output = record(&[
+        "--frames",
+        "60..240",
+        "--resume",
+        "-o",
+        &video,
+        "--hash-log",
+        &hashes,
+    ]);
+    assert_success(&output);
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("resuming") && log.contains("keeping frames 60.."),
+        "{log}"
+    );
+    let (streams, _) = probe(Path::new(&video));
+    let video_stream = streams.iter().find(|s| s[0] == "video").expect("video");
+    assert_eq!(
+        video_stream[2], "180",
+        "every frame of the chunk: {streams:?}"
+    );
+    assert_eq!(
+        hash_lines(Path::new(&hashes)),
+        hash_lines(Path::new(&whole))[60..240]
+    );
+    // Run again, it is left as it is.
+    let again = record(&[
+        "--frames",
+        "60..240",
+        "--resume",
+        "-o",
+        &video,
+        "--hash-log",
+        &hashes,
+    ]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to resume"));
+    // With its first chunk, it joins into the single pass's frames, with sound.
+    let first = record(&[
+        "--frames",
+        "0..60",
+        "--resume",
+        "-o",
+        &path("a.mp4"),
+        "--hash-log",
+        &path("a.hashes"),
+    ]);
+    assert_success(&first);
+    let joined = path("joined.mp4");
+    let output = run(&["join", &video, &path("a.mp4"), "-o", &joined], &[], &[]);
+    assert_success(&output);
+    assert_eq!(
+        hash_lines(&dir.join("joined.hashes")),
+        hash_lines(Path::new(&whole))
+    );
+    let (streams, duration) = probe(Path::new(&joined));
+    assert_eq!(streams.iter().find(|s| s[0] == "video").unwrap()[2], "240");
+    assert!(streams.iter().any(|s| s[0] == "audio"), "{streams:?}");
+    assert!((duration - 8.0).abs() < 0.1, "{duration}");
+    // Joining again would overwrite: refused, naming the file.
+    let output = run(&["join", &video, &path("a.mp4"), "-o", &joined], &[], &[]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not overwrite"));
+    // Without its first chunk: the missing frames are named.
+    let output = run(&["join", &video, "-o", &path("half.mp4")], &[], &[]);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("frames 0..60 are missing"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
 fn record_without_ffmpeg_or_with_an_odd_size_says_what_to_do() {
     let empty = out_dir().join("no-tools");
     std::fs::create_dir_all(&empty).unwrap();

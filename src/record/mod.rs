@@ -8,7 +8,8 @@
 //! lets the ones in flight land and closes the file properly; a failing encoder or disk ends
 //! the run with ffmpeg's own words and leaves nothing under the final name.
 
-mod sink;
+pub mod chunk;
+pub(crate) mod sink;
 
 use std::{
     io::IsTerminal,
@@ -79,6 +80,8 @@ pub struct RecordOptions {
     pub bare: bool,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Pick up an interrupted recording where it stopped (see [`resume_point`]).
+    pub resume: bool,
 }
 
 impl Default for RecordOptions {
@@ -98,6 +101,7 @@ impl Default for RecordOptions {
             fans: None,
             bare: false,
             progress: true,
+            resume: false,
         }
     }
 }
@@ -206,6 +210,248 @@ fn chunk(frames: Option<(u64, Option<u64>)>, total: u64) -> anyhow::Result<(u64,
 }
 
 /// Set by Ctrl-C or SIGTERM.
+/// Seconds of video in one segment of a resumable recording: a keyframe starts each.
+const SEGMENT_SECONDS: u32 = 2;
+
+/// The options that change a recording's picture, in words, for its sidecar.
+fn picture_options(options: &RecordOptions) -> String {
+    let mut words = vec![format!(
+        "quality {}",
+        options
+            .quality
+            .map_or_else(|| "setlist".to_owned(), |quality| format!("{quality:?}"))
+    )];
+    words.push(format!(
+        "chat {}",
+        options
+            .chat
+            .map_or_else(|| "setlist".to_owned(), |chat| format!("{chat:?}"))
+    ));
+    if let Some(fancam) = &options.fancam {
+        words.push(format!("fancam {fancam}"));
+    }
+    if let Some(fans) = options.fans {
+        words.push(format!("fans {fans}"));
+    }
+    if options.bare {
+        words.push("bare".to_owned());
+    }
+    words.join(", ")
+}
+
+/// `path` as seen from `video`'s folder: its file name when they share a folder.
+fn relative_to(path: &std::path::Path, video: &std::path::Path) -> String {
+    let folder = |path: &std::path::Path| {
+        std::path::absolute(path)
+            .ok()
+            .and_then(|path| path.parent().map(std::path::Path::to_path_buf))
+    };
+    match (folder(path), folder(video), path.file_name()) {
+        (Some(a), Some(b), Some(name)) if a == b => name.to_string_lossy().into_owned(),
+        _ => std::path::absolute(path)
+            .unwrap_or_else(|_| path.to_owned())
+            .display()
+            .to_string(),
+    }
+}
+
+/// Where an interrupted recording's finished segments are kept while the rest records.
+fn kept_path(out: &std::path::Path) -> PathBuf {
+    let mut path = out.as_os_str().to_owned();
+    path.push(".kept");
+    PathBuf::from(path)
+}
+
+/// What `--resume` found.
+enum Resume {
+    /// The recording is already complete.
+    Done(RecordReport),
+    /// Keep this many frames and record the rest.
+    From(u64),
+}
+
+/// How far an earlier run of the same recording got: nothing when it finished (its sidecar
+/// says so), else the frames in the whole segments of its partial file (moved aside to be
+/// joined with the rest), as far as its hash log has them too (the log is cut there).
+fn resume_point(options: &RecordOptions, wanted: &chunk::ChunkInfo) -> anyhow::Result<Resume> {
+    let out = &options.out;
+    if out.is_file()
+        && let Ok(done) = chunk::ChunkInfo::read(out)
+        && done.frames == done.last - done.first
+        && (chunk::ChunkInfo {
+            frames: done.frames,
+            hash_log: done.hash_log.clone(),
+            hash_log_digest: done.hash_log_digest.clone(),
+            ..wanted.clone()
+        }) == done
+    {
+        eprintln!(
+            "{} is complete ({} frames); nothing to resume",
+            out.display(),
+            done.frames
+        );
+        return Ok(Resume::Done(RecordReport {
+            out: out.clone(),
+            frames: done.frames,
+            wanted: done.frames,
+            interrupted: false,
+            seconds: 0.0,
+            fps: wanted.fps,
+            timings: Timings::default(),
+        }));
+    }
+    let mut part = out.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    if !part.is_file() {
+        return Ok(Resume::From(0));
+    }
+    // The interrupted run's encoder may still be closing the file: wait (a few seconds at
+    // most) until it stops growing.
+    let mut size = None;
+    for _ in 0..50 {
+        let now = std::fs::metadata(&part).map(|meta| meta.len()).ok();
+        if now == size {
+            break;
+        }
+        size = now;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let segment = u64::from(SEGMENT_SECONDS * wanted.fps);
+    let packets = sink::count_video_packets(&part).unwrap_or(0);
+    let mut kept = packets / segment * segment;
+    if let Some(log) = &options.hash_log {
+        let lines: Vec<String> = std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let expected = |index: usize| format!("{:06} ", wanted.first + index as u64);
+        let good = lines
+            .iter()
+            .enumerate()
+            .take_while(|(index, line)| line.starts_with(&expected(*index)))
+            .count() as u64;
+        kept = kept.min(good / segment * segment);
+        let text: String = lines
+            .iter()
+            .take(kept as usize)
+            .map(|line| format!("{line}\n"))
+            .collect();
+        std::fs::write(log, text)
+            .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", log.display()))?;
+    }
+    // The whole segments, as a plain MP4 of exactly that many frames; a segment cut short
+    // does not count.
+    let head = kept_path(out);
+    while kept > 0 {
+        let copied = sink::ffmpeg_run(&[
+            "-i".as_ref(),
+            part.as_os_str(),
+            "-frames:v".as_ref(),
+            kept.to_string().as_ref(),
+            "-an".as_ref(),
+            "-c:v".as_ref(),
+            "copy".as_ref(),
+            "-f".as_ref(),
+            "mp4".as_ref(),
+            head.as_os_str(),
+        ]);
+        if copied.is_ok() && sink::count_video_packets(&head) == Some(kept) {
+            break;
+        }
+        kept -= segment;
+    }
+    let _ = std::fs::remove_file(&part);
+    if kept == 0 {
+        let _ = std::fs::remove_file(&head);
+        if let Some(log) = &options.hash_log {
+            let _ = std::fs::write(log, "");
+        }
+        return Ok(Resume::From(0));
+    }
+    eprintln!(
+        "resuming {}: keeping frames {}..{} ({} whole segments), recording the rest",
+        out.display(),
+        wanted.first,
+        wanted.first + kept,
+        kept / segment
+    );
+    Ok(Resume::From(kept))
+}
+
+/// Puts `kept` (the whole segments of an interrupted run) before `rest` (the segmented MP4
+/// of the frames after them) with `audio` under them, into `rest`'s place. Segmented
+/// recordings have no B-frames, so their H.264 streams put end to end, at `fps`, are the
+/// chunk's frames in order.
+fn stitch(
+    rest: &std::path::Path,
+    kept: &std::path::Path,
+    fps: u32,
+    audio: &[f32],
+) -> anyhow::Result<()> {
+    let work = std::env::temp_dir().join(format!("encore-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let result = (|| -> anyhow::Result<()> {
+        let mut stream = Vec::new();
+        for part in [kept, rest] {
+            let raw = work.join("part.h264");
+            sink::ffmpeg_run(&[
+                "-i".as_ref(),
+                part.as_os_str(),
+                "-map".as_ref(),
+                "0:v:0".as_ref(),
+                "-c:v".as_ref(),
+                "copy".as_ref(),
+                "-bsf:v".as_ref(),
+                "h264_mp4toannexb".as_ref(),
+                "-f".as_ref(),
+                "h264".as_ref(),
+                raw.as_os_str(),
+            ])?;
+            stream.extend(std::fs::read(&raw)?);
+        }
+        let video = work.join("video.h264");
+        std::fs::write(&video, stream)?;
+        let wav = work.join("audio.wav");
+        encore_show::music::write_wav(&wav, audio)?;
+        let joined = work.join("joined.mp4");
+        sink::ffmpeg_run(&[
+            "-fflags".as_ref(),
+            "+genpts".as_ref(),
+            "-framerate".as_ref(),
+            fps.to_string().as_ref(),
+            "-f".as_ref(),
+            "h264".as_ref(),
+            "-i".as_ref(),
+            video.as_os_str(),
+            "-i".as_ref(),
+            wav.as_os_str(),
+            "-map".as_ref(),
+            "0:v:0".as_ref(),
+            "-map".as_ref(),
+            "1:a:0".as_ref(),
+            "-c:v".as_ref(),
+            "copy".as_ref(),
+            "-c:a".as_ref(),
+            "aac".as_ref(),
+            "-b:a".as_ref(),
+            "192k".as_ref(),
+            "-shortest".as_ref(),
+            "-movflags".as_ref(),
+            "+faststart".as_ref(),
+            joined.as_os_str(),
+        ])?;
+        std::fs::rename(&joined, rest).or_else(|_| std::fs::copy(&joined, rest).map(|_| ()))?;
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    if result.is_ok() {
+        let _ = std::fs::remove_file(kept);
+    }
+    result
+}
+
 /// The frame of a span (starting at concert time `from`) where a chunk starting at frame
 /// `first` begins simulating: the first frame at or after the last restart of hair and cloth
 /// ([`restart_before`](encore_show::clock::restart_before)) before its first frame. A single
@@ -245,7 +491,41 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
     let (from, to) = span_seconds(&setlist, &options.span)?;
     let fps = options.fps.max(1);
     let total = (((to - from) * f64::from(fps)).round() as u64).max(1);
-    let (first, last) = chunk(options.frames, total)?;
+    let (requested, last) = chunk(options.frames, total)?;
+    let sidecar = chunk::ChunkInfo {
+        encore: env!("CARGO_PKG_VERSION").to_owned(),
+        setlist: match &options.setlist {
+            Some(path) => Some(std::path::absolute(path)?),
+            None => None,
+        },
+        setlist_hash: chunk::setlist_hash(options.setlist.as_deref())?,
+        from,
+        to,
+        total,
+        first: requested,
+        last,
+        frames: 0,
+        fps,
+        size: [options.size.x, options.size.y],
+        options: picture_options(options),
+        encoder: if options.resume {
+            format!("{}, {SEGMENT_SECONDS} s segments", chunk::ENCODER)
+        } else {
+            chunk::ENCODER.to_owned()
+        },
+        hash_log: None,
+        hash_log_digest: None,
+    };
+    // Resuming: the segments an interrupted run finished are kept; the rest is recorded.
+    let resumed = if options.resume && options.frames_dir.is_none() {
+        match resume_point(options, &sidecar)? {
+            Resume::Done(report) => return Ok(report),
+            Resume::From(kept) => kept,
+        }
+    } else {
+        0
+    };
+    let first = requested + resumed;
     let start = from + first as f64 / f64::from(fps);
     let cuts = encore_show::frame::ShowPlans::new(&setlist).cuts;
     let chunk = ChunkStart {
@@ -276,14 +556,23 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
         eprintln!("warning: {problem}");
     }
     let audio = mix.samples;
+    let segments = options.resume.then_some(SEGMENT_SECONDS * fps);
     let mut sink = match &options.frames_dir {
         Some(folder) => FrameSink::pngs(folder, &audio)?,
-        None => FrameSink::ffmpeg(&options.out, options.size, fps, &audio)?,
+        None => FrameSink::ffmpeg(&options.out, options.size, fps, &audio, segments)?,
     };
     let hash_log = match &options.hash_log {
-        Some(path) => Some(std::fs::File::create(path).map_err(|error| {
-            anyhow::anyhow!("cannot write the hash log {}: {error}", path.display())
-        })?),
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(resumed > 0)
+                .truncate(resumed == 0)
+                .open(path)
+                .map_err(|error| {
+                    anyhow::anyhow!("cannot write the hash log {}: {error}", path.display())
+                })?,
+        ),
         None => None,
     };
     let stop = stop_flag()?;
@@ -310,6 +599,15 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
     };
     let (frames, receiver) = mpsc::sync_channel::<(u64, Vec<u8>)>(8);
     let writer = Writer::spawn(receiver, sink.take_output(options.size), hash_log, first);
+    // The chunk's whole mix, for stitching a resumed chunk's parts together.
+    let whole_mix = (resumed > 0).then(|| {
+        music::mix_between(
+            &setlist,
+            ((from + requested as f64 / f64::from(fps)) * rate).round() as usize,
+            ((last - requested) as f64 / f64::from(fps) * rate).round() as usize,
+        )
+        .samples
+    });
     let mut app = crate::build_app(&play, setlist, None);
     let shared = Shared::default();
     app.insert_resource(Recorder {
@@ -355,6 +653,46 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
         }
     };
     let out = sink.finish()?;
+    if let Some(audio) = &whole_mix {
+        // The kept segments, then the rest, under the chunk's whole mix.
+        stitch(&out, &kept_path(&out), fps, audio)?;
+    } else if segments.is_some() && options.frames_dir.is_none() {
+        // A finished segmented recording becomes a plain MP4 (players and `encore join`
+        // line plain ones up by their durations).
+        let plain = kept_path(&out);
+        sink::ffmpeg_run(&[
+            "-i".as_ref(),
+            out.as_os_str(),
+            "-c".as_ref(),
+            "copy".as_ref(),
+            "-movflags".as_ref(),
+            "+faststart".as_ref(),
+            "-f".as_ref(),
+            "mp4".as_ref(),
+            plain.as_os_str(),
+        ])?;
+        std::fs::rename(&plain, &out)?;
+    }
+    if options.frames_dir.is_none() {
+        let complete = written.frames == last - first;
+        let (hash_log, hash_log_digest) = match &options.hash_log {
+            Some(path) => (
+                Some(relative_to(path, &out)),
+                Some(chunk::file_digest(path)?),
+            ),
+            None => (None, None),
+        };
+        chunk::ChunkInfo {
+            frames: resumed + written.frames,
+            hash_log,
+            hash_log_digest,
+            ..sidecar
+        }
+        .write(&out)?;
+        if !complete && options.resume {
+            eprintln!("the recording stopped early; `--resume` with the same options picks it up");
+        }
+    }
     let timings = shared.timings(written);
     Ok(RecordReport {
         out,

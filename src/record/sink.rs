@@ -98,6 +98,33 @@ const NO_FFMPEG: &str = "ffmpeg is not installed, and it encodes the video: inst
                          `sudo apt-get install ffmpeg` (scripts/setup.sh does), or pass \
                          --frames-dir DIR for numbered PNG frames and a WAV";
 
+/// Video packets ffmpeg can read in `video` (a partial segmented MP4 included).
+pub fn count_video_packets(video: &Path) -> Option<u64> {
+    let output = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-count_packets"])
+        .args(["-show_entries", "stream=nb_read_packets", "-of", "csv=p=0"])
+        .arg(video)
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+}
+
+/// Runs ffmpeg with `args` (quietly, overwriting), with its own words on failure.
+pub fn ffmpeg_run(args: &[&std::ffi::OsStr]) -> anyhow::Result<()> {
+    let output = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .map_err(|error| anyhow::anyhow!("cannot start ffmpeg: {error}; {NO_FFMPEG}"))?;
+    if !output.status.success() {
+        anyhow::bail!(
+            "ffmpeg failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
 /// Whether ffmpeg runs here; the error says how to get it or do without.
 pub(super) fn check_ffmpeg() -> anyhow::Result<()> {
     match Command::new("ffmpeg")
@@ -133,8 +160,16 @@ impl FrameSink {
         })
     }
 
-    /// ffmpeg encoding `size` frames at `fps` with `audio` into `out` (via `out.part`).
-    pub fn ffmpeg(out: &Path, size: UVec2, fps: u32, audio: &[f32]) -> anyhow::Result<Self> {
+    /// ffmpeg encoding `size` frames at `fps` with `audio` into `out` (via `out.part`). With
+    /// `segments`, a keyframe starts every that many frames and each is its own fragment of
+    /// the MP4, so a file cut short keeps every segment before the cut (`--resume`).
+    pub fn ffmpeg(
+        out: &Path,
+        size: UVec2,
+        fps: u32,
+        audio: &[f32],
+        segments: Option<u32>,
+    ) -> anyhow::Result<Self> {
         check_ffmpeg()?;
         let folder = match out.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
@@ -171,7 +206,26 @@ impl FrameSink {
                 "192k",
                 "-shortest",
             ])
-            .args(["-movflags", "+faststart", "-f", "mp4"])
+            .args(match segments {
+                Some(_) => ["-movflags", "+frag_keyframe+empty_moov+default_base_moof"],
+                None => ["-movflags", "+faststart"],
+            })
+            .args(segments.map_or_else(Vec::new, |frames| {
+                let frames = frames.to_string();
+                // No B-frames: a segment's first frame is shown first, so the segmented file
+                // needs no edit list to start at 0 and joins end to end like a plain one.
+                vec![
+                    "-bf".to_owned(),
+                    "0".to_owned(),
+                    "-g".to_owned(),
+                    frames.clone(),
+                    "-keyint_min".to_owned(),
+                    frames,
+                    "-sc_threshold".to_owned(),
+                    "0".to_owned(),
+                ]
+            }))
+            .args(["-f", "mp4"])
             .arg(&part)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
