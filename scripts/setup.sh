@@ -9,6 +9,8 @@
 # On Debian 12 the software Vulkan driver comes from bookworm-backports (Mesa 25): Debian 12's
 # own Mesa 22.3 lavapipe keeps memory on every frame with encore's shaders and never frees it
 # (1 to 3 MB a frame: a concert could not be recorded). See docs/design.md, "Memory".
+#   Farm:   with --farm (the tests ask for it), Slurm and munge for the render farm test; they
+#           are left out otherwise, since Debian starts their services where systemd runs.
 # Safe to run again: it checks each package first and only calls apt-get for missing ones.
 set -euo pipefail
 
@@ -20,8 +22,10 @@ packages=(
   ffmpeg
   fonts-dejavu-core fonts-nanum fonts-vlgothic fonts-noto-color-emoji
   pkg-config
-  slurmctld slurmd slurm-client munge
 )
+if [[ ${1:-} == --farm ]]; then
+  packages+=(slurmctld slurmd slurm-client munge)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/setup.sh
+./scripts/setup.sh --farm
 cargo fmt --all --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked -- --test-threads=2
