@@ -1707,7 +1707,7 @@ fn a_pmx_idol_dances_sings_and_blinks_next_to_a_vrm_and_a_built_in_idol() {
         .count();
     assert!(moved > 2000, "only {moved} pixels change as she dances");
 
-    // Her hair and skirt (PMX physics) and Godette's and Hana's (spring bones) swing the same
+    // Her hair and skirt (PMX physics) and Godette's (VRM spring bones) swing the same
     // in a recording's chunks as in a single pass: the second chunk replays the frames from
     // the last restart unseen.
     let hashes = |frames: Option<&str>, name: &str| {
