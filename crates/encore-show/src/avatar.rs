@@ -2,6 +2,7 @@
 //! rigs, and what a glTF/VRM file or a MikuMikuDance PMX model holds.
 
 pub mod expression;
+pub mod face_paint;
 pub mod figure;
 pub mod inspect;
 pub mod looks;
