@@ -1,6 +1,7 @@
 //! Avatars as data: the humanoid skeleton and its poses, expressions, retargeting onto other
 //! rigs, and what a glTF/VRM file or a MikuMikuDance PMX model holds.
 
+pub mod design;
 pub mod expression;
 pub mod face_paint;
 pub mod figure;
