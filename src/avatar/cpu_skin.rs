@@ -125,6 +125,15 @@ pub(crate) fn rigid_pieces(
         .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, vec![colour; normals.len()])
         .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
         .with_inserted_indices(Indices::U32(indices.clone()));
+        let mesh = match part.uvs() {
+            Some(uvs) => mesh.with_inserted_attribute(
+                Mesh::ATTRIBUTE_UV_0,
+                used.iter()
+                    .map(|(_, vertex)| uvs[*vertex])
+                    .collect::<Vec<_>>(),
+            ),
+            None => mesh,
+        };
         pieces.push(Piece {
             bone,
             mesh,
@@ -235,7 +244,7 @@ mod tests {
         let binds: Vec<Vec3> = Bone::ALL.iter().map(|bone| skeleton.at(*bone)).collect();
         let face = idol_parts(&skeleton, &BuiltinLook::default())
             .into_iter()
-            .filter(|(_, part)| part.has_morphs())
+            .filter(|(slot, part)| *slot == crate::avatar::mesh::Slot::Face && part.has_morphs())
             .flat_map(|(_, part)| rigid_pieces(&part, &binds, Entity::PLACEHOLDER, Color::WHITE))
             .find_map(|piece| piece.face)
             .expect("the built-in idol has a face");

@@ -222,7 +222,8 @@ fn slot_name(slot: Slot) -> &'static str {
         Slot::Hair => "Hair",
         Slot::Outfit => "Costume",
         Slot::Accent => "Accents",
-        Slot::Dark => "Face",
+        Slot::Dark => "Mouth",
+        Slot::Face => "Face",
     }
 }
 

@@ -8,6 +8,8 @@ use bevy::{
     mesh::{Indices, Mesh, PrimitiveTopology, VertexAttributeValues, morph::MorphAttributes},
 };
 
+use encore_show::avatar::face_paint;
+
 use super::{
     expression::{EXPRESSION_COUNT, Expression},
     skeleton::{Bone, Bone::*, Skeleton},
@@ -25,18 +27,31 @@ pub enum Slot {
     Outfit,
     /// Trims, belt and shoes.
     Accent,
-    /// Eyes and mouth.
+    /// The mouth.
     Dark,
+    /// The painted face: eyes, brows and blush, textured from her face atlas
+    /// ([`encore_show::avatar::face_paint`]).
+    Face,
 }
 
 /// The slots in drawing order.
-pub const SLOTS: [Slot; 5] = [
+pub const SLOTS: [Slot; 6] = [
     Slot::Skin,
     Slot::Hair,
     Slot::Outfit,
     Slot::Accent,
     Slot::Dark,
+    Slot::Face,
 ];
+
+/// A decal of the face atlas on the head: its cell, its centre and size on the face (height
+/// units, x to her left, y up from the head's centre), and whether the cell is drawn
+/// mirrored.
+struct Decal {
+    cell: face_paint::Cell,
+    centre: Vec2,
+    size: Vec2,
+}
 
 /// Up to two bones and their weights.
 type Weights = [(Bone, f32); 2];
@@ -61,6 +76,8 @@ pub struct PartMesh {
     morphs: Vec<[Vec3; EXPRESSION_COUNT]>,
     /// Whether any vertex moves in an expression.
     has_morphs: bool,
+    /// Texture coordinates, for a textured part (the face); empty otherwise.
+    uvs: Vec<[f32; 2]>,
 }
 
 impl PartMesh {
@@ -75,6 +92,7 @@ impl PartMesh {
             .push([joint(weights[0]), joint(weights[1]), 0, 0]);
         self.weights.push([weights[0].1, weights[1].1, 0.0, 0.0]);
         self.morphs.push([Vec3::ZERO; EXPRESSION_COUNT]);
+        self.uvs.push([0.0, 0.0]);
     }
 
     /// Gives the vertices from `first` on their expression shapes: `shape` maps a vertex's
@@ -92,6 +110,61 @@ impl PartMesh {
             *morph = shape(Vec3::from_array(*position) - center);
         }
         self.has_morphs = true;
+    }
+
+    /// A decal of the face atlas laid on the head's front (an ellipsoid round `head` with
+    /// `radii`), a grid of `columns` x `rows` quads a little proud of the skin, riding the
+    /// head; `shapes` gives each vertex's expressions from its offset from the decal's
+    /// centre.
+    fn decal(
+        &mut self,
+        head: Vec3,
+        radii: Vec3,
+        decal: &Decal,
+        shapes: impl Fn(Vec3) -> [Vec3; EXPRESSION_COUNT],
+    ) {
+        const COLUMNS: u32 = 8;
+        const ROWS: u32 = 6;
+        let first = self.positions.len() as u32;
+        let (low, high) = decal.cell.uv();
+        let lift = radii.z * 0.025;
+        for row in 0..=ROWS {
+            for column in 0..=COLUMNS {
+                let (s, t) = (column as f32 / COLUMNS as f32, row as f32 / ROWS as f32);
+                let x = decal.centre.x + (s - 0.5) * decal.size.x;
+                let y = decal.centre.y + (0.5 - t) * decal.size.y;
+                let inside = 1.0 - (x / radii.x).powi(2) - (y / radii.y).powi(2);
+                let z = radii.z * inside.max(0.0).sqrt();
+                let position = head + Vec3::new(x, y, z);
+                let normal = Vec3::new(
+                    x / radii.x.powi(2),
+                    y / radii.y.powi(2),
+                    z / radii.z.powi(2),
+                )
+                .normalize_or(Vec3::Z);
+                self.vertex(position + normal * lift, normal, rigid(Head));
+                // Her left is the picture's right: the cell's left edge goes to her right.
+                let u = low.x + (high.x - low.x) * (1.0 - s);
+                let v = low.y + (high.y - low.y) * t;
+                *self.uvs.last_mut().expect("a vertex was added") = [u, v];
+            }
+        }
+        let center = head + Vec3::new(decal.centre.x, decal.centre.y, radii.z);
+        self.shape(first as usize, center, shapes);
+        // Rows run down, columns to her right: counter-clockwise seen from the front.
+        let stride = COLUMNS + 1;
+        for row in 0..ROWS {
+            for column in 0..COLUMNS {
+                let a = first + row * stride + column;
+                let b = a + stride;
+                self.indices.extend([a, b, a + 1, a + 1, b, b + 1]);
+            }
+        }
+    }
+
+    /// Texture coordinates of each vertex, when the part is textured.
+    pub fn uvs(&self) -> Option<&[[f32; 2]]> {
+        (!self.uvs.is_empty() && self.uvs.iter().any(|uv| *uv != [0.0, 0.0])).then_some(&self.uvs)
     }
 
     /// An ellipsoid around `center` with `radii`, moving with `weights`.
@@ -234,6 +307,10 @@ impl PartMesh {
         )
         .with_inserted_attribute(Mesh::ATTRIBUTE_JOINT_WEIGHT, self.weights.clone())
         .with_inserted_indices(Indices::U32(self.indices.clone()));
+        let mesh = match self.uvs() {
+            Some(uvs) => mesh.with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, uvs.to_vec()),
+            None => mesh,
+        };
         if !self.has_morphs {
             return mesh;
         }
@@ -283,22 +360,43 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
             rigid(Head),
         ),
     ]);
-    for eye in [LeftEye, RightEye] {
-        let center = at(eye) + Vec3::Z * 0.004 * h;
-        let radii = Vec3::new(0.012, 0.016, 0.008) * h;
-        let first = dark.vertex_count();
-        dark.ellipsoid(center, radii, rigid(eye));
-        dark.shape(first, center, |offset| eye_shapes(offset, radii, h));
-        let side = at(eye).x.signum();
-        hair.ellipsoid(
-            Vec3::new(at(eye).x + side * 0.002 * h, 0.94 * h, 0.068 * h),
-            Vec3::new(0.016, 0.004, 0.005) * h,
-            rigid(Head),
-        );
+    // The painted face: big anime eyes, brows above them, blush on the cheeks.
+    let head_radii = Vec3::new(0.068, 0.075, 0.07) * h;
+    let mut face = PartMesh::default();
+    let eye_size = Vec2::new(0.05, 0.0375) * h;
+    for (cell, side) in [(face_paint::EYE_LEFT, 1.0), (face_paint::EYE_RIGHT, -1.0)] {
+        let decal = Decal {
+            cell,
+            centre: Vec2::new(side * 0.029, -0.011) * h,
+            size: eye_size,
+        };
+        face.decal(head_center, head_radii, &decal, |offset| {
+            eye_shapes(offset, eye_size.extend(0.0) * 0.5, h)
+        });
     }
-    let mouth_radii = Vec3::new(0.012, 0.005, 0.006) * h;
+    for (cell, side) in [(face_paint::BROW_LEFT, 1.0), (face_paint::BROW_RIGHT, -1.0)] {
+        let decal = Decal {
+            cell,
+            centre: Vec2::new(side * 0.03, 0.018) * h,
+            size: Vec2::new(0.036, 0.012) * h,
+        };
+        face.decal(head_center, head_radii, &decal, |_| {
+            [Vec3::ZERO; EXPRESSION_COUNT]
+        });
+    }
+    for side in [1.0, -1.0] {
+        let decal = Decal {
+            cell: face_paint::BLUSH,
+            centre: Vec2::new(side * 0.04, -0.034) * h,
+            size: Vec2::new(0.03, 0.01) * h,
+        };
+        face.decal(head_center, head_radii, &decal, |_| {
+            [Vec3::ZERO; EXPRESSION_COUNT]
+        });
+    }
+    let mouth_radii = Vec3::new(0.009, 0.0035, 0.003) * h;
     // The mouth sits a little proud of the face, so that closed it still shows as a line.
-    let mouth = at(Jaw) + Vec3::Z * 0.006 * h;
+    let mouth = at(Jaw) + Vec3::new(0.0, -0.008, 0.004) * h;
     let first = dark.vertex_count();
     dark.ellipsoid(mouth, mouth_radii, rigid(Jaw));
     dark.shape(first, mouth, |offset| mouth_shapes(offset, mouth_radii, h));
@@ -524,6 +622,7 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
         (Slot::Outfit, outfit),
         (Slot::Accent, accent),
         (Slot::Dark, dark),
+        (Slot::Face, face),
     ]
 }
 
@@ -610,15 +709,29 @@ mod tests {
     fn the_face_blinks_sings_and_smiles() {
         let skeleton = Skeleton::new(1.65, 1.0);
         let parts = idol_parts(&skeleton, &BuiltinLook::default());
-        let (_, face) = parts
+        let part = |wanted: Slot| {
+            let (_, part) = parts
+                .iter()
+                .find(|(slot, part)| *slot == wanted && !part.morph_targets().is_empty())
+                .expect("the painted face and the mouth carry the expressions");
+            assert_eq!(part.morph_targets().len(), Expression::ALL.len());
+            part
+        };
+        // The painted eyes close to a line; the brows and blush stay.
+        let painted = part(Slot::Face);
+        let eye = painted
+            .positions()
             .iter()
-            .find(|(slot, part)| *slot == Slot::Dark && !part.morph_targets().is_empty())
-            .expect("the face carries the expressions");
-        assert_eq!(face.morph_targets().len(), Expression::ALL.len());
-        let eye = skeleton.at(LeftEye);
-        let open = extent(face, eye, Expression::Blink, 0.0);
-        let closed = extent(face, eye, Expression::Blink, 1.0);
-        assert!(closed < open * 0.2, "blink: {open} -> {closed}");
+            .map(|p| Vec3::from_array(*p))
+            .filter(|p| p.x > 0.0)
+            .fold(Vec3::ZERO, |sum, p| sum + p)
+            / painted.positions().iter().filter(|p| p[0] > 0.0).count() as f32;
+        let eye = Vec3::new(skeleton.at(LeftEye).x, eye.y, eye.z);
+        let open = extent(painted, eye, Expression::Blink, 0.0);
+        let closed = extent(painted, eye, Expression::Blink, 1.0);
+        assert!(closed < open * 0.6, "blink: {open} -> {closed}");
+        assert!(painted.uvs().is_some(), "the face is textured");
+        let face = part(Slot::Dark);
         let mouth = skeleton.at(Jaw);
         let shut = extent(face, mouth, Expression::Aa, 0.0);
         for vowel in Expression::VOWELS {
@@ -644,7 +757,7 @@ mod tests {
         );
         // Other parts have no expressions.
         for (slot, part) in &parts {
-            if *slot != Slot::Dark {
+            if !matches!(slot, Slot::Dark | Slot::Face) {
                 assert!(part.morph_targets().is_empty(), "{slot:?}");
             }
         }

@@ -97,6 +97,7 @@ pub(crate) struct IdolAssets<'w> {
     materials: ResMut<'w, Assets<StandardMaterial>>,
     bindposes: ResMut<'w, Assets<SkinnedMeshInverseBindposes>>,
     images: ResMut<'w, Assets<Image>>,
+    cels: ResMut<'w, Assets<crate::stage::CelMaterial>>,
     profile: Res<'w, crate::graphics::RenderProfile>,
     cel: Option<Res<'w, crate::stage::SharedCel>>,
 }
@@ -183,8 +184,15 @@ pub fn materials(member_colour: Srgb, look: &BuiltinLook) -> Vec<(Slot, Standard
                     ..default()
                 },
                 Slot::Dark => StandardMaterial {
-                    base_color: Color::srgb(0.08, 0.05, 0.08),
+                    base_color: Color::srgb(0.42, 0.1, 0.14),
                     perceptual_roughness: 0.2,
+                    ..default()
+                },
+                // Her painted face; the texture is set where she is spawned.
+                Slot::Face => StandardMaterial {
+                    base_color: Color::WHITE,
+                    perceptual_roughness: 0.65,
+                    alpha_mode: AlphaMode::Blend,
                     ..default()
                 },
             };
@@ -224,16 +232,28 @@ pub(crate) fn spawn_builtin(
             .collect::<Vec<_>>(),
     );
     let mut looks = materials(idol.colour, look).into_iter();
+    let face_image = assets.images.add(face_image(idol, look));
     let mut faces = Vec::new();
     let binds: Vec<Vec3> = Bone::ALL.iter().map(|bone| skeleton.at(*bone)).collect();
     for (slot, part) in idol_parts(&skeleton, look) {
-        let Some((_, material)) = looks.find(|(candidate, _)| *candidate == slot) else {
+        let Some((_, mut material)) = looks.find(|(candidate, _)| *candidate == slot) else {
             continue;
         };
+        if slot == Slot::Face {
+            material.base_color_texture = Some(face_image.clone());
+        }
         let has_face = part.has_morphs();
         if assets.profile.cel
-            && let Some(cel) = assets.cel.as_ref().map(|cel| cel.0.clone())
+            && let Some(shared) = assets.cel.as_ref().map(|cel| cel.0.clone())
         {
+            // The painted face has a texture of its own; everything else shares one material.
+            let cel = if slot == Slot::Face {
+                assets
+                    .cels
+                    .add(crate::stage::CelMaterial::from_standard(&material))
+            } else {
+                shared
+            };
             // Rigid pieces on the joints, coloured in their vertices so every idol shares one
             // cel material: see `cpu_skin` for why.
             for piece in cpu_skin::rigid_pieces(&part, &binds, root, material.base_color) {
@@ -283,6 +303,30 @@ pub(crate) fn spawn_builtin(
         faces,
         retarget: None,
     });
+}
+
+/// The idol's painted face: her design's face atlas as an sRGB image.
+fn face_image(idol: &Idol, look: &BuiltinLook) -> Image {
+    use encore_show::avatar::{design::IdolDesign, face_paint};
+    let colour = |written: &Colour, fallback: Srgb| written.srgb().unwrap_or(fallback);
+    let design = IdolDesign::new(
+        &idol.id,
+        colour(&look.skin, Srgb::new(0.95, 0.82, 0.74)),
+        colour(&look.hair_colour, Srgb::new(0.17, 0.13, 0.2)),
+        idol.colour,
+    );
+    let pixels = face_paint::paint_face(&design.face, &design.palette);
+    Image::new(
+        bevy::render::render_resource::Extent3d {
+            width: face_paint::FACE_SIZE,
+            height: face_paint::FACE_SIZE,
+            depth_or_array_layers: 1,
+        },
+        bevy::render::render_resource::TextureDimension::D2,
+        pixels,
+        bevy::render::render_resource::TextureFormat::Rgba8UnormSrgb,
+        bevy::asset::RenderAssetUsages::RENDER_WORLD,
+    )
 }
 
 /// Gives a built-in idol's `root` the expression weights her face parts follow, and the
@@ -335,11 +379,11 @@ mod tests {
             .collect();
         assert!(names.contains(&"leftUpperArm".to_owned()) && names.contains(&"head".to_owned()));
         // The low preset (the default without an adapter) cuts the parts into rigid pieces
-        // on the joints, all sharing one cel material.
+        // on the joints, all sharing one cel material but the painted faces' own.
         let pieces: Vec<AssetId<crate::stage::CelMaterial>> = world
             .query::<(&Name, &MeshMaterial3d<crate::stage::CelMaterial>)>()
             .iter(world)
-            .filter(|(name, _)| name.contains(" on "))
+            .filter(|(name, _)| name.contains(" on ") && !name.starts_with("Face"))
             .map(|(_, material)| material.0.id())
             .collect();
         assert!(pieces.len() > 5 * 5 * 2, "only {} pieces", pieces.len());
@@ -368,6 +412,6 @@ mod tests {
         testing::step(&mut app, 2);
         let world = app.world_mut();
         let skinned = world.query::<&SkinnedMesh>().iter(world).count();
-        assert_eq!(skinned, 5 * 5, "five materials per idol");
+        assert_eq!(skinned, 5 * 6, "six materials per idol");
     }
 }

@@ -1,8 +1,7 @@
 //! The built-in idol's face, painted: a small texture atlas of anime eyes (white, an iris
 //! with a vertical gradient and a darker rim, the pupil, two highlights, a thick upper lash
-//! with a flick and a thin lower one), brows, a mouth's inside and blush, on a background of
-//! her skin colour. The face's decals sample their cells; because the background is the
-//! skin, the decals need no cut-out and stay clean when mipmapped into the distance.
+//! with a flick and a thin lower one), brows, a mouth's inside and blush, on a transparent
+//! background: the face's decals are blended over her skin, so they take its shading.
 //!
 //! Everything is drawn from signed distances with a pixel of anti-aliasing, from a few
 //! parameters ([`FaceParams`]) that the idol's seed varies, so every face is its own and the
@@ -144,7 +143,7 @@ impl Canvas {
     fn new(background: Srgb) -> Self {
         Self {
             pixels: vec![
-                [background.red, background.green, background.blue, 1.0];
+                [background.red, background.green, background.blue, 0.0];
                 (FACE_SIZE * FACE_SIZE) as usize
             ],
         }
@@ -175,13 +174,19 @@ impl Canvas {
                     let cover = cover.clamp(0.0, 1.0);
                     let index = ((cell.y + y) * FACE_SIZE + cell.x + x) as usize;
                     let target = &mut self.pixels[index];
-                    for (value, new) in
-                        target
-                            .iter_mut()
-                            .zip([colour.red, colour.green, colour.blue])
-                    {
-                        *value += (new - *value) * cover;
+                    // Straight alpha, "over": the new colour on what is there.
+                    let below = target[3];
+                    let alpha = cover + below * (1.0 - cover);
+                    if alpha > 0.0 {
+                        for (value, new) in
+                            target[..3]
+                                .iter_mut()
+                                .zip([colour.red, colour.green, colour.blue])
+                        {
+                            *value = (new * cover + *value * below * (1.0 - cover)) / alpha;
+                        }
                     }
+                    target[3] = alpha;
                 }
             }
         }
@@ -417,9 +422,10 @@ mod tests {
             })
             .collect();
         assert!(!cell.is_empty(), "white of the eye and highlights");
-        // The background is her skin.
-        let skin = at(&image, 40, 200);
-        assert!(luma(skin) > 180.0 && skin[0] > skin[2], "{skin:?}");
+        // The background is clear: the decals are blended over her skin.
+        assert_eq!(image[((200 * FACE_SIZE + 40) * 4 + 3) as usize], 0);
+        let white_alpha = image[((50 * FACE_SIZE + EYE_LEFT.x + 64) * 4 + 3) as usize];
+        assert_eq!(white_alpha, 255, "the eye is opaque");
     }
 
     #[test]
