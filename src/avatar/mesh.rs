@@ -401,9 +401,57 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
     dark.ellipsoid(mouth, mouth_radii, rigid(Jaw));
     dark.shape(first, mouth, |offset| mouth_shapes(offset, mouth_radii, h));
 
-    // Hair: a cap that leaves the face free, and the style's shape.
+    // Hair: a cap that leaves the face free, bangs over the forehead, and the style's shape.
     let hair_cap = Vec3::new(0.0, 0.94, -0.012) * h;
     hair.ellipsoid(hair_cap, Vec3::new(0.075, 0.07, 0.076) * h, rigid(Head));
+    // A point on the head's surface at `height` (height units) and `angle` round from the
+    // front (to her left), lifted `out` off it.
+    let on_head = |height: f32, angle: f32, out: f32| {
+        let k = (1.0 - ((height * h - head_center.y) / head_radii.y).powi(2))
+            .max(0.0)
+            .sqrt();
+        let unit = Vec3::new(angle.sin() * head_radii.x, 0.0, angle.cos() * head_radii.z) * k;
+        head_center.with_y(height * h) + unit + unit.normalize_or(Vec3::Z) * out * h
+    };
+    // Bangs: tapering locks from the crown down to the brows, each swept a little outwards.
+    for (index, angle) in [-0.95f32, -0.62, -0.3, 0.0, 0.3, 0.62, 0.95]
+        .into_iter()
+        .enumerate()
+    {
+        let end = if index % 2 == 0 { 0.93 } else { 0.925 } - angle.abs() * 0.01;
+        let sweep = angle.signum() * 0.12;
+        let rings: Vec<(Vec3, Vec2, Weights)> = (0..4)
+            .map(|ring| {
+                let t = ring as f32 / 3.0;
+                let height = 0.99 + (end - 0.99) * t;
+                let width = 0.017 - 0.013 * t * t;
+                (
+                    on_head(height, angle + sweep * t * t, 0.01 - 0.004 * t),
+                    Vec2::new(width, 0.006 - 0.003 * t) * h,
+                    rigid(Head),
+                )
+            })
+            .collect();
+        hair.tube(&rings);
+    }
+    if matches!(look.hair, HairStyle::Long | HairStyle::Bob) {
+        // Side locks framing the face down to the jaw.
+        for side in [-1.0f32, 1.0] {
+            let rings: Vec<(Vec3, Vec2, Weights)> = (0..4)
+                .map(|ring| {
+                    let t = ring as f32 / 3.0;
+                    let height = 0.95 - 0.12 * t;
+                    (
+                        on_head(height.max(0.86), side * 1.3, 0.012)
+                            - Vec3::Y * (0.86 - height).max(0.0) * h,
+                        Vec2::new(0.004, 0.016 - 0.01 * t) * h,
+                        rigid(Head),
+                    )
+                })
+                .collect();
+            hair.tube(&rings);
+        }
+    }
     match look.hair {
         HairStyle::Long => {
             hair.ellipsoid(
