@@ -259,14 +259,14 @@ struct GenArgs {
     /// Skin tone, #rrggbb.
     #[arg(long, value_name = "#RRGGBB")]
     skin: Option<String>,
-    /// Hair style: long, bob, ponytail or short.
-    #[arg(long, value_parser = ["long", "bob", "ponytail", "short"])]
+    /// Hair style: long, bob, ponytail, short, twin-tails or wavy.
+    #[arg(long, value_parser = ["long", "bob", "ponytail", "short", "twin-tails", "wavy"])]
     hair: Option<String>,
     /// Hair colour, #rrggbb.
     #[arg(long, value_name = "#RRGGBB")]
     hair_colour: Option<String>,
-    /// Costume cut: skirt or trousers.
-    #[arg(long, value_parser = ["skirt", "trousers"])]
+    /// Costume cut: skirt, trousers, crop-top or coat.
+    #[arg(long, value_parser = ["skirt", "trousers", "crop-top", "coat"])]
     outfit: Option<String>,
     /// Costume colour, #rrggbb (the member colour when absent).
     #[arg(long, value_name = "#RRGGBB")]
@@ -909,6 +909,8 @@ fn avatar_gen(args: GenArgs) -> anyhow::Result<()> {
                     Some("bob") => HairStyle::Bob,
                     Some("ponytail") => HairStyle::Ponytail,
                     Some("short") => HairStyle::Short,
+                    Some("twin-tails") => HairStyle::TwinTails,
+                    Some("wavy") => HairStyle::Wavy,
                     _ => HairStyle::Long,
                 },
                 hair_colour: match &args.hair_colour {
@@ -917,6 +919,8 @@ fn avatar_gen(args: GenArgs) -> anyhow::Result<()> {
                 },
                 outfit: match args.outfit.as_deref() {
                     Some("trousers") => OutfitStyle::Trousers,
+                    Some("crop-top") => OutfitStyle::CropTop,
+                    Some("coat") => OutfitStyle::Coat,
                     _ => OutfitStyle::Skirt,
                 },
                 outfit_colour: args

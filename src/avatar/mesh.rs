@@ -467,9 +467,10 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
                 );
             }
         }
+        // A chin-length shell, wider than the head.
         HairStyle::Bob => hair.ellipsoid(
-            Vec3::new(0.0, 0.89, -0.025) * h,
-            Vec3::new(0.083, 0.05, 0.07) * h,
+            Vec3::new(0.0, 0.875, -0.02) * h,
+            Vec3::new(0.088, 0.07, 0.075) * h,
             rigid(Head),
         ),
         HairStyle::Ponytail => {
@@ -484,15 +485,68 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
                 rigid(Head),
             );
         }
+        // Cropped at the nape, close to the head.
         HairStyle::Short => hair.ellipsoid(
-            Vec3::new(0.0, 0.9, -0.03) * h,
-            Vec3::new(0.072, 0.04, 0.06) * h,
+            Vec3::new(0.0, 0.915, -0.03) * h,
+            Vec3::new(0.07, 0.035, 0.058) * h,
             rigid(Head),
         ),
+        HairStyle::TwinTails => {
+            for side in [-1.0f32, 1.0] {
+                let tie = Vec3::new(side * 0.07, 0.965, -0.02) * h;
+                accent.ellipsoid(tie, Vec3::splat(0.014 * h), rigid(Head));
+                // Each tail falls from its tie, out and back, to the chest.
+                let rings: Vec<(Vec3, Vec2, Weights)> = (0..6)
+                    .map(|ring| {
+                        let t = ring as f32 / 5.0;
+                        let centre = tie
+                            + Vec3::new(side * (0.02 + 0.035 * t), -0.25 * t, -0.02 - 0.02 * t) * h;
+                        let radius = (0.022 + 0.01 * (t * 3.0).min(1.0) - 0.028 * t * t) * h;
+                        (centre, Vec2::splat(radius.max(0.004 * h)), rigid(Head))
+                    })
+                    .collect();
+                hair.tube(&rings);
+            }
+        }
+        HairStyle::Wavy => {
+            // Long waves: strands down the back and the sides, each swaying side to side.
+            for (index, angle) in [-2.2f32, -1.7, -1.25, 1.25, 1.7, 2.2, 2.7, -2.7, 3.14]
+                .into_iter()
+                .enumerate()
+            {
+                let phase = index as f32 * 1.3;
+                let rings: Vec<(Vec3, Vec2, Weights)> = (0..7)
+                    .map(|ring| {
+                        let t = ring as f32 / 6.0;
+                        let top = on_head(0.93, angle, 0.004);
+                        // Fuller than straight hair, and longer: waves swell out as they fall.
+                        let wave = (t * 9.0 + phase).sin() * 0.02 * t;
+                        let out = Vec3::new(angle.sin(), 0.0, angle.cos()) * (0.035 * t);
+                        let centre = top + Vec3::new(wave, -0.27 * t, 0.0) * h + out * h;
+                        (centre, Vec2::splat((0.024 - 0.012 * t) * h), rigid(Head))
+                    })
+                    .collect();
+                hair.tube(&rings);
+            }
+        }
     }
+    // A headset: an ear cup on her left and a thin boom to the corner of her mouth.
+    let ear = on_head(0.905, 1.45, 0.006);
+    accent.ellipsoid(ear, Vec3::new(0.006, 0.012, 0.01) * h, rigid(Head));
+    let mouth_corner = head_center + Vec3::new(0.022, -0.05, head_radii.z * 0.92);
+    accent.tube(&[
+        (ear, Vec2::splat(0.0025 * h), rigid(Head)),
+        (
+            ear.lerp(mouth_corner, 0.5) + Vec3::new(0.004, -0.006, 0.006) * h,
+            Vec2::splat(0.0022 * h),
+            rigid(Head),
+        ),
+        (mouth_corner, Vec2::splat(0.004 * h), rigid(Head)),
+    ]);
 
-    // Torso in the jacket, bending smoothly from hips to chest.
-    outfit.tube(&[
+    // Torso in the jacket, bending smoothly from hips to chest (from the ribs with the
+    // cropped top).
+    let torso = [
         (
             p(0.0, 0.49, 0.0),
             Vec2::new(0.08 * w, 0.06) * h,
@@ -523,7 +577,13 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
             Vec2::new(0.06 * w, 0.04) * h,
             blend(UpperChest, Neck, 0.3),
         ),
-    ]);
+    ];
+    let from = if look.outfit == OutfitStyle::CropTop {
+        2
+    } else {
+        0
+    };
+    outfit.tube(&torso[from..]);
     accent.tube(&[
         (
             p(0.0, 0.8, 0.0),
@@ -612,7 +672,7 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
     // Legs: trousers or bare legs under a skirt; shoes in the accent colour.
     let legs = match look.outfit {
         OutfitStyle::Trousers => &mut outfit,
-        OutfitStyle::Skirt => &mut skin,
+        OutfitStyle::Skirt | OutfitStyle::CropTop | OutfitStyle::Coat => &mut skin,
     };
     for (upper, lower, foot, toes) in [
         (LeftUpperLeg, LeftLowerLeg, LeftFoot, LeftToes),
@@ -662,6 +722,87 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
             Vec3::new(0.09 * w, 0.05, 0.062) * h,
             rigid(Hips),
         ),
+        OutfitStyle::CropTop => {
+            // Shorts, and the bare midriff between them and the cropped top.
+            outfit.ellipsoid(
+                p(0.0, 0.49, 0.0),
+                Vec3::new(0.092 * w, 0.055, 0.064) * h,
+                rigid(Hips),
+            );
+            for (upper, lower) in [(LeftUpperLeg, LeftLowerLeg), (RightUpperLeg, RightLowerLeg)] {
+                let (hip, knee) = (at(upper), at(lower));
+                outfit.tube(&[
+                    (
+                        hip + Vec3::Y * 0.025 * h,
+                        Vec2::new(0.055 * w, 0.055) * h,
+                        blend(Hips, upper, 0.6),
+                    ),
+                    (
+                        hip.lerp(knee, 0.3),
+                        Vec2::new(0.05 * w, 0.05) * h,
+                        rigid(upper),
+                    ),
+                ]);
+            }
+            skin.tube(&[
+                (
+                    p(0.0, 0.5, 0.0),
+                    Vec2::new(0.083 * w, 0.062) * h,
+                    rigid(Hips),
+                ),
+                (
+                    p(0.0, 0.63, 0.0),
+                    Vec2::new(0.073 * w, 0.055) * h,
+                    blend(Spine, Chest, 0.5),
+                ),
+            ]);
+        }
+        OutfitStyle::Coat => outfit.tube(&[
+            (
+                p(0.0, 0.58, 0.0),
+                Vec2::new(0.084 * w, 0.064) * h,
+                rigid(Hips),
+            ),
+            (
+                p(0.0, 0.45, -0.005),
+                Vec2::new(0.12 * w, 0.1) * h,
+                rigid(Hips),
+            ),
+            (
+                p(0.0, 0.3, -0.015),
+                Vec2::new(0.15 * w, 0.12) * h,
+                rigid(Hips),
+            ),
+        ]),
+    }
+    // Boots in the accent colour: to the knee, or over it with the cropped top.
+    if look.outfit != OutfitStyle::Trousers {
+        let top: f32 = if look.outfit == OutfitStyle::CropTop {
+            0.45
+        } else {
+            0.7
+        };
+        for (upper, lower, foot) in [
+            (LeftUpperLeg, LeftLowerLeg, LeftFoot),
+            (RightUpperLeg, RightLowerLeg, RightFoot),
+        ] {
+            let (knee, ankle) = (at(lower), at(foot));
+            let shin = ankle.lerp(knee, top.min(1.0));
+            let mut rings = vec![
+                (ankle, Vec2::splat(0.024 * h), blend(lower, foot, 0.3)),
+                (ankle.lerp(knee, 0.35), Vec2::splat(0.034 * h), rigid(lower)),
+                (shin, Vec2::splat(0.036 * h), rigid(lower)),
+            ];
+            if look.outfit == OutfitStyle::CropTop {
+                rings.push((knee, Vec2::splat(0.037 * h), blend(upper, lower, 0.5)));
+                rings.push((
+                    knee.lerp(at(upper), 0.3),
+                    Vec2::splat(0.044 * h),
+                    rigid(upper),
+                ));
+            }
+            accent.tube(&rings);
+        }
     }
 
     vec![
@@ -751,6 +892,119 @@ mod tests {
             high = high.max(moved);
         }
         high - low
+    }
+
+    /// The idol's rest silhouette seen from the front and from her side: 64 x 128 cells
+    /// each, set where any triangle covers them.
+    fn silhouette(look: &BuiltinLook) -> Vec<bool> {
+        let skeleton = Skeleton::new(1.65, 1.0);
+        let (width, height) = (64usize, 128usize);
+        let mut mask = vec![false; width * height * 2];
+        for (_, part) in idol_parts(&skeleton, look) {
+            let positions = part.positions();
+            for triangle in part.indices().chunks_exact(3) {
+                for view in 0..2 {
+                    let corner = |index: u32| {
+                        let p = positions[index as usize];
+                        let across = if view == 0 { p[0] } else { p[2] };
+                        // 1.8 m tall, 0.9 m wide, centred.
+                        (
+                            (across / 0.9 + 0.5) * width as f32,
+                            (1.0 - p[1] / 1.8) * height as f32,
+                        )
+                    };
+                    let [a, b, c] = [
+                        corner(triangle[0]),
+                        corner(triangle[1]),
+                        corner(triangle[2]),
+                    ];
+                    let (low_x, high_x) = (a.0.min(b.0).min(c.0), a.0.max(b.0).max(c.0));
+                    let (low_y, high_y) = (a.1.min(b.1).min(c.1), a.1.max(b.1).max(c.1));
+                    let area = (b.0 - a.0) * (c.1 - a.1) - (c.0 - a.0) * (b.1 - a.1);
+                    if area.abs() < 1e-9 {
+                        continue;
+                    }
+                    for y in (low_y.floor().max(0.0) as usize)..(high_y.ceil() as usize).min(height)
+                    {
+                        for x in
+                            (low_x.floor().max(0.0) as usize)..(high_x.ceil() as usize).min(width)
+                        {
+                            let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+                            let w0 = (b.0 - px) * (c.1 - py) - (c.0 - px) * (b.1 - py);
+                            let w1 = (c.0 - px) * (a.1 - py) - (a.0 - px) * (c.1 - py);
+                            let w2 = (a.0 - px) * (b.1 - py) - (b.0 - px) * (a.1 - py);
+                            let inside = (w0 >= 0.0 && w1 >= 0.0 && w2 >= 0.0)
+                                || (w0 <= 0.0 && w1 <= 0.0 && w2 <= 0.0);
+                            if inside {
+                                mask[view * width * height + y * width + x] = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        mask
+    }
+
+    #[test]
+    fn every_hair_style_and_outfit_has_its_own_silhouette() {
+        let differs = |a: &[bool], b: &[bool]| {
+            let union = a.iter().zip(b).filter(|(a, b)| **a || **b).count();
+            let apart = a.iter().zip(b).filter(|(a, b)| a != b).count();
+            apart as f32 / union.max(1) as f32
+        };
+        let check = |looks: Vec<(String, BuiltinLook)>| {
+            let masks: Vec<(String, Vec<bool>)> = looks
+                .into_iter()
+                .map(|(name, look)| (name, silhouette(&look)))
+                .collect();
+            for (index, (first, a)) in masks.iter().enumerate() {
+                for (second, b) in &masks[index + 1..] {
+                    let share = differs(a, b);
+                    assert!(share > 0.02, "{first} and {second} differ by {share:.3}");
+                }
+            }
+        };
+        check(
+            [
+                HairStyle::Long,
+                HairStyle::Bob,
+                HairStyle::Ponytail,
+                HairStyle::Short,
+                HairStyle::TwinTails,
+                HairStyle::Wavy,
+            ]
+            .into_iter()
+            .map(|hair| {
+                (
+                    format!("{hair:?}"),
+                    BuiltinLook {
+                        hair,
+                        ..BuiltinLook::default()
+                    },
+                )
+            })
+            .collect(),
+        );
+        check(
+            [
+                OutfitStyle::Skirt,
+                OutfitStyle::Trousers,
+                OutfitStyle::CropTop,
+                OutfitStyle::Coat,
+            ]
+            .into_iter()
+            .map(|outfit| {
+                (
+                    format!("{outfit:?}"),
+                    BuiltinLook {
+                        outfit,
+                        ..BuiltinLook::default()
+                    },
+                )
+            })
+            .collect(),
+        );
     }
 
     #[test]

@@ -205,6 +205,10 @@ pub enum HairStyle {
     Ponytail,
     /// Short cut.
     Short,
+    /// Two tails tied high at the sides.
+    TwinTails,
+    /// Long and wavy.
+    Wavy,
 }
 
 /// Costume cuts of the procedural idol.
@@ -215,6 +219,10 @@ pub enum OutfitStyle {
     Skirt,
     /// Jacket and trousers.
     Trousers,
+    /// Cropped top, bare midriff, shorts and high boots.
+    CropTop,
+    /// A long coat over the legs, and boots.
+    Coat,
 }
 
 /// One item of the program.
