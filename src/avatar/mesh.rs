@@ -510,9 +510,19 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
         }
         HairStyle::Wavy => {
             // Long waves: strands down the back and the sides, each swaying side to side.
-            for (index, angle) in [-2.2f32, -1.7, -1.25, 1.25, 1.7, 2.2, 2.7, -2.7, 3.14]
-                .into_iter()
-                .enumerate()
+            for (index, angle) in [
+                -2.2f32,
+                -1.7,
+                -1.25,
+                1.25,
+                1.7,
+                2.2,
+                2.7,
+                -2.7,
+                std::f32::consts::PI,
+            ]
+            .into_iter()
+            .enumerate()
             {
                 let phase = index as f32 * 1.3;
                 let rings: Vec<(Vec3, Vec2, Weights)> = (0..7)
