@@ -883,6 +883,7 @@ fn avatar_gen(args: GenArgs) -> anyhow::Result<()> {
             };
             IdolModel {
                 name: idol.name.clone(),
+                key: idol.id.clone(),
                 height: idol.height,
                 colour: idol.colour,
                 look: look.clone(),
@@ -935,6 +936,7 @@ fn avatar_gen(args: GenArgs) -> anyhow::Result<()> {
             };
             IdolModel {
                 name: args.name.clone(),
+                key: args.name.to_lowercase(),
                 height: args.height,
                 colour: colour("colour", &args.colour)?
                     .srgb()

@@ -25,6 +25,8 @@ use crate::setlist::raw::{BuiltinLook, Move};
 pub struct IdolModel {
     /// Shown as the model's and the root node's name.
     pub name: String,
+    /// Her id, which her painted face is drawn from (the same face as on stage).
+    pub key: String,
     /// Height in metres.
     pub height: f32,
     /// Member colour, the costume's colour unless the look sets one.
@@ -89,6 +91,20 @@ impl Binary {
         }
         self.accessors.push(accessor);
         self.accessors.len() - 1
+    }
+
+    /// Adds a buffer view over `bytes` (an image), returning its index.
+    fn view(&mut self, bytes: &[u8]) -> usize {
+        while !self.data.len().is_multiple_of(4) {
+            self.data.push(0);
+        }
+        self.views.push(json!({
+            "buffer": 0,
+            "byteOffset": self.data.len(),
+            "byteLength": bytes.len(),
+        }));
+        self.data.extend_from_slice(bytes);
+        self.views.len() - 1
     }
 
     fn floats<const N: usize>(
@@ -164,15 +180,36 @@ pub fn idol_glb(model: &IdolModel, vrm: bool) -> Vec<u8> {
     let materials_by_slot = materials(model.colour, &model.look);
     let mut meshes = Vec::new();
     let mut materials_json = Vec::new();
-    let mut face_node = None;
+    let mut face_nodes = Vec::new();
     let mut scene_nodes = vec![0];
+    // Her painted face, the same as on stage, as an embedded PNG.
+    let face_png = {
+        let pixels = super::face_pixels(&model.key, &model.look, model.colour);
+        let image = image::RgbaImage::from_raw(
+            encore_show::avatar::face_paint::FACE_SIZE,
+            encore_show::avatar::face_paint::FACE_SIZE,
+            pixels,
+        )
+        .expect("the face atlas has its size");
+        let mut png = std::io::Cursor::new(Vec::new());
+        image
+            .write_to(&mut png, image::ImageFormat::Png)
+            .expect("a PNG encodes in memory");
+        png.into_inner()
+    };
+    let face_view = binary.view(&face_png);
     for (slot, part) in &parts {
         let material = &materials_by_slot
             .iter()
             .find(|(candidate, _)| candidate == slot)
             .expect("every slot has a material")
             .1;
-        materials_json.push(material_json(*slot, material));
+        let mut material = material_json(*slot, material);
+        if *slot == Slot::Face {
+            material["pbrMetallicRoughness"]["baseColorTexture"] = json!({ "index": 0 });
+            material["alphaMode"] = json!("BLEND");
+        }
+        materials_json.push(material);
         meshes.push(mesh_json(
             &mut binary,
             part,
@@ -181,7 +218,7 @@ pub fn idol_glb(model: &IdolModel, vrm: bool) -> Vec<u8> {
         ));
         let node = nodes.len();
         if part.has_morphs() {
-            face_node = Some(node);
+            face_nodes.push(node);
         }
         // Skinned mesh nodes sit at the scene's root: their own transform is not used.
         nodes.push(json!({ "name": slot_name(*slot), "mesh": meshes.len() - 1, "skin": 0 }));
@@ -202,10 +239,14 @@ pub fn idol_glb(model: &IdolModel, vrm: bool) -> Vec<u8> {
         "meshes": meshes,
         "materials": materials_json,
         "animations": animations,
+        "images": [{ "name": "Face", "bufferView": face_view, "mimeType": "image/png" }],
+        // Linear filtering, clamped at the atlas's edges.
+        "samplers": [{ "magFilter": 9729, "minFilter": 9729, "wrapS": 33071, "wrapT": 33071 }],
+        "textures": [{ "source": 0, "sampler": 0 }],
     });
     if vrm {
         root["extensionsUsed"] = json!(["VRMC_vrm"]);
-        root["extensions"] = json!({ "VRMC_vrm": vrm_json(model, face_node) });
+        root["extensions"] = json!({ "VRMC_vrm": vrm_json(model, &face_nodes) });
     }
     while !binary.data.len().is_multiple_of(4) {
         binary.data.push(0);
@@ -243,6 +284,9 @@ fn material_json(slot: Slot, material: &StandardMaterial) -> Value {
 fn mesh_json(binary: &mut Binary, part: &PartMesh, slot: Slot, material: usize) -> Value {
     let positions = binary.floats(part.positions(), "VEC3", Some(ARRAY_BUFFER), true);
     let normals = binary.floats(part.normals(), "VEC3", Some(ARRAY_BUFFER), false);
+    let uvs = part
+        .uvs()
+        .map(|uvs| binary.floats(uvs, "VEC2", Some(ARRAY_BUFFER), false));
     let (joints, weights): (Vec<[u16; 4]>, Vec<[f32; 4]>) = part.skin().unzip();
     let joints_bytes = joints
         .iter()
@@ -277,6 +321,9 @@ fn mesh_json(binary: &mut Binary, part: &PartMesh, slot: Slot, material: usize) 
         "indices": indices,
         "material": material,
     });
+    if let Some(uvs) = uvs {
+        primitive["attributes"]["TEXCOORD_0"] = json!(uvs);
+    }
     let mut mesh = json!({ "name": slot_name(slot) });
     let targets = part.morph_targets();
     if !targets.is_empty() {
@@ -339,7 +386,7 @@ fn clip_json(binary: &mut Binary, skeleton: &Skeleton, step: &Move) -> Value {
 }
 
 /// The VRM 1.0 extension: licence metadata, the humanoid bone map and the expressions.
-fn vrm_json(model: &IdolModel, face_node: Option<usize>) -> Value {
+fn vrm_json(model: &IdolModel, face_nodes: &[usize]) -> Value {
     let human_bones: serde_json::Map<String, Value> = Bone::ALL
         .iter()
         .map(|bone| {
@@ -352,9 +399,10 @@ fn vrm_json(model: &IdolModel, face_node: Option<usize>) -> Value {
     let preset: serde_json::Map<String, Value> = Expression::ALL
         .iter()
         .map(|expression| {
-            let binds = face_node.map_or_else(Vec::new, |node| {
-                vec![json!({ "node": node, "index": expression.index(), "weight": 1.0 })]
-            });
+            let binds: Vec<Value> = face_nodes
+                .iter()
+                .map(|node| json!({ "node": node, "index": expression.index(), "weight": 1.0 }))
+                .collect();
             (
                 expression.vrm_preset().to_owned(),
                 json!({ "morphTargetBinds": binds, "isBinary": false }),
@@ -446,6 +494,7 @@ mod tests {
     fn model() -> IdolModel {
         IdolModel {
             name: "Test Idol".into(),
+            key: "test".into(),
             height: 1.6,
             colour: encore_show::colour::Srgb::new(0.9, 0.3, 0.6),
             look: BuiltinLook::default(),

@@ -305,17 +305,24 @@ pub(crate) fn spawn_builtin(
     });
 }
 
-/// The idol's painted face: her design's face atlas as an sRGB image.
-fn face_image(idol: &Idol, look: &BuiltinLook) -> Image {
+/// The painted face of the idol `key` (her id) with `look` and `member` colour: her design's
+/// face atlas, RGBA bytes. The stage and the export both draw it.
+pub fn face_pixels(key: &str, look: &BuiltinLook, member: Srgb) -> Vec<u8> {
     use encore_show::avatar::{design::IdolDesign, face_paint};
     let colour = |written: &Colour, fallback: Srgb| written.srgb().unwrap_or(fallback);
     let design = IdolDesign::new(
-        &idol.id,
+        key,
         colour(&look.skin, Srgb::new(0.95, 0.82, 0.74)),
         colour(&look.hair_colour, Srgb::new(0.17, 0.13, 0.2)),
-        idol.colour,
+        member,
     );
-    let pixels = face_paint::paint_face(&design.face, &design.palette);
+    face_paint::paint_face(&design.face, &design.palette)
+}
+
+/// The idol's painted face as an sRGB image.
+fn face_image(idol: &Idol, look: &BuiltinLook) -> Image {
+    use encore_show::avatar::face_paint;
+    let pixels = face_pixels(&idol.id, look, idol.colour);
     Image::new(
         bevy::render::render_resource::Extent3d {
             width: face_paint::FACE_SIZE,
