@@ -315,6 +315,90 @@ fn the_crowd_waves_member_colours_and_every_preset_renders() {
 }
 
 #[test]
+fn a_built_in_close_up_fills_the_frame_with_her_face_and_her_eyes_take_her_colour() {
+    // One idol in white with black hair on a grey wall: the only member-coloured pixels
+    // left are her eyes.
+    let close_up = |name: &str, colour: &str| {
+        let setlist = out_dir().join(format!("eyes-{name}.ron"));
+        std::fs::write(
+            &setlist,
+            format!(
+                r##"Concert(
+    title: "Eyes",
+    quality: Low,
+    cast: [(id: "hana", name: "Hana", colour: "{colour}",
+        avatar: Builtin(hair_colour: "#101010", outfit_colour: "#f0f0f0", accent_colour: "#f0f0f0"))],
+    program: [Song(title: "Eyes", bpm: 120, length: "bar 5", palette: ["#606060", "#909090"],
+        dance: [(bars: (1, 4), move: Idle)],
+        camera: [(at: 0.0, shot: CloseUp("hana"))])],
+)"##
+            ),
+        )
+        .unwrap();
+        let folder = out_dir().join(format!("eyes-{name}"));
+        let _ = std::fs::remove_dir_all(&folder);
+        let args = [
+            "record",
+            setlist.to_str().expect("temp paths are UTF-8"),
+            "--size",
+            "640x360",
+            "--chat",
+            "off",
+            "--from",
+            "2.2",
+            "--to",
+            "2.23",
+            "--frames-dir",
+            folder.to_str().expect("temp paths are UTF-8"),
+        ];
+        assert_success(&run(&args, &[], &[]));
+        image::open(folder.join("frame_000000.png"))
+            .expect("a frame")
+            .to_rgb8()
+    };
+    let count = |image: &RgbImage, test: &dyn Fn(i32, i32, i32) -> bool| {
+        let mut found = 0;
+        for y in 0..360 {
+            for x in 160..480 {
+                let [r, g, b] = image.get_pixel(x, y).0.map(i32::from);
+                if test(r, g, b) {
+                    found += 1;
+                }
+            }
+        }
+        found
+    };
+    let blue_eyes = |r: i32, g: i32, b: i32| b > r + 60 && b > g + 30;
+    let red_eyes = |r: i32, g: i32, b: i32| r > b + 60 && r > g + 60 && g < 110;
+    let blue = close_up("blue", "#3050ff");
+    let red = close_up("red", "#ff2030");
+    let (blue_in_blue, blue_in_red) = (count(&blue, &blue_eyes), count(&red, &blue_eyes));
+    let (red_in_red, red_in_blue) = (count(&red, &red_eyes), count(&blue, &red_eyes));
+    assert!(
+        blue_in_blue > 200 && blue_in_red < 20,
+        "{blue_in_blue} {blue_in_red}"
+    );
+    assert!(red_in_red > red_in_blue + 200, "{red_in_red} {red_in_blue}");
+    // Her face is big and in the middle: skin above the shoulders covers more than 3% of
+    // the frame (5.8% measured; a wide shot's faces cover well under 1%), centred.
+    let face: Vec<u32> = (0..200)
+        .flat_map(|y| (0..640).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let [r, g, b] = blue.get_pixel(x, y).0.map(i32::from);
+            r > 150 && r > g && g > b
+        })
+        .map(|(x, _)| x)
+        .collect();
+    let share = face.len() as f64 / (640.0 * 200.0);
+    let middle = face.iter().map(|x| f64::from(*x)).sum::<f64>() / face.len().max(1) as f64;
+    assert!(share > 0.03, "her face covers {share:.3} of the frame");
+    assert!(
+        (256.0..384.0).contains(&middle),
+        "her face is at x {middle}"
+    );
+}
+
+#[test]
 fn the_side_screens_show_whoever_sings() {
     // Hana sings bars 1 to 4 and Yuna bars 5 to 8, in a wide shot the whole time.
     let setlist = out_dir().join("imag.ron");
