@@ -347,7 +347,19 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
     // Head and face. The head is drawn a little large, as in stylized idol art: it reads at a
     // distance.
     let head_center = Vec3::new(0.0, 0.91, 0.005) * h;
+    let first = skin.vertex_count();
     skin.ellipsoid(head_center, Vec3::new(0.068, 0.075, 0.07) * h, rigid(Head));
+    // Anime faces are lit flat: the face's normals lean forward, so the chin and cheeks
+    // take the light as the forehead does instead of falling into shade.
+    for (position, normal) in skin.positions[first..]
+        .iter()
+        .zip(&mut skin.normals[first..])
+    {
+        let front = ((position[2] - head_center.z) / (0.07 * h)).clamp(0.0, 1.0);
+        let leaned =
+            Vec3::from_array(*normal).lerp(Vec3::new(0.0, 0.25, 1.0).normalize(), front * 0.8);
+        *normal = leaned.normalize_or(Vec3::Z).to_array();
+    }
     skin.tube(&[
         (
             at(Neck) - Vec3::Y * 0.01 * h,

@@ -100,6 +100,7 @@ pub(crate) struct IdolAssets<'w> {
     cels: ResMut<'w, Assets<crate::stage::CelMaterial>>,
     profile: Res<'w, crate::graphics::RenderProfile>,
     cel: Option<Res<'w, crate::stage::SharedCel>>,
+    outline: Option<Res<'w, crate::stage::SharedOutline>>,
 }
 
 /// Respawns the idols when the cast changes (at start and on a reload).
@@ -257,14 +258,26 @@ pub(crate) fn spawn_builtin(
             // Rigid pieces on the joints, coloured in their vertices so every idol shares one
             // cel material: see `cpu_skin` for why.
             for piece in cpu_skin::rigid_pieces(&part, &binds, root, material.base_color) {
+                let mesh = assets.meshes.add(piece.mesh);
                 let mut entity = commands.spawn((
                     Name::new(format!("{slot:?} on {:?}", Bone::ALL[piece.bone])),
-                    Mesh3d(assets.meshes.add(piece.mesh)),
+                    Mesh3d(mesh.clone()),
                     MeshMaterial3d(cel.clone()),
                     ChildOf(joints[piece.bone]),
                 ));
                 if let Some(face) = piece.face {
                     entity.insert(face);
+                }
+                if let Some(outline) = outlined(slot, &assets) {
+                    commands.spawn((
+                        Name::new(format!(
+                            "Outline of {slot:?} on {:?}",
+                            Bone::ALL[piece.bone]
+                        )),
+                        Mesh3d(mesh),
+                        MeshMaterial3d(outline),
+                        ChildOf(joints[piece.bone]),
+                    ));
                 }
             }
             if has_face {
@@ -289,6 +302,19 @@ pub(crate) fn spawn_builtin(
                 ChildOf(root),
             ))
             .id();
+        if let Some(outline) = outlined(slot, &assets) {
+            commands.spawn((
+                Name::new(format!("Outline of {slot:?}")),
+                Mesh3d(mesh.clone()),
+                MeshMaterial3d(outline),
+                SkinnedMesh {
+                    inverse_bindposes: inverse.clone(),
+                    joints: joints.to_vec(),
+                },
+                DynamicSkinnedMeshBounds,
+                ChildOf(root),
+            ));
+        }
         if has_face {
             commands
                 .entity(part)
@@ -303,6 +329,15 @@ pub(crate) fn spawn_builtin(
         faces,
         retarget: None,
     });
+}
+
+/// The outline material for a part of `slot`, if it gets one (not the painted face or the
+/// mouth, which lie on the head).
+fn outlined(slot: Slot, assets: &IdolAssets) -> Option<Handle<crate::stage::CelMaterial>> {
+    match slot {
+        Slot::Face | Slot::Dark => None,
+        _ => assets.outline.as_ref().map(|outline| outline.0.clone()),
+    }
 }
 
 /// The painted face of the idol `key` (her id) with `look` and `member` colour: her design's

@@ -46,6 +46,7 @@ pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<FansOverride>();
     app.init_resource::<CelConversions>();
     app.init_resource::<SharedCel>();
+    app.init_resource::<SharedOutline>();
     app.add_systems(
         Startup,
         (
@@ -537,6 +538,28 @@ impl FromWorld for SharedCel {
     fn from_world(world: &mut World) -> Self {
         let mut materials = world.resource_mut::<Assets<CelMaterial>>();
         Self(materials.add(CelMaterial::new(Color::WHITE, true)))
+    }
+}
+
+/// One outline material for every built-in idol, on every preset: a dark line of
+/// [`IDOL_OUTLINE`] metres round each body part, hair and costume piece, as anime drawings
+/// and MToon models have.
+#[derive(Resource, Debug, Clone)]
+pub struct SharedOutline(pub Handle<CelMaterial>);
+
+/// The built-in idols' outline width, metres.
+pub const IDOL_OUTLINE: f32 = 0.0035;
+
+impl FromWorld for SharedOutline {
+    fn from_world(world: &mut World) -> Self {
+        let mut materials = world.resource_mut::<Assets<CelMaterial>>();
+        let mut outline = CelMaterial::new(Color::WHITE, false);
+        outline.outline = true;
+        // A dark plum line, a third lit by the stage.
+        outline.toon.outline = Vec4::new(0.06, 0.035, 0.07, 0.3);
+        outline.toon.shape.z = IDOL_OUTLINE;
+        outline.toon.shape.w = 0.0;
+        Self(materials.add(outline))
     }
 }
 
