@@ -268,7 +268,11 @@ pub(crate) fn spawn_builtin(
                 if let Some(face) = piece.face {
                     entity.insert(face);
                 }
-                if let Some(outline) = outlined(slot, &assets) {
+                // On the CPU preset only the head's pieces (face, hair, headset) are
+                // outlined: a hull for every piece would double the idols' draws.
+                if let Some(outline) = outlined(slot, assets)
+                    && Bone::ALL[piece.bone] == Bone::Head
+                {
                     commands.spawn((
                         Name::new(format!(
                             "Outline of {slot:?} on {:?}",
@@ -285,15 +289,27 @@ pub(crate) fn spawn_builtin(
             }
             continue;
         }
-        let Ok(mesh) = part.to_mesh().with_generated_skinned_mesh_bounds() else {
+        // Toon-shaded on the GPU presets too: the parts carry their colour in their
+        // vertices and share the cast's one cel material; the painted face has its own.
+        let colour = material.base_color.to_linear().to_f32_array();
+        let mesh = part
+            .to_mesh()
+            .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, vec![colour; part.vertex_count()]);
+        let Ok(mesh) = mesh.with_generated_skinned_mesh_bounds() else {
             continue;
         };
         let mesh = assets.meshes.add(mesh);
+        let cel = match (slot, assets.cel.as_ref()) {
+            (Slot::Face, _) | (_, None) => assets
+                .cels
+                .add(crate::stage::CelMaterial::from_standard(&material)),
+            (_, Some(shared)) => shared.0.clone(),
+        };
         let part = commands
             .spawn((
                 Name::new(format!("{slot:?}")),
                 Mesh3d(mesh.clone()),
-                MeshMaterial3d(assets.materials.add(material)),
+                MeshMaterial3d(cel),
                 SkinnedMesh {
                     inverse_bindposes: inverse.clone(),
                     joints: joints.to_vec(),
@@ -302,7 +318,7 @@ pub(crate) fn spawn_builtin(
                 ChildOf(root),
             ))
             .id();
-        if let Some(outline) = outlined(slot, &assets) {
+        if let Some(outline) = outlined(slot, assets) {
             commands.spawn((
                 Name::new(format!("Outline of {slot:?}")),
                 Mesh3d(mesh.clone()),
@@ -425,7 +441,9 @@ mod tests {
         let pieces: Vec<AssetId<crate::stage::CelMaterial>> = world
             .query::<(&Name, &MeshMaterial3d<crate::stage::CelMaterial>)>()
             .iter(world)
-            .filter(|(name, _)| name.contains(" on ") && !name.starts_with("Face"))
+            .filter(|(name, _)| {
+                name.contains(" on ") && !name.starts_with("Face") && !name.starts_with("Outline")
+            })
             .map(|(_, material)| material.0.id())
             .collect();
         assert!(pieces.len() > 5 * 5 * 2, "only {} pieces", pieces.len());
@@ -454,6 +472,10 @@ mod tests {
         testing::step(&mut app, 2);
         let world = app.world_mut();
         let skinned = world.query::<&SkinnedMesh>().iter(world).count();
-        assert_eq!(skinned, 5 * 6, "six materials per idol");
+        assert_eq!(
+            skinned,
+            5 * (6 + 4),
+            "six materials per idol, and outlines round four of them"
+        );
     }
 }
