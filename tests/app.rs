@@ -1735,7 +1735,7 @@ fn a_pmx_idol_dances_sings_and_blinks_next_to_a_vrm_and_a_built_in_idol() {
     let (medium, log) = render_setlist(&setlist, "pmx-medium.png", "3.0");
     assert!(
         log.contains(
-            "Gene_light.pmx: Gene is on stage with 21 of 29 humanoid bones, 16 expressions"
+            "Gene_light.pmx: Gene is on stage with 21 of 29 humanoid bones, 7 expressions"
         ),
         "{log}"
     );

@@ -232,7 +232,14 @@ pub(crate) fn attach_models(
                                     .iter()
                                     .filter(|joint| **joint != Entity::PLACEHOLDER)
                                     .count(),
-                                faces.iter().map(|face| face.targets.len()).sum::<usize>(),
+                                // Distinct expressions, however many meshes carry each.
+                                faces
+                                    .iter()
+                                    .flat_map(|face| {
+                                        face.targets.iter().map(|target| target.1.index())
+                                    })
+                                    .collect::<std::collections::BTreeSet<_>>()
+                                    .len(),
                                 gltf.map_or(0, |gltf| gltf.named_animations.len())
                                     + model
                                         .libraries
