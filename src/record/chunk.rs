@@ -278,25 +278,8 @@ pub fn join(videos: &[PathBuf], out: &Path, setlist: Option<&Path>) -> anyhow::R
             // Segmented chunks (`--resume`) have no B-frames: their H.264 streams put end to
             // end are the recording's, frame for frame, at the rate given.
             let stream = work.join("video.h264");
-            let mut all = Vec::new();
-            for chunk in &chunks {
-                let raw = work.join("chunk.h264");
-                crate::record::sink::ffmpeg_run(&[
-                    "-i".as_ref(),
-                    chunk.video.as_os_str(),
-                    "-map".as_ref(),
-                    "0:v:0".as_ref(),
-                    "-c:v".as_ref(),
-                    "copy".as_ref(),
-                    "-bsf:v".as_ref(),
-                    "h264_mp4toannexb".as_ref(),
-                    "-f".as_ref(),
-                    "h264".as_ref(),
-                    raw.as_os_str(),
-                ])?;
-                all.extend(std::fs::read(&raw)?);
-            }
-            std::fs::write(&stream, all)?;
+            let videos: Vec<&Path> = chunks.iter().map(|chunk| chunk.video.as_path()).collect();
+            crate::record::sink::h264_end_to_end(&videos, &work, &stream)?;
             ffmpeg
                 .args(["-fflags", "+genpts", "-framerate", &info.fps.to_string()])
                 .args(["-f", "h264", "-i"])

@@ -393,26 +393,8 @@ fn stitch(
     let work = std::env::temp_dir().join(format!("encore-resume-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let result = (|| -> anyhow::Result<()> {
-        let mut stream = Vec::new();
-        for part in [kept, rest] {
-            let raw = work.join("part.h264");
-            sink::ffmpeg_run(&[
-                "-i".as_ref(),
-                part.as_os_str(),
-                "-map".as_ref(),
-                "0:v:0".as_ref(),
-                "-c:v".as_ref(),
-                "copy".as_ref(),
-                "-bsf:v".as_ref(),
-                "h264_mp4toannexb".as_ref(),
-                "-f".as_ref(),
-                "h264".as_ref(),
-                raw.as_os_str(),
-            ])?;
-            stream.extend(std::fs::read(&raw)?);
-        }
         let video = work.join("video.h264");
-        std::fs::write(&video, stream)?;
+        sink::h264_end_to_end(&[kept, rest], &work, &video)?;
         let wav = work.join("audio.wav");
         encore_show::music::write_wav(&wav, audio)?;
         let joined = work.join("joined.mp4");
@@ -527,7 +509,7 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
     };
     let first = requested + resumed;
     let start = from + first as f64 / f64::from(fps);
-    let cuts = encore_show::frame::ShowPlans::new(&setlist).cuts;
+    let cuts = encore_show::camera::director::ShotPlan::new(&setlist).cuts();
     let chunk = ChunkStart {
         first,
         replay_from: replay_from(from, fps, first, &cuts),

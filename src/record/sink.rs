@@ -125,6 +125,32 @@ pub fn ffmpeg_run(args: &[&std::ffi::OsStr]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes the H.264 streams of `videos` end to end into `out` (Annex B, no timestamps), with
+/// `work` for the scratch files. For segmented recordings, which have no B-frames, that
+/// stream muxed at the recording's frame rate is their frames in order.
+pub fn h264_end_to_end(videos: &[&Path], work: &Path, out: &Path) -> anyhow::Result<()> {
+    let mut stream = Vec::new();
+    let raw = work.join("part.h264");
+    for video in videos {
+        ffmpeg_run(&[
+            "-i".as_ref(),
+            video.as_os_str(),
+            "-map".as_ref(),
+            "0:v:0".as_ref(),
+            "-c:v".as_ref(),
+            "copy".as_ref(),
+            "-bsf:v".as_ref(),
+            "h264_mp4toannexb".as_ref(),
+            "-f".as_ref(),
+            "h264".as_ref(),
+            raw.as_os_str(),
+        ])?;
+        stream.extend(std::fs::read(&raw)?);
+    }
+    std::fs::write(out, stream)?;
+    Ok(())
+}
+
 /// Whether ffmpeg runs here; the error says how to get it or do without.
 pub(super) fn check_ffmpeg() -> anyhow::Result<()> {
     match Command::new("ffmpeg")
