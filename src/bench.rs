@@ -115,6 +115,7 @@ pub fn animation(counts: &[usize]) {
             ));
         }
         let separately = timer.elapsed().as_secs_f64() * 1e3 / f64::from(frames);
+        let (springs, joints) = spring_cost(&setlist, frames);
         let build = if cfg!(debug_assertions) {
             "debug"
         } else {
@@ -125,11 +126,110 @@ pub fn animation(counts: &[usize]) {
             per_idol * count as f64 / 1000.0,
         );
         println!(
+            "           springs of the built-in idols' chains ({joints:.1} joints per idol): \
+             {springs:.1} µs per idol per frame; posing with springs {:.1} µs ({:.2}x posing alone)",
+            per_idol + springs,
+            (per_idol + springs) / per_idol.max(1e-9),
+        );
+        println!(
             "           the show's frame (poses, bodies, lens, lights) once: {once:.2} ms; \
              computed per system as before: {separately:.2} ms ({:.2}x)",
             separately / once.max(1e-9),
         );
     }
+}
+
+/// The CPU time of the built-in idols' spring chains, µs per idol per frame, and their
+/// joints per idol: each joint's tail stepped once a frame (60 fps) against its colliders
+/// while her head turns, as [`crate::avatar::spring`] steps it.
+fn spring_cost(setlist: &setlist::model::Setlist, frames: u32) -> (f64, f64) {
+    use bevy::math::{Quat, Vec3};
+
+    use crate::avatar::{
+        chains::IdolChains,
+        skeleton::Skeleton,
+        spring::{SpringParams, WorldCollider, step_tail},
+    };
+    let rigs: Vec<IdolChains> = setlist
+        .cast
+        .iter()
+        .filter_map(|idol| match &idol.avatar {
+            setlist::model::Avatar::Builtin(look) => Some(IdolChains::new(
+                &Skeleton::new(idol.height, look.build),
+                look,
+            )),
+            setlist::model::Avatar::Model(_) => None,
+        })
+        .collect();
+    let mut states: Vec<Vec<(Vec3, Vec3)>> = rigs
+        .iter()
+        .map(|rig| rig.joints().map(|joint| (joint.tail, joint.tail)).collect())
+        .collect();
+    // Everything that does not change from frame to frame is worked out first, as the app
+    // keeps it in the rig: each joint's bind pose, rest length, swing and colliders.
+    type Joint = (Vec3, Vec3, f32, SpringParams, Vec<usize>);
+    let joints: Vec<Vec<Joint>> = rigs
+        .iter()
+        .map(|rig| {
+            rig.joints()
+                .map(|joint| {
+                    let swing = joint.chain.swing;
+                    let params = SpringParams {
+                        stiffness: swing.stiffness,
+                        gravity: Vec3::NEG_Y * swing.gravity,
+                        drag: swing.drag,
+                        hit_radius: swing.hit_radius,
+                    };
+                    let length = joint.head.distance(joint.tail);
+                    (
+                        joint.head,
+                        joint.tail,
+                        length,
+                        params,
+                        joint.chain.colliders.clone(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let mut world = Vec::new();
+    let mut touching = Vec::new();
+    let timer = Instant::now();
+    for frame in 0..frames {
+        let turn = Quat::from_rotation_y((frame as f32 * 0.05).sin());
+        for ((rig, joints), state) in rigs.iter().zip(&joints).zip(&mut states) {
+            world.clear();
+            world.extend(rig.colliders.iter().map(|collider| WorldCollider {
+                from: turn * collider.offset,
+                to: turn * collider.tail.unwrap_or(collider.offset),
+                radius: collider.radius,
+            }));
+            for ((head, tail, length, params, colliders), (current, previous)) in
+                joints.iter().zip(state.iter_mut())
+            {
+                touching.clear();
+                touching.extend(colliders.iter().map(|index| world[*index]));
+                let (head, tail) = (turn * *head, turn * *tail);
+                let next = step_tail(
+                    head,
+                    (tail - head).normalize_or(Vec3::NEG_Y),
+                    *length,
+                    *current,
+                    *previous,
+                    params,
+                    &touching,
+                );
+                *previous = *current;
+                *current = std::hint::black_box(next);
+            }
+        }
+    }
+    let count = setlist.cast.len().max(1) as f64;
+    let joints: usize = rigs.iter().map(IdolChains::joint_count).sum();
+    (
+        timer.elapsed().as_secs_f64() * 1e6 / f64::from(frames) / count,
+        joints as f64 / count,
+    )
 }
 
 /// One offscreen render of the demo for the venue benchmark: these arguments on top of

@@ -202,6 +202,7 @@ mod tests {
     use super::*;
     use crate::{
         avatar::{
+            chains::IdolChains,
             expression::Expression,
             mesh::idol_parts,
             skeleton::{Bone, Skeleton},
@@ -212,7 +213,7 @@ mod tests {
     #[test]
     fn pieces_cover_every_triangle_and_sit_where_the_part_was() {
         let skeleton = Skeleton::new(1.6, 1.0);
-        let binds: Vec<Vec3> = Bone::ALL.iter().map(|bone| skeleton.at(*bone)).collect();
+        let binds = IdolChains::new(&skeleton, &BuiltinLook::default()).binds(&skeleton);
         for (slot, part) in idol_parts(&skeleton, &BuiltinLook::default()) {
             let pieces = rigid_pieces(&part, &binds, Entity::PLACEHOLDER, Color::WHITE);
             let triangles: usize = pieces

@@ -11,10 +11,11 @@ use bevy::{
 use serde_json::{Value, json};
 
 use super::{
+    chains::IdolChains,
     expression::Expression,
     materials,
     mesh::{PartMesh, Slot, idol_parts},
-    skeleton::{Bone, Skeleton},
+    skeleton::{BONE_COUNT, Bone, Skeleton},
 };
 use encore_show::choreography::moves::{self, Pose};
 
@@ -145,6 +146,9 @@ pub fn idol_glb(model: &IdolModel, vrm: bool) -> Vec<u8> {
     let parts = idol_parts(&skeleton, &model.look);
     let mut binary = Binary::default();
 
+    let chains = IdolChains::new(&skeleton, &model.look);
+    // Chain joints follow the bones (skin joint i is node i + 1), then each chain's tail.
+    let tail_node = |chain: usize| 1 + BONE_COUNT + chains.joint_count() + chain;
     let mut nodes = vec![json!({
         "name": model.name,
         "children": [bone_node(Bone::Hips)],
@@ -154,6 +158,12 @@ pub fn idol_glb(model: &IdolModel, vrm: bool) -> Vec<u8> {
             .iter()
             .filter(|child| child.parent() == Some(*bone))
             .map(|child| bone_node(*child))
+            .chain(
+                chains
+                    .joints()
+                    .filter(|joint| usize::from(joint.parent) == bone.index())
+                    .map(|joint| 1 + usize::from(joint.index)),
+            )
             .collect();
         let mut node = json!({
             "name": bone.vrm_name(),
@@ -165,15 +175,36 @@ pub fn idol_glb(model: &IdolModel, vrm: bool) -> Vec<u8> {
         nodes.push(node);
     }
 
-    let inverse_binds: Vec<[f32; 16]> = Bone::ALL
+    let binds = chains.binds(&skeleton);
+    for joint in chains.joints() {
+        let last = joint.step + 1 == joint.chain.heads.len();
+        let chain = chains
+            .chains
+            .iter()
+            .position(|chain| std::ptr::eq(chain, joint.chain))
+            .expect("the joint's chain is the idol's");
+        nodes.push(json!({
+            "name": format!("{}_{}", joint.chain.name, joint.step + 1),
+            "translation": (joint.head - binds[usize::from(joint.parent)]).to_array(),
+            "children": [if last { tail_node(chain) } else { 2 + usize::from(joint.index) }],
+        }));
+    }
+    for chain in &chains.chains {
+        let last = chain.heads.last().copied().unwrap_or(chain.tail);
+        nodes.push(json!({
+            "name": format!("{}_end", chain.name),
+            "translation": (chain.tail - last).to_array(),
+        }));
+    }
+    let inverse_binds: Vec<[f32; 16]> = binds
         .iter()
-        .map(|bone| Mat4::from_translation(-skeleton.at(*bone)).to_cols_array())
+        .map(|at| Mat4::from_translation(-*at).to_cols_array())
         .collect();
     let inverse_binds = binary.floats(&inverse_binds, "MAT4", None, false);
     let skin = json!({
         "name": "humanoid",
         "inverseBindMatrices": inverse_binds,
-        "joints": Bone::ALL.iter().map(|bone| bone_node(*bone)).collect::<Vec<_>>(),
+        "joints": (0..binds.len()).map(|joint| joint + 1).collect::<Vec<_>>(),
         "skeleton": bone_node(Bone::Hips),
     });
 
@@ -247,6 +278,10 @@ pub fn idol_glb(model: &IdolModel, vrm: bool) -> Vec<u8> {
     if vrm {
         root["extensionsUsed"] = json!(["VRMC_vrm"]);
         root["extensions"] = json!({ "VRMC_vrm": vrm_json(model, &face_nodes) });
+        if !chains.chains.is_empty() {
+            root["extensionsUsed"] = json!(["VRMC_vrm", "VRMC_springBone"]);
+            root["extensions"]["VRMC_springBone"] = spring_json(&chains, tail_node);
+        }
     }
     while !binary.data.len().is_multiple_of(4) {
         binary.data.push(0);
@@ -431,6 +466,73 @@ fn vrm_json(model: &IdolModel, face_nodes: &[usize]) -> Value {
     })
 }
 
+/// The VRM 1.0 spring-bone extension: her chains with the swing encore gives them, each
+/// ending in its tail node, and the body's colliders, one collider group per set a chain
+/// keeps out of.
+fn spring_json(chains: &IdolChains, tail_node: impl Fn(usize) -> usize) -> Value {
+    let colliders: Vec<Value> = chains
+        .colliders
+        .iter()
+        .map(|collider| {
+            let node = bone_node(collider.bone);
+            let shape = match collider.tail {
+                Some(tail) => json!({ "capsule": {
+                    "offset": collider.offset.to_array(),
+                    "radius": collider.radius,
+                    "tail": tail.to_array(),
+                } }),
+                None => json!({ "sphere": {
+                    "offset": collider.offset.to_array(),
+                    "radius": collider.radius,
+                } }),
+            };
+            json!({ "node": node, "shape": shape })
+        })
+        .collect();
+    let mut groups: Vec<&[usize]> = Vec::new();
+    for chain in &chains.chains {
+        if !groups.contains(&chain.colliders.as_slice()) {
+            groups.push(&chain.colliders);
+        }
+    }
+    let springs: Vec<Value> = chains
+        .chains
+        .iter()
+        .enumerate()
+        .map(|(index, chain)| {
+            let swing = chain.swing;
+            let mut joints: Vec<Value> = (0..chain.heads.len())
+                .map(|step| {
+                    json!({
+                        "node": 1 + usize::from(chain.first) + step,
+                        "hitRadius": swing.hit_radius,
+                        "stiffness": swing.stiffness,
+                        "gravityPower": swing.gravity,
+                        "gravityDir": [0.0, -1.0, 0.0],
+                        "dragForce": swing.drag,
+                    })
+                })
+                .collect();
+            joints.push(json!({ "node": tail_node(index) }));
+            let group = groups
+                .iter()
+                .position(|group| *group == chain.colliders.as_slice())
+                .expect("every chain's colliders are a group");
+            json!({ "name": chain.name, "joints": joints, "colliderGroups": [group] })
+        })
+        .collect();
+    json!({
+        "specVersion": "1.0",
+        "colliders": colliders,
+        "colliderGroups": groups
+            .iter()
+            .enumerate()
+            .map(|(index, group)| json!({ "name": format!("body {index}"), "colliders": group }))
+            .collect::<Vec<_>>(),
+        "springs": springs,
+    })
+}
+
 /// The VRM 1.0 humanoid name of a bone. encore's single thumb bone is the thumb's root, which
 /// VRM 1.0 calls the metacarpal.
 fn vrm1_bone_name(bone: Bone) -> &'static str {
@@ -489,7 +591,6 @@ fn glb(root: &Value, binary: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::avatar::skeleton::BONE_COUNT;
 
     fn model() -> IdolModel {
         IdolModel {
@@ -508,7 +609,8 @@ mod tests {
         let document = &gltf.document;
         assert_eq!(document.skins().count(), 1);
         let skin = document.skins().next().expect("skin");
-        assert_eq!(skin.joints().count(), BONE_COUNT);
+        let chains = IdolChains::new(&Skeleton::new(1.6, 1.0), &BuiltinLook::default());
+        assert_eq!(skin.joints().count(), BONE_COUNT + chains.joint_count());
         let names: Vec<&str> = skin.joints().filter_map(|node| node.name()).collect();
         assert!(names.contains(&"leftUpperArm") && names.contains(&"hips"));
         let face = document
@@ -565,5 +667,33 @@ mod tests {
                 "{name} is bound"
             );
         }
+    }
+
+    #[test]
+    fn the_vrm_carries_her_chains_as_spring_bones() {
+        let model = IdolModel {
+            look: BuiltinLook {
+                hair: crate::setlist::raw::HairStyle::TwinTails,
+                ..BuiltinLook::default()
+            },
+            ..model()
+        };
+        let chains = IdolChains::new(&Skeleton::new(1.6, 1.0), &model.look);
+        let path = std::env::temp_dir().join(format!("encore-tails-{}.vrm", std::process::id()));
+        write_idol(&path, &model).expect("written");
+        let inspection = crate::avatar::inspect::inspect(&path).expect("it reads back");
+        std::fs::remove_file(&path).ok();
+        assert_eq!(inspection.springs.chains, chains.chains.len());
+        assert_eq!(inspection.spring_joints.len(), chains.joint_count());
+        assert_eq!(inspection.colliders.len(), chains.colliders.len());
+        let first = &inspection.spring_joints[0];
+        assert_eq!(first.node, "hair_tail_L_1");
+        assert_eq!(first.tail.as_deref(), Some("hair_tail_L_2"));
+        assert_eq!(first.stiffness, chains.chains[0].swing.stiffness);
+        assert_eq!(first.gravity[1], -chains.chains[0].swing.gravity);
+        // The GLB keeps the chain joints in its skin but no VRM extension.
+        let glb = idol_glb(&model, false);
+        let gltf = gltf::Gltf::from_slice(&glb).expect("a valid GLB");
+        assert!(gltf.extensions_used().next().is_none());
     }
 }

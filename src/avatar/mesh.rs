@@ -11,6 +11,7 @@ use bevy::{
 use encore_show::avatar::face_paint;
 
 use super::{
+    chains::{self, Chain, IdolChains, Kind},
     expression::{EXPRESSION_COUNT, Expression},
     skeleton::{Bone, Bone::*, Skeleton},
 };
@@ -53,15 +54,84 @@ struct Decal {
     size: Vec2,
 }
 
-/// Up to two bones and their weights.
-type Weights = [(Bone, f32); 2];
+/// A joint of the idol's skin: a humanoid bone ([`Bone::index`]) or, from
+/// [`BONE_COUNT`](super::skeleton::BONE_COUNT) on,
+/// a joint of one of her chains ([`IdolChains`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Joint(pub u16);
 
-fn rigid(bone: Bone) -> Weights {
-    [(bone, 1.0), (bone, 0.0)]
+impl From<Bone> for Joint {
+    fn from(bone: Bone) -> Self {
+        Self(bone.index() as u16)
+    }
 }
 
-fn blend(a: Bone, b: Bone, towards_b: f32) -> Weights {
-    [(a, 1.0 - towards_b), (b, towards_b)]
+/// Up to two joints and their weights.
+type Weights = [(Joint, f32); 2];
+
+fn rigid(joint: impl Into<Joint>) -> Weights {
+    let joint = joint.into();
+    [(joint, 1.0), (joint, 0.0)]
+}
+
+fn blend(a: impl Into<Joint>, b: impl Into<Joint>, towards_b: f32) -> Weights {
+    [(a.into(), 1.0 - towards_b), (b.into(), towards_b)]
+}
+
+/// A vertex's joint indices and weights as a mesh stores them. A joint with no weight is
+/// written as joint 0, as glTF validators expect.
+fn skin_entry(weights: Weights) -> ([u16; 4], [f32; 4]) {
+    let joint = |(joint, weight): (Joint, f32)| if weight > 0.0 { joint.0 } else { 0 };
+    (
+        [joint(weights[0]), joint(weights[1]), 0, 0],
+        [weights[0].1, weights[1].1, 0.0, 0.0],
+    )
+}
+
+/// Weights of a point on something hanging from `chain`: the chain's parent above its first
+/// joint, then each joint along its span, blending into the next near the joints.
+fn hanging(chain: &Chain, point: Vec3) -> Weights {
+    let joint = |step: usize| Joint(chain.first + step as u16);
+    let above = |step: usize| {
+        if step == 0 {
+            Joint::from(chain.parent)
+        } else {
+            joint(step - 1)
+        }
+    };
+    let first_span = chain.heads[0].y - chain.heads.get(1).map_or(chain.tail.y, |next| next.y);
+    match chain.span_at(point) {
+        None => {
+            // Just above the chain, start blending into it.
+            let over = (point.y - chain.heads[0].y) / (first_span * 0.25);
+            if over < 1.0 {
+                blend(chain.parent, joint(0), 0.5 * (1.0 - over))
+            } else {
+                rigid(chain.parent)
+            }
+        }
+        Some((step, t)) if t < 0.25 => blend(above(step), joint(step), 0.5 + 2.0 * t),
+        Some((step, t)) if t > 0.75 && step + 1 < chain.heads.len() => {
+            blend(joint(step), joint(step + 1), 2.0 * (t - 0.75))
+        }
+        Some((step, _)) => rigid(joint(step)),
+    }
+}
+
+/// Weights of a point on a skirt round the hips: the hips at the waist, then the two
+/// panels either side of it, blended by where it lies between them.
+fn draped(chains: &IdolChains, point: Vec3, waist: f32, hem: f32) -> Weights {
+    let angle = point.x.atan2(point.z);
+    let Some((a, b, t)) = chains.either_side(Kind::Cloth, angle) else {
+        return rigid(Hips);
+    };
+    let depth = ((waist - point.y) / (waist - hem)).clamp(0.0, 1.0);
+    let (a, b) = (Joint(a.first), Joint(b.first));
+    if depth < 0.25 {
+        blend(Hips, if t < 0.5 { a } else { b }, depth * 4.0)
+    } else {
+        blend(a, b, t)
+    }
 }
 
 /// Vertex data of one material's mesh.
@@ -84,13 +154,9 @@ impl PartMesh {
     fn vertex(&mut self, position: Vec3, normal: Vec3, weights: Weights) {
         self.positions.push(position.to_array());
         self.normals.push(normal.normalize_or(Vec3::Y).to_array());
-        // A joint with no weight is written as joint 0, as glTF validators expect.
-        let joint = |(bone, weight): (Bone, f32)| {
-            if weight > 0.0 { bone.index() as u16 } else { 0 }
-        };
-        self.joints
-            .push([joint(weights[0]), joint(weights[1]), 0, 0]);
-        self.weights.push([weights[0].1, weights[1].1, 0.0, 0.0]);
+        let (joints, weights) = skin_entry(weights);
+        self.joints.push(joints);
+        self.weights.push(weights);
         self.morphs.push([Vec3::ZERO; EXPRESSION_COUNT]);
         self.uvs.push([0.0, 0.0]);
     }
@@ -110,6 +176,14 @@ impl PartMesh {
             *morph = shape(Vec3::from_array(*position) - center);
         }
         self.has_morphs = true;
+    }
+
+    /// Gives the vertices from `first` on the weights `weights` finds for their position.
+    fn reweigh(&mut self, first: usize, weights: impl Fn(Vec3) -> Weights) {
+        for index in first..self.positions.len() {
+            (self.joints[index], self.weights[index]) =
+                skin_entry(weights(Vec3::from_array(self.positions[index])));
+        }
     }
 
     /// A decal of the face atlas laid on the head's front (an ellipsoid round `head` with
@@ -346,9 +420,11 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
 
     // Head and face. The head is drawn a little large, as in stylized idol art: it reads at a
     // distance.
-    let head_center = Vec3::new(0.0, 0.91, 0.005) * h;
+    let chains = IdolChains::new(skeleton, look);
+    let head_center = chains::head_centre(h);
+    let head_radii = chains::head_radii(h);
     let first = skin.vertex_count();
-    skin.ellipsoid(head_center, Vec3::new(0.068, 0.075, 0.07) * h, rigid(Head));
+    skin.ellipsoid(head_center, head_radii, rigid(Head));
     // Anime faces are lit flat: the face's normals lean forward, so the chin and cheeks
     // take the light as the forehead does instead of falling into shade.
     for (position, normal) in skin.positions[first..]
@@ -373,7 +449,6 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
         ),
     ]);
     // The painted face: big anime eyes, brows above them, blush on the cheeks.
-    let head_radii = Vec3::new(0.068, 0.075, 0.07) * h;
     let mut face = PartMesh::default();
     let eye_size = Vec2::new(0.05, 0.0375) * h;
     for (cell, side) in [(face_paint::EYE_LEFT, 1.0), (face_paint::EYE_RIGHT, -1.0)] {
@@ -416,15 +491,7 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
     // Hair: a cap that leaves the face free, bangs over the forehead, and the style's shape.
     let hair_cap = Vec3::new(0.0, 0.94, -0.012) * h;
     hair.ellipsoid(hair_cap, Vec3::new(0.075, 0.07, 0.076) * h, rigid(Head));
-    // A point on the head's surface at `height` (height units) and `angle` round from the
-    // front (to her left), lifted `out` off it.
-    let on_head = |height: f32, angle: f32, out: f32| {
-        let k = (1.0 - ((height * h - head_center.y) / head_radii.y).powi(2))
-            .max(0.0)
-            .sqrt();
-        let unit = Vec3::new(angle.sin() * head_radii.x, 0.0, angle.cos() * head_radii.z) * k;
-        head_center.with_y(height * h) + unit + unit.normalize_or(Vec3::Z) * out * h
-    };
+    let on_head = |height: f32, angle: f32, out: f32| chains::on_head(h, height, angle, out);
     // Bangs: tapering locks from the crown down to the brows, each swept a little outwards.
     for (index, angle) in [-0.95f32, -0.62, -0.3, 0.0, 0.3, 0.62, 0.95]
         .into_iter()
@@ -446,8 +513,14 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
             .collect();
         hair.tube(&rings);
     }
+    // Weighs the hair drawn from `first` on to the chain hanging nearest to `angle`.
+    let hang_nearest = |hair: &mut PartMesh, first: usize, angle: f32| {
+        if let Some(chain) = chains.nearest(Kind::Hair, angle, 1.0) {
+            hair.reweigh(first, |point| hanging(chain, point));
+        }
+    };
     if matches!(look.hair, HairStyle::Long | HairStyle::Bob) {
-        // Side locks framing the face down to the jaw.
+        // Side locks framing the face down to the jaw, swinging from the temples.
         for side in [-1.0f32, 1.0] {
             let rings: Vec<(Vec3, Vec2, Weights)> = (0..4)
                 .map(|ring| {
@@ -461,14 +534,40 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
                     )
                 })
                 .collect();
+            let first = hair.vertex_count();
             hair.tube(&rings);
+            hang_nearest(&mut hair, first, side * 1.3);
         }
     }
+    // Locks falling from the crown down the back, `length` below the nape, swelling out
+    // and swaying in waves of `wave` (height units) as they fall; each swings with the
+    // chain hanging nearest to it.
+    let locks = |hair: &mut PartMesh, angles: &[f32], length: f32, wave: f32| {
+        for (index, &angle) in angles.iter().enumerate() {
+            let phase = index as f32 * 1.3;
+            let rings: Vec<(Vec3, Vec2, Weights)> = (0..7)
+                .map(|ring| {
+                    let t = ring as f32 / 6.0;
+                    let top = on_head(0.93, angle, 0.004);
+                    let sway = (t * 9.0 + phase).sin() * wave * t;
+                    let out = Vec3::new(angle.sin(), 0.0, angle.cos()) * (0.035 * t);
+                    let centre = top + Vec3::new(sway, -length * t, 0.0) * h + out * h;
+                    let radius = (0.024 - 0.012 * t) * h;
+                    (centre, Vec2::new(radius, radius * 0.7), rigid(Head))
+                })
+                .collect();
+            let first = hair.vertex_count();
+            hair.tube(&rings);
+            hang_nearest(hair, first, angle);
+        }
+    };
     match look.hair {
         HairStyle::Long => {
+            // The back of the head's volume, then straight locks to below the shoulder
+            // blades.
             hair.ellipsoid(
-                Vec3::new(0.0, 0.83, -0.05) * h,
-                Vec3::new(0.078, 0.12, 0.032) * h,
+                Vec3::new(0.0, 0.875, -0.045) * h,
+                Vec3::new(0.077, 0.075, 0.034) * h,
                 rigid(Head),
             );
             for side in [-1.0, 1.0] {
@@ -478,6 +577,12 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
                     rigid(Head),
                 );
             }
+            locks(
+                &mut hair,
+                &[-2.85, -2.4, -1.95, std::f32::consts::PI, 1.95, 2.4, 2.85],
+                0.3,
+                0.0,
+            );
         }
         // A chin-length shell, wider than the head.
         HairStyle::Bob => hair.ellipsoid(
@@ -486,16 +591,20 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
             rigid(Head),
         ),
         HairStyle::Ponytail => {
-            accent.ellipsoid(
-                Vec3::new(0.0, 0.955, -0.075) * h,
-                Vec3::splat(0.018 * h),
-                rigid(Head),
-            );
-            hair.ellipsoid(
-                Vec3::new(0.0, 0.87, -0.1) * h,
-                Vec3::new(0.028, 0.09, 0.028) * h,
-                rigid(Head),
-            );
+            let tie = chains::ponytail_tie(h);
+            accent.ellipsoid(tie, Vec3::splat(0.018 * h), rigid(Head));
+            // The tail: from the tie, full at first, tapering to a point.
+            let rings: Vec<(Vec3, Vec2, Weights)> = (0..7)
+                .map(|ring| {
+                    let t = ring as f32 / 6.0;
+                    let centre = tie + Vec3::new(0.0, -0.23 * t, -0.012 - 0.025 * t.sqrt()) * h;
+                    let radius = (0.018 + 0.016 * (t * 4.0).min(1.0) - 0.03 * t * t) * h;
+                    (centre, Vec2::splat(radius.max(0.004 * h)), rigid(Head))
+                })
+                .collect();
+            let first = hair.vertex_count();
+            hair.tube(&rings);
+            hang_nearest(&mut hair, first, std::f32::consts::PI);
         }
         // Cropped at the nape, close to the head.
         HairStyle::Short => hair.ellipsoid(
@@ -505,7 +614,7 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
         ),
         HairStyle::TwinTails => {
             for side in [-1.0f32, 1.0] {
-                let tie = Vec3::new(side * 0.07, 0.965, -0.02) * h;
+                let tie = chains::twin_tie(h, side);
                 accent.ellipsoid(tie, Vec3::splat(0.014 * h), rigid(Head));
                 // Each tail falls from its tie, out and back, to the chest.
                 let rings: Vec<(Vec3, Vec2, Weights)> = (0..6)
@@ -517,13 +626,16 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
                         (centre, Vec2::splat(radius.max(0.004 * h)), rigid(Head))
                     })
                     .collect();
+                let first = hair.vertex_count();
                 hair.tube(&rings);
+                hang_nearest(&mut hair, first, side * 1.57);
             }
         }
-        HairStyle::Wavy => {
-            // Long waves: strands down the back and the sides, each swaying side to side.
-            for (index, angle) in [
-                -2.2f32,
+        // Long waves: locks down the back and the sides, each swaying side to side.
+        HairStyle::Wavy => locks(
+            &mut hair,
+            &[
+                -2.2,
                 -1.7,
                 -1.25,
                 1.25,
@@ -532,25 +644,10 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
                 2.7,
                 -2.7,
                 std::f32::consts::PI,
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                let phase = index as f32 * 1.3;
-                let rings: Vec<(Vec3, Vec2, Weights)> = (0..7)
-                    .map(|ring| {
-                        let t = ring as f32 / 6.0;
-                        let top = on_head(0.93, angle, 0.004);
-                        // Fuller than straight hair, and longer: waves swell out as they fall.
-                        let wave = (t * 9.0 + phase).sin() * 0.02 * t;
-                        let out = Vec3::new(angle.sin(), 0.0, angle.cos()) * (0.035 * t);
-                        let centre = top + Vec3::new(wave, -0.27 * t, 0.0) * h + out * h;
-                        (centre, Vec2::splat((0.024 - 0.012 * t) * h), rigid(Head))
-                    })
-                    .collect();
-                hair.tube(&rings);
-            }
-        }
+            ],
+            0.27,
+            0.02,
+        ),
     }
     // A headset: an ear cup on her left and a thin boom to the corner of her mouth.
     let ear = on_head(0.905, 1.45, 0.006);
@@ -606,6 +703,49 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
         0
     };
     outfit.tube(&torso[from..]);
+    if look.outfit != OutfitStyle::CropTop {
+        // The jacket's front: lapels in the trim colour meeting in a V, buttons below them.
+        for side in [-1.0f32, 1.0] {
+            accent.tube(&[
+                (
+                    p(side * 0.035, 0.79, 0.048),
+                    Vec2::new(0.012, 0.003) * h,
+                    rigid(UpperChest),
+                ),
+                (
+                    p(side * 0.03, 0.73, 0.062),
+                    Vec2::new(0.011, 0.003) * h,
+                    blend(Chest, UpperChest, 0.6),
+                ),
+                (
+                    p(side * 0.006, 0.665, 0.056),
+                    Vec2::new(0.004, 0.003) * h,
+                    rigid(Chest),
+                ),
+            ]);
+        }
+        let rows: &[f32] = if look.outfit == OutfitStyle::Coat {
+            &[-0.022, 0.022]
+        } else {
+            &[0.0]
+        };
+        for &x in rows {
+            for (y, z, bone) in [(0.64, 0.053, Chest), (0.6, 0.05, Spine)] {
+                accent.ellipsoid(p(x, y, z), Vec3::new(0.006, 0.006, 0.003) * h, rigid(bone));
+            }
+        }
+        // Epaulettes on the stage jackets and the coat.
+        if matches!(look.outfit, OutfitStyle::Trousers | OutfitStyle::Coat) {
+            for (shoulder, upper) in [(LeftShoulder, LeftUpperArm), (RightShoulder, RightUpperArm)]
+            {
+                accent.ellipsoid(
+                    at(upper) + Vec3::new(0.0, 0.03, 0.0) * h,
+                    Vec3::new(0.034 * w, 0.008, 0.03) * h,
+                    blend(shoulder, upper, 0.5),
+                );
+            }
+        }
+    }
     accent.tube(&[
         (
             p(0.0, 0.8, 0.0),
@@ -725,6 +865,8 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
         );
         accent.ellipsoid(at(toes), Vec3::new(0.024, 0.014, 0.03) * h, rigid(toes));
     }
+    // The skirt and the coat's skirts swing on the panels round the hips.
+    let skirt_first = outfit.vertex_count();
     match look.outfit {
         OutfitStyle::Skirt => outfit.tube(&[
             (
@@ -796,6 +938,49 @@ pub fn idol_parts(skeleton: &Skeleton, look: &BuiltinLook) -> Vec<(Slot, PartMes
                 rigid(Hips),
             ),
         ]),
+    }
+    let waist_to_hem = match look.outfit {
+        OutfitStyle::Skirt => Some((0.56, 0.4)),
+        OutfitStyle::Coat => Some((0.58, 0.3)),
+        OutfitStyle::Trousers | OutfitStyle::CropTop => None,
+    };
+    if let Some((waist, hem)) = waist_to_hem {
+        let weights = |point| draped(&chains, point, waist * h, hem * h);
+        outfit.reweigh(skirt_first, weights);
+        // A band of trim at the hem, and a lining: where the panels part as they swing
+        // (on the low preset each rides its own joint rigidly), the lining shows, not the
+        // stage behind.
+        let (across, front) = if look.outfit == OutfitStyle::Skirt {
+            (0.16, 0.14)
+        } else {
+            (0.15, 0.12)
+        };
+        outfit.tube(&[
+            (
+                p(0.0, waist - 0.01, 0.0),
+                Vec2::new(0.078 * w, 0.058) * h,
+                rigid(Hips),
+            ),
+            (
+                p(0.0, hem + 0.015, 0.0),
+                Vec2::new((across - 0.012) * w, front - 0.012) * h,
+                rigid(Hips),
+            ),
+        ]);
+        let band = accent.vertex_count();
+        accent.tube(&[
+            (
+                p(0.0, hem + 0.012, 0.0),
+                Vec2::new((across - 0.004) * w, front - 0.004) * h,
+                rigid(Hips),
+            ),
+            (
+                p(0.0, hem - 0.002, 0.0),
+                Vec2::new((across + 0.002) * w, front + 0.002) * h,
+                rigid(Hips),
+            ),
+        ]);
+        accent.reweigh(band, weights);
     }
     // Boots in the accent colour: to the knee, or over it with the cropped top.
     if look.outfit != OutfitStyle::Trousers {

@@ -2,6 +2,7 @@
 //! setlist parameters (height, build, skin, hair, costume, member colour): a skinned mesh on
 //! a humanoid skeleton with VRM bone names, which the choreography poses every frame.
 
+pub mod chains;
 mod cpu_skin;
 mod dress;
 pub mod export;
@@ -226,16 +227,76 @@ pub(crate) fn spawn_builtin(
             ))
             .id();
     }
+    // Her chains of locks and skirt panels, after the bones; springs swing them.
+    let chains = chains::IdolChains::new(&skeleton, look);
+    let mut all_joints = joints.to_vec();
+    let binds = chains.binds(&skeleton);
+    let mut springs = Vec::new();
+    for joint in chains.joints() {
+        let parent = all_joints[usize::from(joint.parent)];
+        let entity = commands
+            .spawn((
+                Name::new(format!("{}_{}", joint.chain.name, joint.step + 1)),
+                Transform::from_translation(joint.head - binds[usize::from(joint.parent)]),
+                Visibility::default(),
+                ChildOf(parent),
+            ))
+            .id();
+        all_joints.push(entity);
+        let swing = joint.chain.swing;
+        springs.push(spring::SpringJoint {
+            entity,
+            parent,
+            rest_rotation: Quat::IDENTITY,
+            tail: joint.tail - joint.head,
+            params: spring::SpringParams {
+                stiffness: swing.stiffness,
+                gravity: Vec3::NEG_Y * swing.gravity,
+                drag: swing.drag,
+                hit_radius: swing.hit_radius,
+            },
+            colliders: joint.chain.colliders.clone(),
+            state: None,
+        });
+    }
+    if !springs.is_empty() {
+        commands.entity(root).insert(spring::SpringRig {
+            joints: springs,
+            colliders: chains
+                .colliders
+                .iter()
+                .map(|collider| spring::SpringCollider {
+                    entity: joints[collider.bone.index()],
+                    offset: collider.offset,
+                    tail: collider.tail,
+                    radius: collider.radius,
+                })
+                .collect(),
+            clock: None,
+        });
+    }
     let inverse = assets.bindposes.add(
-        Bone::ALL
+        binds
             .iter()
-            .map(|bone| Mat4::from_translation(-skeleton.at(*bone)))
+            .map(|at| Mat4::from_translation(-*at))
             .collect::<Vec<_>>(),
     );
+    let joint_name = |index: usize| {
+        Bone::ALL.get(index).map_or_else(
+            || {
+                chains
+                    .joints()
+                    .nth(index - BONE_COUNT)
+                    .map_or_else(String::new, |joint| {
+                        format!("{}_{}", joint.chain.name, joint.step + 1)
+                    })
+            },
+            |bone| format!("{bone:?}"),
+        )
+    };
     let mut looks = materials(idol.colour, look).into_iter();
     let face_image = assets.images.add(face_image(idol, look));
     let mut faces = Vec::new();
-    let binds: Vec<Vec3> = Bone::ALL.iter().map(|bone| skeleton.at(*bone)).collect();
     for (slot, part) in idol_parts(&skeleton, look) {
         let Some((_, mut material)) = looks.find(|(candidate, _)| *candidate == slot) else {
             continue;
@@ -260,27 +321,27 @@ pub(crate) fn spawn_builtin(
             for piece in cpu_skin::rigid_pieces(&part, &binds, root, material.base_color) {
                 let mesh = assets.meshes.add(piece.mesh);
                 let mut entity = commands.spawn((
-                    Name::new(format!("{slot:?} on {:?}", Bone::ALL[piece.bone])),
+                    Name::new(format!("{slot:?} on {}", joint_name(piece.bone))),
                     Mesh3d(mesh.clone()),
                     MeshMaterial3d(cel.clone()),
-                    ChildOf(joints[piece.bone]),
+                    ChildOf(all_joints[piece.bone]),
                 ));
                 if let Some(face) = piece.face {
                     entity.insert(face);
                 }
-                // On the CPU preset only the head's pieces (face, hair, headset) are
-                // outlined: a hull for every piece would double the idols' draws.
+                // On the CPU preset only the head's pieces (face, hair, headset) and the
+                // hair's locks are outlined: a hull for every piece would double the idols'
+                // draws.
+                let on_head = piece.bone == Bone::Head.index()
+                    || (slot == Slot::Hair && piece.bone >= BONE_COUNT);
                 if let Some(outline) = outlined(slot, assets)
-                    && Bone::ALL[piece.bone] == Bone::Head
+                    && on_head
                 {
                     commands.spawn((
-                        Name::new(format!(
-                            "Outline of {slot:?} on {:?}",
-                            Bone::ALL[piece.bone]
-                        )),
+                        Name::new(format!("Outline of {slot:?} on {}", joint_name(piece.bone))),
                         Mesh3d(mesh),
                         MeshMaterial3d(outline),
-                        ChildOf(joints[piece.bone]),
+                        ChildOf(all_joints[piece.bone]),
                     ));
                 }
             }
@@ -312,7 +373,7 @@ pub(crate) fn spawn_builtin(
                 MeshMaterial3d(cel),
                 SkinnedMesh {
                     inverse_bindposes: inverse.clone(),
-                    joints: joints.to_vec(),
+                    joints: all_joints.clone(),
                 },
                 DynamicSkinnedMeshBounds,
                 ChildOf(root),
@@ -325,7 +386,7 @@ pub(crate) fn spawn_builtin(
                 MeshMaterial3d(outline),
                 SkinnedMesh {
                     inverse_bindposes: inverse.clone(),
-                    joints: joints.to_vec(),
+                    joints: all_joints.clone(),
                 },
                 DynamicSkinnedMeshBounds,
                 ChildOf(root),
@@ -452,6 +513,41 @@ mod tests {
             "one shared material"
         );
         assert_eq!(world.query::<&SkinnedMesh>().iter(world).count(), 0);
+        // Her locks and skirt panels hang on chain joints that spring bones swing, with
+        // pieces riding them.
+        let rigs: Vec<usize> = world
+            .query::<(&Performer, &spring::SpringRig)>()
+            .iter(world)
+            .map(|(_, rig)| rig.joints.len())
+            .collect();
+        assert!(rigs.len() >= 4, "{rigs:?}");
+        let hana = world
+            .query::<(&Performer, &spring::SpringRig)>()
+            .iter(world)
+            .find(|(performer, _)| performer.index == 0)
+            .map(|(_, rig)| rig.clone())
+            .expect("Hana has springs");
+        let look = match &world.resource::<ShowSetlist>().cast[0].avatar {
+            Avatar::Builtin(look) => look.clone(),
+            Avatar::Model(_) => panic!("Hana is built in"),
+        };
+        let expected = chains::IdolChains::new(
+            &Skeleton::new(world.resource::<ShowSetlist>().cast[0].height, look.build),
+            &look,
+        );
+        assert_eq!(hana.joints.len(), expected.joint_count());
+        let riding = world
+            .query::<(&Name, &ChildOf)>()
+            .iter(world)
+            .filter(|(name, parent)| {
+                name.starts_with("Hair on hair_")
+                    && hana
+                        .joints
+                        .iter()
+                        .any(|joint| joint.entity == parent.parent())
+            })
+            .count();
+        assert!(riding >= 3, "{riding} hair pieces ride her chains");
 
         app.world_mut()
             .resource_mut::<ShowSetlist>()

@@ -12,3 +12,4 @@ pub mod mmd;
 pub mod pmx;
 pub mod retarget;
 pub mod skeleton;
+pub mod spring;
