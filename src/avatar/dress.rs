@@ -295,6 +295,9 @@ fn dress_models(
                 .entity(entity)
                 .remove::<MeshMaterial3d<StandardMaterial>>()
                 .insert(MeshMaterial3d(surface));
+            if !profile.idol_shadows {
+                commands.entity(entity).insert(bevy::light::NotShadowCaster);
+            }
             if let Some(outline) = outline {
                 let mut hull = commands.spawn((
                     Name::new("Outline"),
@@ -302,6 +305,7 @@ fn dress_models(
                     MeshMaterial3d(outline),
                     Transform::IDENTITY,
                     NoFrustumCulling,
+                    bevy::light::NotShadowCaster,
                     ChildOf(entity),
                 ));
                 if let Some(skin) = skin {

@@ -379,6 +379,9 @@ pub(crate) fn spawn_builtin(
                 ChildOf(root),
             ))
             .id();
+        if !assets.profile.idol_shadows {
+            commands.entity(part).insert(bevy::light::NotShadowCaster);
+        }
         if let Some(outline) = outlined(slot, assets) {
             commands.spawn((
                 Name::new(format!("Outline of {slot:?}")),
@@ -389,6 +392,7 @@ pub(crate) fn spawn_builtin(
                     joints: all_joints.clone(),
                 },
                 DynamicSkinnedMeshBounds,
+                bevy::light::NotShadowCaster,
                 ChildOf(root),
             ));
         }

@@ -261,7 +261,9 @@ impl Material for CelMaterial {
     }
 
     fn enable_shadows() -> bool {
-        false
+        // Idols cast shadows on the stage on the presets whose lights have shadow maps (the
+        // cel shading itself lights from the rig, not from Bevy's lights).
+        true
     }
 
     fn enable_prepass() -> bool {
