@@ -245,8 +245,11 @@ pub fn build_app(
         ..default()
     };
     let log_plugin = LogPlugin {
-        // Bevy logs the adapter itself at info; `graphics` logs it once with what we chose.
-        filter: format!("{},bevy_render::renderer=warn", LogPlugin::default().filter),
+        // encore's own lines only: other crates speak up for warnings, and the known noise
+        // of a plain start is kept quiet (winit's XSETTINGS and XRandR notes under Xvfb,
+        // Bevy's software-renderer warning: `graphics` says so once in its own words).
+        // `RUST_LOG` still overrides all of it.
+        filter: QUIET_LOG.to_owned(),
         ..default()
     };
     let asset_plugin = AssetPlugin {
@@ -255,6 +258,9 @@ pub fn build_app(
         // them without a way to opt in one by one (a denied texture makes its loader panic),
         // so paths are allowed; the only files named by users are checked by the setlist.
         unapproved_path_mode: UnapprovedPathMode::Allow,
+        // The setlist is watched by encore itself (`setlist::reload`); there is no `assets`
+        // folder for Bevy's watcher, which would only warn that it is missing.
+        watch_for_changes_override: Some(false),
         ..default()
     };
     let mut defaults = DefaultPlugins
@@ -330,6 +336,54 @@ pub fn build_app(
 
 /// The chat feed for `options`: a replayed log (its unreadable lines reported, the show goes
 /// on without them), a file to save to, a flood rate.
+/// The log filter of a normal run (see where the log plugin is set up).
+pub const QUIET_LOG: &str = "warn,encore=info,encore_show=info,winit=error,\
+                             bevy_render::renderer=error,wgpu=error,naga=warn";
+
+/// When the process started, for the start-to-first-frame line.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Marks the process's start (call first thing in `main`); the first frame is logged with
+/// the time since.
+pub fn mark_start() {
+    STARTED.get_or_init(std::time::Instant::now);
+}
+
+/// Seconds since [`mark_start`] (since the first call otherwise).
+pub fn since_start() -> f64 {
+    STARTED
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
+}
+
+/// Gives the process a private `XDG_RUNTIME_DIR` when it has none or an unusable one:
+/// without it the Wayland client library (loaded by the Vulkan driver) prints
+/// `error: XDG_RUNTIME_DIR is invalid or not set` on every start. Call it first thing in
+/// `main`, before any thread starts.
+pub fn ensure_runtime_dir() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // The process's own user: the owner of its /proc entry.
+    let Ok(uid) = std::fs::metadata("/proc/self").map(|meta| meta.uid()) else {
+        return;
+    };
+    let usable = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|dir| {
+        std::fs::metadata(&dir).is_ok_and(|meta| meta.is_dir() && meta.uid() == uid)
+    });
+    if usable {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("encore-runtime-{uid}"));
+    let made = std::fs::create_dir_all(&dir).is_ok()
+        && std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).is_ok()
+        && std::fs::metadata(&dir).is_ok_and(|meta| meta.uid() == uid);
+    if made {
+        // SAFETY: called at the top of `main`, before encore starts any thread, so nothing
+        // reads the environment concurrently.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    }
+}
+
 fn chat_feed(options: &chat::ChatOptions, filter: &[String]) -> chat::ChatFeed {
     let mut feed = chat::ChatFeed::default();
     feed.flood = options.flood;

@@ -534,6 +534,8 @@ fn parse_size(text: &str) -> Result<UVec2, String> {
 }
 
 fn main() -> ExitCode {
+    encore::mark_start();
+    encore::ensure_runtime_dir();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Play(args) => play(args),

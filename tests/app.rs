@@ -686,12 +686,25 @@ fn window_renders_under_xvfb() {
         .arg("--screenshot")
         .arg(&path)
         .env("RUST_BACKTRACE", "0")
+        // A session without a runtime folder, as under a bare Xvfb or ssh.
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("RUST_LOG")
         .output()
         .expect("xvfb-run is installed by scripts/setup.sh");
     assert_success(&output);
     // Sound card or not, one line says what became of the music, and nothing else complains.
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(!log.contains("ALSA lib"), "{log}");
+    // A quiet start: encore's own lines only (no Wayland, winit, asset-watcher or Bevy
+    // software-renderer noise), the renderer named once, and the start timed.
+    for line in log.lines().filter(|line| !line.trim().is_empty()) {
+        assert!(
+            line.contains("encore::") || line.contains("encore_show::"),
+            "not encore's own line: {line}\n{log}"
+        );
+    }
+    assert_eq!(log.matches("renderer: ").count(), 1, "{log}");
+    assert_eq!(log.matches("started: first frame").count(), 1, "{log}");
     let notices = log.matches("audio: no sound device").count()
         + log.matches("audio: playing through").count();
     assert_eq!(notices, 1, "{log}");

@@ -14,6 +14,20 @@ use crate::setlist::raw::Quality;
 
 pub(crate) fn plugin(app: &mut App) {
     app.add_systems(PreStartup, choose_render_profile);
+    app.add_systems(First, report_first_frame);
+}
+
+/// Logs once how long the start took: from the process's start to the first frame handed
+/// to the renderer (the update after it begins).
+fn report_first_frame(frames: Res<bevy::diagnostic::FrameCount>, mut done: Local<bool>) {
+    if *done || frames.0 < 2 {
+        return;
+    }
+    *done = true;
+    info!(
+        "started: first frame {:.2} s after launch",
+        crate::since_start()
+    );
 }
 
 /// Why the player cannot start on this machine, with what to do about it.
