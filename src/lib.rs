@@ -83,6 +83,11 @@ pub struct PlayOptions {
     pub audio: music::AudioSettings,
     /// Recording: Ctrl-C is the recorder's (it finishes the file), the show panel is hidden.
     pub recording: bool,
+    /// The 3D scene's share of the picture's resolution, 0.25 to 1, stretched over it. `None`:
+    /// 1 offscreen; in the window, following the frame rate towards `target_fps`.
+    pub render_scale: Option<f32>,
+    /// The window's frame rate the render scale aims for.
+    pub target_fps: f32,
 }
 
 impl Default for PlayOptions {
@@ -103,6 +108,8 @@ impl Default for PlayOptions {
             chat: chat::ChatOptions::default(),
             audio: music::AudioSettings::default(),
             recording: false,
+            render_scale: None,
+            target_fps: 30.0,
         }
     }
 }
@@ -305,6 +312,12 @@ pub fn build_app(
         ..default()
     });
     app.insert_resource(capture::CaptureSettings::from_options(options));
+    app.insert_resource(camera::compose::RenderScale {
+        scale: options.render_scale.unwrap_or(1.0).clamp(0.25, 1.0),
+        target_fps: (!options.headless && options.render_scale.is_none())
+            .then_some(options.target_fps.max(1.0)),
+        fps: 0.0,
+    });
     app.insert_resource(graphics::RequestedQuality(
         options.quality.unwrap_or(quality),
     ));

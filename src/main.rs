@@ -128,6 +128,15 @@ struct RecordArgs {
     /// Fans in the audience, overriding the setlist's.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=200_000))]
     fans: Option<u32>,
+    /// Draw the 3D scene at this share of the frame's resolution, 0.25 to 1, stretched over
+    /// it with a linear filter; the chat and titles stay sharp. 0.5 draws a quarter of the
+    /// pixels: much faster on a CPU (see docs/recording.md).
+    #[arg(long, value_name = "0.25..1", default_value_t = 1.0, value_parser = parse_render_scale)]
+    render_scale: f32,
+    /// Keep the picture's alpha, for a studio with `background: Transparent`: name the
+    /// output `.mov` (ProRes 4444) or `.webm` (VP9), or use --frames-dir for RGBA PNGs.
+    #[arg(long)]
+    alpha: bool,
     /// Draw nothing but the camera's clear colour (for `encore bench record`).
     #[arg(long, hide = true)]
     bare: bool,
@@ -331,11 +340,12 @@ enum BenchTarget {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
-    /// Record the demo's first minute to an MP4, and a bare scene (camera clear only) in the
-    /// same run: frames per second, realtime factor, their ratio, and where the time goes.
+    /// Record the demo's first chorus to an MP4 at each quality and render scale, and a bare
+    /// scene (camera clear only) in the same run: frames per second, realtime factor, and
+    /// where the time goes.
     Record {
-        /// Seconds of the show to record.
-        #[arg(long, default_value_t = 60.0)]
+        /// Seconds of the show to record, from the first chorus (0:33).
+        #[arg(long, default_value_t = 10.0)]
         seconds: f64,
         /// Frame size.
         #[arg(long, value_name = "WxH", value_parser = parse_size, default_value = "1280x720")]
@@ -343,9 +353,12 @@ enum BenchTarget {
         /// Frames per second.
         #[arg(long, default_value_t = 30)]
         fps: u32,
-        /// Rendering quality.
-        #[arg(long, value_enum, default_value = "medium")]
-        quality: Quality,
+        /// Rendering qualities, each recorded in turn.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "low,medium")]
+        quality: Vec<Quality>,
+        /// Render scales, each recorded at every quality.
+        #[arg(long, value_delimiter = ',', default_value = "1,0.5", value_parser = parse_render_scale)]
+        render_scale: Vec<f32>,
     },
     /// Play a show for a long time (looping at its end) and print resident memory and asset
     /// counts every so often, with the growth and slope after warm-up: a leak shows here.
@@ -466,9 +479,37 @@ struct PlayArgs {
     /// Pour this many messages a second into the chat (for `encore bench chat`).
     #[arg(long, hide = true, default_value_t = 0)]
     chat_flood: u32,
+    /// Draw the 3D scene at this share of the picture's resolution, 0.25 to 1, stretched over
+    /// it (the overlay stays sharp). Offscreen the default is 1; in the window it follows the
+    /// frame rate towards --target-fps unless given.
+    #[arg(long, value_name = "0.25..1", value_parser = parse_render_scale)]
+    render_scale: Option<f32>,
+    /// The frame rate the window's render scale aims for.
+    #[arg(long, value_name = "FPS", default_value_t = 30.0, value_parser = parse_target_fps)]
+    target_fps: f32,
 }
 
 /// A number from 0 to 1.
+/// A render scale: a share of the picture's resolution from 0.25 to 1.
+fn parse_render_scale(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(scale) if (0.25..=1.0).contains(&scale) => Ok(scale),
+        _ => Err(format!(
+            "`{text}`: give a share of the picture's resolution from 0.25 to 1, such as 0.5"
+        )),
+    }
+}
+
+/// A target frame rate for the window, 5 to 240.
+fn parse_target_fps(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(fps) if (5.0..=240.0).contains(&fps) => Ok(fps),
+        _ => Err(format!(
+            "`{text}`: give frames per second from 5 to 240, such as 30"
+        )),
+    }
+}
+
 fn parse_unit(text: &str) -> Result<f32, String> {
     match text.parse::<f32>() {
         Ok(value) if (0.0..=1.0).contains(&value) => Ok(value),
@@ -588,7 +629,8 @@ fn main() -> ExitCode {
                 size,
                 fps,
                 quality,
-            } => encore::bench::record(seconds, size, fps, quality),
+                render_scale,
+            } => encore::bench::record(seconds, size, fps, &quality, &render_scale),
             BenchTarget::Animation => {
                 encore::bench::animation(&[5, 20, 100]);
                 Ok(())
@@ -667,6 +709,8 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             device: false,
         },
         recording: false,
+        render_scale: args.render_scale,
+        target_fps: args.target_fps,
     })
 }
 
@@ -697,6 +741,8 @@ fn record(args: RecordArgs) -> ExitCode {
         hash_log: args.hash_log,
         fans: args.fans,
         bare: args.bare,
+        render_scale: args.render_scale,
+        alpha: args.alpha,
         progress: true,
         resume: args.resume,
     };

@@ -667,6 +667,57 @@ fn the_same_frame_renders_to_the_same_bytes() {
     // And time moves: frame 0 is a different picture.
     let (_, frame_zero) = render_headless("twice-c.png", "1");
     assert!(frame_zero != first, "frame 19 should differ from frame 0");
+
+    // At half the render scale the scene is drawn at 320x180 and stretched over the frame:
+    // the same picture, softer, the same every time, with the show panel drawn sharp on top.
+    let (half_path, half) = render("half-a.png", &["--frames", "20", "--render-scale", "0.5"]);
+    let (again_path, _) = render("half-b.png", &["--frames", "20", "--render-scale", "0.5"]);
+    assert_eq!(half.dimensions(), (640, 360));
+    assert_eq!(
+        std::fs::read(half_path).unwrap(),
+        std::fs::read(again_path).unwrap(),
+        "a fixed render scale renders the same bytes"
+    );
+    assert!(
+        half != first,
+        "the half-scale scene differs from the full one"
+    );
+    let mean = |image: &RgbImage, x: std::ops::Range<u32>, y: std::ops::Range<u32>| {
+        let (mut sum, mut count) = (0.0, 0.0);
+        for yy in y {
+            for xx in x.clone() {
+                let [r, g, b] = image.get_pixel(xx, yy).0;
+                sum += f64::from(r) + f64::from(g) + f64::from(b);
+                count += 3.0;
+            }
+        }
+        sum / count
+    };
+    let (full_mean, half_mean) = (mean(&first, 0..640, 0..360), mean(&half, 0..640, 0..360));
+    assert!(
+        (half_mean - full_mean).abs() < full_mean * 0.05,
+        "the stretched scene keeps the picture's brightness: {full_mean:.1} against {half_mean:.1}"
+    );
+    // The panel's text is drawn at full resolution: its sharp edges (neighbours differing by
+    // more than 100) are as many as in the full-scale frame.
+    let edges = |image: &RgbImage| {
+        let mut count = 0;
+        for y in 12..60 {
+            for x in 12..200 {
+                let a = image.get_pixel(x, y).0;
+                let b = image.get_pixel(x + 1, y).0;
+                if (i32::from(a[0]) - i32::from(b[0])).abs() > 100 {
+                    count += 1;
+                }
+            }
+        }
+        count
+    };
+    let (full_edges, half_edges) = (edges(&first), edges(&half));
+    assert!(
+        half_edges * 10 >= full_edges * 8,
+        "the panel stays sharp: {half_edges} sharp edges against {full_edges}"
+    );
 }
 
 #[test]
@@ -1364,6 +1415,146 @@ fn record_without_ffmpeg_or_with_an_odd_size_says_what_to_do() {
     let output = run(&["record", "--size", "321x180"], &[], &[]);
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("even width and height"), "{log}");
+}
+
+/// A studio setlist on `background`: one idol, centre stage, no chat.
+fn studio_setlist(name: &str, background: &str) -> PathBuf {
+    let path = out_dir().join(name);
+    std::fs::write(
+        &path,
+        format!(
+            r##"Concert(
+    title: "Studio",
+    quality: Low,
+    venue: Studio(background: {background}),
+    chat: (style: Off),
+    cast: [(id: "solo", name: "Solo", colour: "#ff6fae")],
+    program: [Song(title: "Take", bpm: 120, length: "bar 5",
+        dance: [(bars: (1, 4), move: Idle)], camera: [(at: 0.0, shot: FullBody("solo"))])],
+)"##
+        ),
+    )
+    .expect("the test folder is writable");
+    path
+}
+
+#[test]
+fn a_studio_records_the_idols_alone_with_alpha_or_on_a_green_screen() {
+    // Transparent: RGBA PNGs whose background is clear and whose idol is opaque.
+    let setlist = studio_setlist("studio-clear.ron", "Transparent");
+    let folder = out_dir().join("studio-clear");
+    let _ = std::fs::remove_dir_all(&folder);
+    let output = run(
+        &[
+            "record",
+            setlist.to_str().unwrap(),
+            "--size",
+            "320x180",
+            "--from",
+            "1",
+            "--to",
+            "1.1",
+            "--alpha",
+            "--frames-dir",
+            folder.to_str().unwrap(),
+        ],
+        &[],
+        &[],
+    );
+    assert_success(&output);
+    let frame = image::open(folder.join("frame_000000.png"))
+        .expect("a PNG")
+        .to_rgba8();
+    let pixels = frame.pixels().count() as f32;
+    let clear = frame.pixels().filter(|pixel| pixel.0[3] == 0).count() as f32 / pixels;
+    let solid = frame.pixels().filter(|pixel| pixel.0[3] == 255).count() as f32 / pixels;
+    assert!(
+        clear > 0.6,
+        "no arena behind her: {clear:.3} of the frame is clear"
+    );
+    assert!(solid > 0.02, "she is opaque: {solid:.3} of the frame");
+    // Nothing of the arena: the top corners (where the LED wall and truss stand) are clear.
+    for (x, y) in [(2, 2), (317, 2), (2, 90), (317, 90)] {
+        assert_eq!(frame.get_pixel(x, y).0[3], 0, "({x}, {y}) is not clear");
+    }
+    // The same alpha in a ProRes 4444 movie; MP4 is refused with the way out.
+    let movie = out_dir().join("studio-clear.mov");
+    let _ = std::fs::remove_file(&movie);
+    let output = run(
+        &[
+            "record",
+            setlist.to_str().unwrap(),
+            "--size",
+            "320x180",
+            "--to",
+            "0.5",
+            "--alpha",
+            "-o",
+            movie.to_str().unwrap(),
+        ],
+        &[],
+        &[],
+    );
+    assert_success(&output);
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=codec_name,pix_fmt",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&movie)
+        .output()
+        .expect("ffprobe runs");
+    let stream = String::from_utf8_lossy(&probe.stdout);
+    assert!(
+        stream.starts_with("prores,yuva444"),
+        "ProRes 4444 with alpha: {stream}"
+    );
+    let output = run(
+        &[
+            "record",
+            setlist.to_str().unwrap(),
+            "--alpha",
+            "-o",
+            "/tmp/x.mp4",
+        ],
+        &[],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains(".mov") && log.contains(".webm"), "{log}");
+
+    // A green screen: the background is the key green, the idol is not.
+    let green = studio_setlist("studio-green.ron", "Green");
+    let folder = out_dir().join("studio-green");
+    let _ = std::fs::remove_dir_all(&folder);
+    let output = run(
+        &[
+            "record",
+            green.to_str().unwrap(),
+            "--size",
+            "320x180",
+            "--from",
+            "1",
+            "--to",
+            "1.05",
+            "--frames-dir",
+            folder.to_str().unwrap(),
+        ],
+        &[],
+        &[],
+    );
+    assert_success(&output);
+    let path = folder.join("frame_000000.png");
+    let frame = image::open(&path).expect("a PNG").to_rgb8();
+    let keyed = share(&frame, 0..320, 0..180, |pixel| {
+        close_to(pixel, [0, 177, 64], 6)
+    });
+    assert!(keyed > 0.6, "green screen share {keyed:.3}");
+    assert!(keyed < 0.98, "the idol stands in front of it");
 }
 
 #[test]

@@ -6,6 +6,8 @@
 
 pub use encore_show::camera::*;
 
+pub mod compose;
+
 use bevy::{
     camera::{RenderTarget, ShadowLodOrigin},
     ecs::system::SystemParam,
@@ -29,6 +31,7 @@ use crate::{
 };
 
 pub(crate) fn plugin(app: &mut App) {
+    app.add_plugins(compose::plugin);
     app.init_resource::<CameraStatus>();
     app.init_resource::<FreeCamera>();
     app.add_systems(Startup, spawn_show_camera);
@@ -137,17 +140,24 @@ impl FreeCamera {
     }
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the camera's target depends on the window, the capture and the render scale"
+)]
 fn spawn_show_camera(
     mut commands: Commands,
     profile: Res<RenderProfile>,
     offscreen: Option<Res<OffscreenTarget>>,
+    scale: Res<compose::RenderScale>,
+    settings: Res<crate::capture::CaptureSettings>,
+    windows: Query<&Window, With<bevy::window::PrimaryWindow>>,
+    mut images: ResMut<Assets<Image>>,
 ) {
     let mut camera = commands.spawn((
         Name::new("Show camera"),
         ShowCamera,
         Camera3d::default(),
         profile.msaa,
-        PrimaryEguiContext,
         // Shadow detail follows the audience's eye, also when rendering into an image.
         ShadowLodOrigin,
         // The stage and, on a layer of their own, the audience and the IMAG screens.
@@ -161,8 +171,27 @@ fn spawn_show_camera(
         // Light strips, beams, lasers, sticks and sparks glow.
         camera.insert(bevy::post_process::bloom::Bloom::NATURAL);
     }
-    if let Some(offscreen) = offscreen {
-        camera.insert(RenderTarget::Image(offscreen.image.clone().into()));
+    let camera = camera.id();
+    if scale.composes(offscreen.is_some()) {
+        // The scene is drawn at the render scale and stretched over the picture by a
+        // second camera, which draws the overlay too.
+        compose::compose(
+            &mut commands,
+            camera,
+            &mut images,
+            &scale,
+            windows.single().ok(),
+            offscreen.as_deref(),
+            &settings,
+        );
+    } else {
+        // The overlay is drawn by the show camera, into the window or the frame alike.
+        commands.entity(camera).insert(PrimaryEguiContext);
+        if let Some(offscreen) = offscreen {
+            commands
+                .entity(camera)
+                .insert(RenderTarget::Image(offscreen.image.clone().into()));
+        }
     }
 }
 

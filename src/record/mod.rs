@@ -82,6 +82,12 @@ pub struct RecordOptions {
     pub progress: bool,
     /// Pick up an interrupted recording where it stopped (see [`resume_point`]).
     pub resume: bool,
+    /// The 3D scene's share of the frame's resolution, 0.25 to 1, stretched over it (the
+    /// overlay stays sharp).
+    pub render_scale: f32,
+    /// Keep the picture's alpha (a studio's transparent background): ProRes 4444 `.mov`,
+    /// VP9 `.webm` or RGBA PNGs, straight (not premultiplied) alpha.
+    pub alpha: bool,
 }
 
 impl Default for RecordOptions {
@@ -102,6 +108,8 @@ impl Default for RecordOptions {
             bare: false,
             progress: true,
             resume: false,
+            render_scale: 1.0,
+            alpha: false,
         }
     }
 }
@@ -235,6 +243,12 @@ fn picture_options(options: &RecordOptions) -> String {
     }
     if options.bare {
         words.push("bare".to_owned());
+    }
+    if options.render_scale < 1.0 {
+        words.push(format!("render scale {}", options.render_scale));
+    }
+    if options.alpha {
+        words.push("alpha".to_owned());
     }
     words.join(", ")
 }
@@ -469,6 +483,22 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
             options.size.y / 2 * 2
         );
     }
+    if options.alpha && options.resume {
+        anyhow::bail!(
+            "--alpha with --resume: resumable recordings are H.264 MP4 segments, which have no \
+             alpha; record alpha chunks without --resume"
+        );
+    }
+    if options.alpha && options.render_scale < 1.0 {
+        anyhow::bail!(
+            "--alpha with --render-scale {}: the stretched scene's edges would lose their \
+             alpha; record alpha at --render-scale 1",
+            options.render_scale
+        );
+    }
+    if options.frames_dir.is_none() {
+        sink::Codec::for_output(&options.out, options.alpha)?;
+    }
     let (setlist, _) = crate::load_show(options.setlist.as_deref(), options.fancam.as_deref())?;
     let (from, to) = span_seconds(&setlist, &options.span)?;
     let fps = options.fps.max(1);
@@ -540,8 +570,15 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
     let audio = mix.samples;
     let segments = options.resume.then_some(SEGMENT_SECONDS * fps);
     let mut sink = match &options.frames_dir {
-        Some(folder) => FrameSink::pngs(folder, &audio)?,
-        None => FrameSink::ffmpeg(&options.out, options.size, fps, &audio, segments)?,
+        Some(folder) => FrameSink::pngs(folder, &audio, options.alpha)?,
+        None => FrameSink::ffmpeg(
+            &options.out,
+            options.size,
+            fps,
+            &audio,
+            segments,
+            options.alpha,
+        )?,
     };
     let hash_log = match &options.hash_log {
         Some(path) => Some(
@@ -578,6 +615,8 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
         },
         audio: default(),
         recording: true,
+        render_scale: Some(options.render_scale),
+        target_fps: 30.0,
     };
     let (frames, receiver) = mpsc::sync_channel::<(u64, Vec<u8>)>(8);
     let writer = Writer::spawn(receiver, sink.take_output(options.size), hash_log, first);
@@ -603,6 +642,7 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
         failed: writer.failed.clone(),
         last_received: 0,
         updates_waiting: 0,
+        alpha: options.alpha,
     });
     app.add_systems(
         Update,
@@ -744,6 +784,8 @@ struct Recorder {
     /// Frames back at the last update, and updates since that changed.
     last_received: u64,
     updates_waiting: u32,
+    /// Frames keep their alpha, made straight.
+    alpha: bool,
 }
 
 /// Updates without a frame coming back before the recorder gives up (frames lag two or
@@ -798,6 +840,7 @@ fn record_frames(
         let index = recorder.first + frame;
         let sender = recorder.frames.clone();
         let shared = recorder.shared.clone();
+        let alpha = recorder.alpha;
         commands
             .spawn((
                 Name::new(format!("Frame {index}")),
@@ -809,7 +852,14 @@ fn record_frames(
                     .image
                     .clone()
                     .try_into_dynamic()
-                    .map(|image| image.to_rgba8().into_raw());
+                    .map(|image| image.to_rgba8().into_raw())
+                    .map(|mut pixels| {
+                        // The renderer's blending leaves premultiplied colour.
+                        if alpha {
+                            encore_show::colour::unpremultiply_rgba(&mut pixels);
+                        }
+                        pixels
+                    });
                 let converted = Instant::now();
                 if let Ok(pixels) = pixels {
                     // A closed channel means the writer failed; the recorder sees that.

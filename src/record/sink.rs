@@ -45,8 +45,12 @@ pub enum WriteError {
 pub(super) enum Output {
     /// Raw RGBA into ffmpeg's stdin (and its process id, to read the CPU time it used).
     Pipe(ChildStdin, u32),
-    /// `frame_NNNNNN.png` files in a folder.
-    Pngs { folder: PathBuf, size: UVec2 },
+    /// `frame_NNNNNN.png` files in a folder, RGBA with `alpha`, RGB otherwise.
+    Pngs {
+        folder: PathBuf,
+        size: UVec2,
+        alpha: bool,
+    },
     /// Taken by the writer already.
     Taken,
 }
@@ -57,17 +61,24 @@ impl Output {
             Self::Pipe(stdin, _) => stdin
                 .write_all(&pixels)
                 .map_err(|error| WriteError::Encoder(error.to_string())),
-            Self::Pngs { folder, size } => {
+            Self::Pngs {
+                folder,
+                size,
+                alpha,
+            } => {
                 let path = folder.join(format!("frame_{index:06}.png"));
                 let image = image::RgbaImage::from_raw(size.x, size.y, pixels)
                     .ok_or(WriteError::FrameSize(index))?;
-                image::DynamicImage::ImageRgba8(image)
-                    .to_rgb8()
-                    .save(&path)
-                    .map_err(|error| WriteError::Png {
-                        path,
-                        reason: error.to_string(),
-                    })
+                let image = image::DynamicImage::ImageRgba8(image);
+                let image = if *alpha {
+                    image
+                } else {
+                    image::DynamicImage::ImageRgb8(image.to_rgb8())
+                };
+                image.save(&path).map_err(|error| WriteError::Png {
+                    path,
+                    reason: error.to_string(),
+                })
             }
             Self::Taken => Err(WriteError::Closed),
         }
@@ -91,6 +102,83 @@ enum Kind {
     Pngs {
         folder: PathBuf,
     },
+}
+
+/// The video a recording is encoded to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// H.264 (4:2:0, CRF 18) and AAC in an MP4: no alpha.
+    H264,
+    /// ProRes 4444 with alpha (10-bit 4:4:4:4) and PCM audio in a QuickTime `.mov`.
+    ProRes,
+    /// VP9 with alpha (4:2:0 + alpha) and Opus audio in a `.webm`.
+    Vp9,
+}
+
+impl Codec {
+    /// The codec for `out`: with `alpha`, chosen by its extension (`.mov` or `.webm`).
+    pub fn for_output(out: &Path, alpha: bool) -> anyhow::Result<Self> {
+        let extension = out
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .map(str::to_ascii_lowercase);
+        match (alpha, extension.as_deref()) {
+            (false, _) => Ok(Self::H264),
+            (true, Some("mov")) => Ok(Self::ProRes),
+            (true, Some("webm")) => Ok(Self::Vp9),
+            (true, _) => anyhow::bail!(
+                "{}: --alpha needs a video format with an alpha channel: name it `.mov` \
+                 (ProRes 4444, for editors) or `.webm` (VP9, for the web), or write PNGs \
+                 that keep alpha with --frames-dir DIR",
+                out.display()
+            ),
+        }
+    }
+
+    /// ffmpeg's arguments for the streams.
+    fn args(self) -> Vec<&'static str> {
+        match self {
+            Self::H264 => vec![
+                "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
+                "-c:a", "aac", "-b:a", "192k",
+            ],
+            Self::ProRes => vec![
+                "-c:v",
+                "prores_ks",
+                "-profile:v",
+                "4444",
+                "-pix_fmt",
+                "yuva444p10le",
+                "-c:a",
+                "pcm_s16le",
+            ],
+            Self::Vp9 => vec![
+                "-c:v",
+                "libvpx-vp9",
+                "-pix_fmt",
+                "yuva420p",
+                "-crf",
+                "24",
+                "-b:v",
+                "0",
+                "-deadline",
+                "realtime",
+                "-cpu-used",
+                "8",
+                "-c:a",
+                "libopus",
+            ],
+        }
+    }
+
+    /// ffmpeg's name of the container.
+    fn container(self) -> &'static str {
+        match self {
+            Self::H264 => "mp4",
+            Self::ProRes => "mov",
+            Self::Vp9 => "webm",
+        }
+    }
 }
 
 /// How ffmpeg is missing, and what to do.
@@ -165,8 +253,9 @@ pub(super) fn check_ffmpeg() -> anyhow::Result<()> {
 }
 
 impl FrameSink {
-    /// Numbered PNGs and `audio.wav` in `folder` (made if missing).
-    pub fn pngs(folder: &Path, audio: &[f32]) -> anyhow::Result<Self> {
+    /// Numbered PNGs and `audio.wav` in `folder` (made if missing), keeping alpha with
+    /// `alpha`.
+    pub fn pngs(folder: &Path, audio: &[f32], alpha: bool) -> anyhow::Result<Self> {
         if folder.is_file() {
             anyhow::bail!("--frames-dir {} is a file; give a folder", folder.display());
         }
@@ -179,6 +268,7 @@ impl FrameSink {
             output: Output::Pngs {
                 folder: folder.to_owned(),
                 size: UVec2::ZERO,
+                alpha,
             },
             kind: Kind::Pngs {
                 folder: folder.to_owned(),
@@ -188,14 +278,17 @@ impl FrameSink {
 
     /// ffmpeg encoding `size` frames at `fps` with `audio` into `out` (via `out.part`). With
     /// `segments`, a keyframe starts every that many frames and each is its own fragment of
-    /// the MP4, so a file cut short keeps every segment before the cut (`--resume`).
+    /// the MP4, so a file cut short keeps every segment before the cut (`--resume`). With
+    /// `alpha`, a `.mov` gets ProRes 4444 and a `.webm` VP9, both with an alpha channel.
     pub fn ffmpeg(
         out: &Path,
         size: UVec2,
         fps: u32,
         audio: &[f32],
         segments: Option<u32>,
+        alpha: bool,
     ) -> anyhow::Result<Self> {
+        let codec = Codec::for_output(out, alpha)?;
         check_ffmpeg()?;
         let folder = match out.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
@@ -222,19 +315,14 @@ impl FrameSink {
             .arg("-i")
             .arg(&wav)
             .args(["-map", "0:v:0", "-map", "1:a:0"])
-            .args(["-c:v", "libx264", "-preset", "medium", "-crf", "18"])
-            .args([
-                "-pix_fmt",
-                "yuv420p",
-                "-c:a",
-                "aac",
-                "-b:a",
-                "192k",
-                "-shortest",
-            ])
-            .args(match segments {
-                Some(_) => ["-movflags", "+frag_keyframe+empty_moov+default_base_moof"],
-                None => ["-movflags", "+faststart"],
+            .args(codec.args())
+            .arg("-shortest")
+            .args(match (codec, segments) {
+                (Codec::H264, Some(_)) => {
+                    vec!["-movflags", "+frag_keyframe+empty_moov+default_base_moof"]
+                }
+                (Codec::H264 | Codec::ProRes, None) => vec!["-movflags", "+faststart"],
+                _ => vec![],
             })
             .args(segments.map_or_else(Vec::new, |frames| {
                 let frames = frames.to_string();
@@ -251,7 +339,7 @@ impl FrameSink {
                     "0".to_owned(),
                 ]
             }))
-            .args(["-f", "mp4"])
+            .args(["-f", codec.container()])
             .arg(&part)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -284,7 +372,11 @@ impl FrameSink {
     /// The frame output, for the writer thread; PNGs learn the frame size here.
     pub fn take_output(&mut self, size: UVec2) -> Output {
         match std::mem::replace(&mut self.output, Output::Taken) {
-            Output::Pngs { folder, .. } => Output::Pngs { folder, size },
+            Output::Pngs { folder, alpha, .. } => Output::Pngs {
+                folder,
+                size,
+                alpha,
+            },
             output => output,
         }
     }

@@ -180,6 +180,7 @@ pub fn stands_mesh(fans: u32) -> Mesh {
     reason = "the stands, lights and silhouettes are made together"
 )]
 pub(crate) fn seat_crowd(
+    arena: Res<super::Arena>,
     mut commands: Commands,
     setlist: Res<ShowSetlist>,
     profile: Res<RenderProfile>,
@@ -201,6 +202,7 @@ pub(crate) fn seat_crowd(
     }
     // The stands stay when nobody comes (a smaller bowl).
     commands.spawn((
+        ChildOf(arena.0),
         Name::new("Stands"),
         wanted,
         Mesh3d(meshes.add(stands_mesh(wanted.fans))),
@@ -213,6 +215,7 @@ pub(crate) fn seat_crowd(
     }
     let (lights, bodies) = crowd_meshes(wanted.fans, wanted.seed);
     commands.spawn((
+        ChildOf(arena.0),
         Name::new(format!("Crowd of {}: lightsticks", wanted.fans)),
         wanted,
         Mesh3d(meshes.add(lights)),
@@ -226,6 +229,7 @@ pub(crate) fn seat_crowd(
         NoFrustumCulling,
     ));
     commands.spawn((
+        ChildOf(arena.0),
         Name::new(format!("Crowd of {}: fans", wanted.fans)),
         wanted,
         Mesh3d(meshes.add(bodies)),

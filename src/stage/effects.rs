@@ -119,6 +119,7 @@ fn haze_mesh(puffs: u32, seed: u64) -> Mesh {
 
 /// Spawns the haze, again when the seed or the quality's share changes.
 pub(crate) fn spawn_haze(
+    arena: Res<super::Arena>,
     mut commands: Commands,
     setlist: Res<ShowSetlist>,
     profile: Res<RenderProfile>,
@@ -140,6 +141,7 @@ pub(crate) fn spawn_haze(
         return;
     }
     commands.spawn((
+        ChildOf(arena.0),
         Name::new("Haze"),
         wanted,
         Mesh3d(meshes.add(haze_mesh(wanted.puffs, wanted.seed))),

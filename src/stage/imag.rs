@@ -41,6 +41,7 @@ fn feed_size(profile: &RenderProfile) -> UVec2 {
 }
 
 pub(super) fn spawn_imag(
+    arena: Res<super::Arena>,
     mut commands: Commands,
     profile: Res<RenderProfile>,
     mut images: ResMut<Assets<Image>>,
@@ -85,12 +86,14 @@ pub(super) fn spawn_imag(
     for (centre, turn) in SCREENS {
         let placed = Transform::from_translation(centre).with_rotation(Quat::from_rotation_y(turn));
         commands.spawn((
+            ChildOf(arena.0),
             Name::new("IMAG screen bezel"),
             Mesh3d(bezel.clone()),
             dark.clone(),
             placed * Transform::from_xyz(0.0, 0.0, -0.09),
         ));
         commands.spawn((
+            ChildOf(arena.0),
             Name::new("IMAG screen"),
             ImagScreen,
             super::DressesItself,

@@ -31,12 +31,30 @@ pub use self::{
     materials::{CelMaterial, GlowMaterial, LedWallMaterial},
 };
 use crate::{
-    AppSystems, clock::ConcertClock, graphics::RenderProfile, setlist::CueAction, show::Now,
+    AppSystems,
+    clock::ConcertClock,
+    graphics::RenderProfile,
+    setlist::{
+        CueAction,
+        raw::{Background, Venue},
+    },
+    show::Now,
 };
 
 pub(crate) fn plugin(app: &mut App) {
     app.add_plugins((materials::plugin, effects::plugin));
     app.insert_resource(ClearColor(NIGHT_SKY));
+    // Everything of the arena (the set, the crowd, the screens, the beams, the haze and the
+    // light pools) hangs under one root, hidden in a studio.
+    let arena = app
+        .world_mut()
+        .spawn((
+            Name::new("Arena"),
+            Transform::default(),
+            Visibility::default(),
+        ))
+        .id();
+    app.insert_resource(Arena(arena));
     app.insert_resource(GlobalAmbientLight {
         color: Color::srgb(0.55, 0.5, 0.8),
         brightness: 30.0,
@@ -57,6 +75,7 @@ pub(crate) fn plugin(app: &mut App) {
         ),
     );
     app.add_systems(Update, imag::film_the_singer.in_set(AppSystems::Camera));
+    app.add_systems(Update, dress_the_venue.in_set(AppSystems::Lights));
     app.add_systems(
         Update,
         (
@@ -83,6 +102,55 @@ pub(crate) fn plugin(app: &mut App) {
 
 /// Behind the stage: a deep blue night, so lit figures stand out.
 const NIGHT_SKY: Color = Color::srgb(0.015, 0.012, 0.04);
+
+/// The root entity of the arena: hidden in a studio.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct Arena(pub Entity);
+
+/// The chroma-key green of a studio's green screen.
+pub const GREEN_SCREEN: Color = Color::srgb(0.0, 0.694, 0.251);
+
+/// What is behind the idols: the night sky over the arena, or a studio's background.
+pub fn background(venue: &Venue) -> Color {
+    match venue {
+        Venue::Arena => NIGHT_SKY,
+        Venue::Studio { background } => match background {
+            Background::Colour(colour) => colour
+                .srgb()
+                .map_or(Color::BLACK, crate::colour::ShowColour::color),
+            Background::Green => GREEN_SCREEN,
+            Background::Transparent => Color::NONE,
+        },
+    }
+}
+
+/// Shows the arena or the studio the setlist asks for (at start and on a reload): the arena's
+/// root hidden or shown, the IMAG camera off in a studio, the background behind the idols.
+fn dress_the_venue(
+    setlist: Res<crate::setlist::ShowSetlist>,
+    arena: Res<Arena>,
+    mut roots: Query<&mut Visibility>,
+    mut imag: Query<&mut Camera, With<imag::ImagCamera>>,
+    mut clear: ResMut<ClearColor>,
+) {
+    let studio = matches!(setlist.venue, Venue::Studio { .. });
+    if let Ok(mut visibility) = roots.get_mut(arena.0) {
+        visibility.set_if_neq(if studio {
+            Visibility::Hidden
+        } else {
+            Visibility::Inherited
+        });
+    }
+    for mut camera in &mut imag {
+        if camera.is_active == studio {
+            camera.is_active = !studio;
+        }
+    }
+    let wanted = background(&setlist.venue);
+    if clear.0 != wanted {
+        clear.0 = wanted;
+    }
+}
 
 /// A brief brightening of the LED wall when an effect cue fires: 1 at the cue, fading to 0.
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
@@ -137,6 +205,7 @@ fn glow(glows: &mut Assets<GlowMaterial>, colour: Color) -> MeshMaterial3d<GlowM
 }
 
 fn spawn_set(
+    arena: Res<Arena>,
     mut commands: Commands,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
@@ -152,17 +221,20 @@ fn spawn_set(
     let pink = Color::srgb(1.0, 0.5, 0.82);
     // The main stage, the runway and the B-stage out in the crowd, all decks 0.5 m high.
     commands.spawn((
+        ChildOf(arena.0),
         Name::new("Main stage"),
         Mesh3d(meshes.add(Cylinder::new(7.0, 0.5).mesh().resolution(96))),
         MeshMaterial3d(deck.clone()),
         Transform::from_xyz(0.0, -0.25, 0.0),
     ));
     commands.spawn((
+        ChildOf(arena.0),
         Name::new("Main stage rim"),
         Mesh3d(meshes.add(Torus::new(6.95, 7.05).mesh().major_resolution(128))),
         glow(&mut glows, pink),
     ));
     commands.spawn((
+        ChildOf(arena.0),
         Name::new("Runway"),
         Mesh3d(meshes.add(Cuboid::new(2.4, 0.5, 14.0))),
         MeshMaterial3d(deck.clone()),
@@ -171,6 +243,7 @@ fn spawn_set(
     let strip = meshes.add(Cuboid::new(0.06, 0.06, 14.0));
     for side in [-1.0, 1.0] {
         commands.spawn((
+            ChildOf(arena.0),
             Name::new("Runway edge light"),
             Mesh3d(strip.clone()),
             glow(&mut glows, pink),
@@ -178,12 +251,14 @@ fn spawn_set(
         ));
     }
     commands.spawn((
+        ChildOf(arena.0),
         Name::new("B-stage"),
         Mesh3d(meshes.add(Cylinder::new(3.5, 0.5).mesh().resolution(64))),
         MeshMaterial3d(deck.clone()),
         Transform::from_xyz(0.0, -0.25, 23.0),
     ));
     commands.spawn((
+        ChildOf(arena.0),
         Name::new("B-stage rim"),
         Mesh3d(meshes.add(Torus::new(3.45, 3.55).mesh().major_resolution(96))),
         glow(&mut glows, pink),
@@ -195,6 +270,7 @@ fn spawn_set(
         for level in 0..3 {
             let level = level as f32;
             commands.spawn((
+                ChildOf(arena.0),
                 Name::new("Step"),
                 Mesh3d(step.clone()),
                 MeshMaterial3d(deck.clone()),
@@ -203,29 +279,33 @@ fn spawn_set(
         }
     }
     commands.spawn((
+        ChildOf(arena.0),
         Name::new("Arena floor"),
         Mesh3d(meshes.add(Plane3d::default().mesh().size(400.0, 400.0))),
         glow(&mut glows, Color::srgb(0.012, 0.012, 0.02)),
         Transform::from_xyz(0.0, -0.5, 0.0),
     ));
     commands.spawn((
+        ChildOf(arena.0),
         Name::new("LED wall frame"),
         Mesh3d(meshes.add(Cuboid::new(13.4, 5.9, 0.2))),
         glow(&mut glows, Color::srgb(0.01, 0.01, 0.015)),
         Transform::from_xyz(0.0, 3.0, -5.6),
     ));
     commands.spawn((
+        ChildOf(arena.0),
         Name::new("LED wall"),
         LedWall,
         Mesh3d(meshes.add(Rectangle::new(13.0, 5.5))),
         MeshMaterial3d(walls.add(LedWallMaterial::default())),
         Transform::from_xyz(0.0, 3.0, -5.49),
     ));
-    spawn_truss(&mut commands, &mut meshes, &mut materials);
+    spawn_truss(&mut commands, arena.0, &mut meshes, &mut materials);
 }
 
 fn spawn_truss(
     commands: &mut Commands,
+    arena: Entity,
     meshes: &mut Assets<Mesh>,
     materials: &mut Assets<StandardMaterial>,
 ) {
@@ -238,6 +318,7 @@ fn spawn_truss(
     let post = meshes.add(Cuboid::new(0.3, 7.5, 0.3));
     for side in [-1.0, 1.0] {
         commands.spawn((
+            ChildOf(arena),
             Name::new("Truss post"),
             Mesh3d(post.clone()),
             MeshMaterial3d(metal.clone()),
@@ -245,6 +326,7 @@ fn spawn_truss(
         ));
     }
     commands.spawn((
+        ChildOf(arena),
         Name::new("Truss beam"),
         Mesh3d(meshes.add(Cuboid::new(12.3, 0.3, 0.3))),
         MeshMaterial3d(metal),
@@ -308,6 +390,7 @@ fn beam_mesh() -> Mesh {
 /// Spot lights for the rig (none on the cel preset) and a beam for each moving head, the
 /// follow spot and each laser.
 fn spawn_lights(
+    arena: Res<Arena>,
     mut commands: Commands,
     mut meshes: ResMut<Assets<Mesh>>,
     mut glows: ResMut<Assets<GlowMaterial>>,
@@ -347,6 +430,7 @@ fn spawn_lights(
             glow.near = 12.0;
         }
         commands.spawn((
+            ChildOf(arena.0),
             Name::new(format!("{light:?} beam")),
             light,
             Beam,

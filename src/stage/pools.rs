@@ -53,6 +53,7 @@ fn pool_mesh() -> Mesh {
 }
 
 pub(super) fn spawn_pools(
+    arena: Res<super::Arena>,
     mut commands: Commands,
     profile: Res<RenderProfile>,
     mut meshes: ResMut<Assets<Mesh>>,
@@ -66,6 +67,7 @@ pub(super) fn spawn_pools(
         let mut glow = GlowMaterial::additive(Color::BLACK);
         glow.near = 0.0;
         commands.spawn((
+            ChildOf(arena.0),
             Name::new("Light pool"),
             LightPool(index),
             Mesh3d(mesh.clone()),

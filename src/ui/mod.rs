@@ -126,6 +126,7 @@ fn show_panel_ui(
     adapter: Option<Res<RenderAdapterInfo>>,
     diagnostics: Res<DiagnosticsStore>,
     camera: Res<crate::camera::CameraStatus>,
+    scale: Res<crate::camera::compose::RenderScale>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let frame = egui::Frame::window(&ctx.global_style())
@@ -176,6 +177,13 @@ fn show_panel_ui(
                     .map_or_else(|| "measuring fps".into(), |fps| format!("{fps:.1} fps")),
             };
             ui.small(rate);
+            ui.small(match scale.target_fps {
+                Some(target) => format!(
+                    "render scale {:.0}% (following {target:.0} fps)",
+                    scale.scale * 100.0
+                ),
+                None => format!("render scale {:.0}%", scale.scale * 100.0),
+            });
             if let Some(adapter) = adapter {
                 ui.small(adapter.name.clone());
             }

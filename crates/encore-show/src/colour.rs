@@ -216,6 +216,24 @@ impl fmt::Display for Srgb {
     }
 }
 
+/// Turns premultiplied RGBA pixels (what a renderer's blending leaves) into straight alpha,
+/// as video and image formats with alpha expect: each colour divided by its alpha, and
+/// black where nothing covers the pixel.
+pub fn unpremultiply_rgba(pixels: &mut [u8]) {
+    for pixel in pixels.chunks_exact_mut(4) {
+        let alpha = u16::from(pixel[3]);
+        match alpha {
+            0 => pixel[..3].fill(0),
+            255 => {}
+            _ => {
+                for channel in &mut pixel[..3] {
+                    *channel = ((u16::from(*channel) * 255 + alpha / 2) / alpha).min(255) as u8;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +256,12 @@ mod tests {
             assert_eq!(Srgb::parse(bad), None, "{bad}");
             assert_eq!(Colour::new(bad).srgb(), None);
         }
+    }
+
+    #[test]
+    fn premultiplied_pixels_become_straight_alpha() {
+        let mut pixels = [100, 50, 0, 128, 10, 20, 30, 0, 255, 128, 0, 255];
+        unpremultiply_rgba(&mut pixels);
+        assert_eq!(pixels, [199, 100, 0, 128, 0, 0, 0, 0, 255, 128, 0, 255]);
     }
 }

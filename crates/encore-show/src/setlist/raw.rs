@@ -39,11 +39,35 @@ pub struct RawConcert {
 }
 
 /// The stage set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 pub enum Venue {
     /// A round main stage in an arena.
     #[default]
     Arena,
+    /// A studio for compositing: the idols lit by the stage's lights, with no stage, crowd,
+    /// screens, beams or haze, on a plain background.
+    Studio {
+        /// What is behind them.
+        #[serde(default)]
+        background: Background,
+    },
+}
+
+/// What is behind the idols in a studio.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub enum Background {
+    /// A plain colour, `"#rrggbb"`.
+    Colour(Colour),
+    /// A chroma-key green screen (#00b140).
+    Green,
+    /// Nothing: transparent in `encore record --alpha` output (black elsewhere).
+    Transparent,
+}
+
+impl Default for Background {
+    fn default() -> Self {
+        Self::Colour("#1c1a24".into())
+    }
 }
 
 /// The audience: how many fans, and the fandom's lightstick colour.

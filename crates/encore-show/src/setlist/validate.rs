@@ -19,9 +19,9 @@ use super::{
         PlayedMotion, Section, Setlist, ShotCue,
     },
     raw::{
-        Ambience, Formation, Look, Move, Ocean, RawAvatar, RawChat, RawConcert, RawDance,
-        RawEffect, RawItem, RawLight, RawOcean, RawSegment, RawShot, RawSong, SectionKind, Shot,
-        Transition,
+        Ambience, Background, Formation, Look, Move, Ocean, RawAvatar, RawChat, RawConcert,
+        RawDance, RawEffect, RawItem, RawLight, RawOcean, RawSegment, RawShot, RawSong,
+        SectionKind, Shot, Transition, Venue,
     },
     time::{BeatGrid, TimeSpec},
 };
@@ -400,6 +400,12 @@ impl Checker<'_> {
                 .colour(&[Field("audience"), Field("colour")], &raw.audience.colour)
                 .unwrap_or(Srgb::new(1.0, 0.54, 0.85)),
         };
+        if let Venue::Studio {
+            background: Background::Colour(colour),
+        } = &raw.venue
+        {
+            self.colour(&[Field("venue"), Field("background")], colour);
+        }
         if raw.audience.fans > MAX_FANS {
             self.error(
                 &[Field("audience"), Field("fans")],
@@ -446,7 +452,7 @@ impl Checker<'_> {
         let credits = self.files.credit_lines(&cast);
         Setlist {
             title: raw.title.clone(),
-            venue: raw.venue,
+            venue: raw.venue.clone(),
             seed: raw.seed,
             quality: raw.quality,
             audience,
