@@ -140,10 +140,6 @@ impl FreeCamera {
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the camera's target depends on the window, the capture and the render scale"
-)]
 fn spawn_show_camera(
     mut commands: Commands,
     profile: Res<RenderProfile>,
