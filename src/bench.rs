@@ -724,3 +724,122 @@ pub fn pmx(model: &Path, dance: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// encore's side of the race against the web peers (`../shared/peers/`, three-vrm): `model`
+/// (Godette) dancing an arm wave in the studio at the settings the peers use: MSAA off,
+/// outlines on, no shadows or post (the `low` preset with outlines), at 1280x720 and 640x360.
+/// For each size: the frame time and the frames read back per second without encoding (a
+/// recording of `seconds` whose frames are dropped), and, from a cold Mesa shader cache, the
+/// time from launch to the first frame read back and the model's load to the stage.
+pub fn race(model: &Path, seconds: f64) -> anyhow::Result<()> {
+    use crate::record::RecordReport;
+    let exe = std::env::current_exe()?;
+    let folder = model.parent().unwrap_or(Path::new("."));
+    let name = model
+        .file_name()
+        .ok_or_else(|| anyhow::anyhow!("{} is not a file", model.display()))?
+        .to_string_lossy()
+        .into_owned();
+    // The setlist sits beside the model (a setlist's files stay inside its folder).
+    let setlist = folder.join(format!(".encore-race-{}.ron", std::process::id()));
+    std::fs::write(
+        &setlist,
+        format!(
+            "Concert(title: \"Race\", quality: Low, venue: Studio(background: Colour(\"#eef0f7\")), \
+             chat: (style: Off), cast: [(id: \"m\", name: \"M\", colour: \"#ff6fae\", \
+             avatar: Model({name:?}))], program: [Song(title: \"Race\", bpm: 120, \
+             length: \"bar 65\", dance: [(bars: (1, 64), move: ArmWave)], \
+             camera: [(at: 0.0, shot: FullBody(\"m\"))])])"
+        ),
+    )?;
+    println!(
+        "race: {} in the studio, arm wave, MSAA off, outlines on, no shadows or post \
+         (low preset + outlines), {} build",
+        model.display(),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    let result = (|| -> anyhow::Result<()> {
+        for size in ["1280x720", "640x360"] {
+            // A fresh shader cache: the first run is cold.
+            let cache = std::env::temp_dir()
+                .join(format!("encore-race-cache-{}-{size}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&cache);
+            std::fs::create_dir_all(&cache)?;
+            let json =
+                std::env::temp_dir().join(format!("encore-race-{}.json", std::process::id()));
+            let record = |to: f64| -> anyhow::Result<(f64, RecordReport, String)> {
+                let started = Instant::now();
+                let output = std::process::Command::new(&exe)
+                    .arg("record")
+                    .arg(&setlist)
+                    .args([
+                        "--size",
+                        size,
+                        "--from",
+                        "2",
+                        "--to",
+                        &(2.0 + to).to_string(),
+                    ])
+                    .args(["--discard", "--outlines", "--no-chat", "--report"])
+                    .arg(&json)
+                    .env("MESA_SHADER_CACHE_DIR", &cache)
+                    .output()?;
+                let seconds = started.elapsed().as_secs_f64();
+                let log = String::from_utf8_lossy(&output.stderr).into_owned();
+                if !output.status.success() {
+                    anyhow::bail!(
+                        "encore record failed: {}",
+                        log.lines().last().unwrap_or("no message")
+                    );
+                }
+                let report: RecordReport = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+                Ok((seconds, report, log))
+            };
+            // Cold: launch to the first frame read back (one frame, then exit).
+            let (cold, _, log) = record(1.0 / 30.0)?;
+            let on_stage = log
+                .lines()
+                .find(|line| line.contains("is on stage"))
+                .and_then(|line| {
+                    line.rsplit_once('(')?
+                        .1
+                        .split(" ms")
+                        .next()?
+                        .parse::<f64>()
+                        .ok()
+                });
+            // Steady state, with the cache now warm.
+            let (_, report, _) = record(seconds)?;
+            let _ = std::fs::remove_file(&json);
+            let _ = std::fs::remove_dir_all(&cache);
+            let frames = report.frames.max(1) as f64;
+            let timings = report.timings;
+            let frame = (timings.simulate + timings.render) / frames * 1000.0;
+            let read =
+                (timings.simulate + timings.render + timings.readback + timings.wait) / frames;
+            println!(
+                "  {size:>8}: frame {frame:.1} ms ({:.1} fps; simulate {:.1} + render {:.1} ms) · \
+                 {:.1} frames read back a second without encoding · cold launch to first frame \
+                 {cold:.2} s (model on stage {} after its load began)",
+                1000.0 / frame.max(1e-9),
+                timings.simulate / frames * 1000.0,
+                timings.render / frames * 1000.0,
+                1.0 / read.max(1e-9),
+                on_stage.map_or_else(|| "?".to_owned(), |ms| format!("{ms:.0} ms")),
+            );
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_file(&setlist);
+    result?;
+    println!(
+        "  the peers: copy ../shared/peers out and run `PEERS_TESTDATA=../shared/testdata bash \
+         run.sh --peers vrm` in the same sitting; compare with three-vrm's manual loop (MSAA \
+         off), its 120-frame readPixels recording and its cold load (docs/design.md, \"The race\")"
+    );
+    Ok(())
+}

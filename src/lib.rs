@@ -88,6 +88,8 @@ pub struct PlayOptions {
     pub render_scale: Option<f32>,
     /// The window's frame rate the render scale aims for.
     pub target_fps: f32,
+    /// Outlines on models whatever the preset says (for `encore bench race`).
+    pub outlines: Option<bool>,
 }
 
 impl Default for PlayOptions {
@@ -110,6 +112,7 @@ impl Default for PlayOptions {
             recording: false,
             render_scale: None,
             target_fps: 30.0,
+            outlines: None,
         }
     }
 }
@@ -318,6 +321,7 @@ pub fn build_app(
             .then_some(options.target_fps.max(1.0)),
         fps: 0.0,
     });
+    app.insert_resource(graphics::RequestedOutlines(options.outlines));
     app.insert_resource(graphics::RequestedQuality(
         options.quality.unwrap_or(quality),
     ));

@@ -137,6 +137,12 @@ struct RecordArgs {
     /// output `.mov` (ProRes 4444) or `.webm` (VP9), or use --frames-dir for RGBA PNGs.
     #[arg(long)]
     alpha: bool,
+    /// Read the frames back and drop them, writing nothing (for `encore bench race`).
+    #[arg(long, hide = true, conflicts_with_all = ["frames_dir", "resume"])]
+    discard: bool,
+    /// Outlines on models whatever the quality preset says (for `encore bench race`).
+    #[arg(long, hide = true)]
+    outlines: bool,
     /// Draw nothing but the camera's clear colour (for `encore bench record`).
     #[arg(long, hide = true)]
     bare: bool,
@@ -360,6 +366,17 @@ enum BenchTarget {
         #[arg(long, value_delimiter = ',', default_value = "1,0.5", value_parser = parse_render_scale)]
         render_scale: Vec<f32>,
     },
+    /// encore against the web peers (../shared/peers): a VRM dancing in the studio at the
+    /// peers' settings (MSAA off, outlines on, no shadows or post) at 1280x720 and 640x360:
+    /// frame time, frames read back a second without encoding, cold launch to first frame.
+    Race {
+        /// The model (Godette in ../shared/testdata/vrm/).
+        #[arg(long, default_value = "../shared/testdata/vrm/Godette_vrm_v4.vrm")]
+        model: PathBuf,
+        /// Seconds of dance to time at each size.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
     /// Play a show for a long time (looping at its end) and print resident memory and asset
     /// counts every so often, with the growth and slope after warm-up: a leak shows here.
     Soak {
@@ -487,6 +504,9 @@ struct PlayArgs {
     /// The frame rate the window's render scale aims for.
     #[arg(long, value_name = "FPS", default_value_t = 30.0, value_parser = parse_target_fps)]
     target_fps: f32,
+    /// Outlines on models whatever the quality preset says (for `encore bench race`).
+    #[arg(long, hide = true)]
+    outlines: bool,
 }
 
 /// A number from 0 to 1.
@@ -631,6 +651,7 @@ fn main() -> ExitCode {
                 quality,
                 render_scale,
             } => encore::bench::record(seconds, size, fps, &quality, &render_scale),
+            BenchTarget::Race { model, seconds } => encore::bench::race(&model, seconds),
             BenchTarget::Animation => {
                 encore::bench::animation(&[5, 20, 100]);
                 Ok(())
@@ -711,6 +732,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
         recording: false,
         render_scale: args.render_scale,
         target_fps: args.target_fps,
+        outlines: args.outlines.then_some(true),
     })
 }
 
@@ -743,6 +765,8 @@ fn record(args: RecordArgs) -> ExitCode {
         bare: args.bare,
         render_scale: args.render_scale,
         alpha: args.alpha,
+        discard: args.discard,
+        outlines: args.outlines.then_some(true),
         progress: true,
         resume: args.resume,
     };

@@ -1527,6 +1527,30 @@ fn a_studio_records_the_idols_alone_with_alpha_or_on_a_green_screen() {
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains(".mov") && log.contains(".webm"), "{log}");
 
+    // For benchmarks: frames read back and dropped, no file written.
+    let report = out_dir().join("studio-discard.json");
+    let output = run(
+        &[
+            "record",
+            setlist.to_str().unwrap(),
+            "--size",
+            "320x180",
+            "--to",
+            "0.2",
+            "--discard",
+            "-o",
+            "/tmp/never-written.mp4",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+        &[],
+        &[],
+    );
+    assert_success(&output);
+    let report = std::fs::read_to_string(&report).expect("the report is written");
+    assert!(report.contains("\"frames\":6"), "{report}");
+    assert!(!Path::new("/tmp/never-written.mp4").exists());
+
     // A green screen: the background is the key green, the idol is not.
     let green = studio_setlist("studio-green.ron", "Green");
     let folder = out_dir().join("studio-green");

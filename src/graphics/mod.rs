@@ -93,6 +93,11 @@ fn check_display(display: Option<&str>, socket_dir: &Path) -> Result<(), Preflig
 #[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RequestedQuality(pub Quality);
 
+/// Outlines on VRM models whatever the preset says (`encore bench race` compares renderers
+/// at equal settings); `None` keeps the preset's.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RequestedOutlines(pub Option<bool>);
+
 /// A resolved quality preset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Preset {
@@ -232,6 +237,7 @@ impl Default for RenderProfile {
 fn choose_render_profile(
     adapter: Option<Res<RenderAdapterInfo>>,
     requested: Option<Res<RequestedQuality>>,
+    outlines: Option<Res<RequestedOutlines>>,
     mut windows: Query<&mut Window>,
     mut commands: Commands,
 ) {
@@ -239,7 +245,10 @@ fn choose_render_profile(
         return;
     };
     let requested = requested.map_or(Quality::Auto, |requested| requested.0);
-    let profile = RenderProfile::choose(requested, adapter.device_type);
+    let mut profile = RenderProfile::choose(requested, adapter.device_type);
+    if let Some(outlines) = outlines.and_then(|outlines| outlines.0) {
+        profile.outlines = outlines;
+    }
     if profile.software {
         // A software renderer has no display to wait for: presenting without vsync took a
         // bare 1280x720 window under Xvfb from 24 to 28 fps. GPUs keep vsync (no tearing).

@@ -85,6 +85,10 @@ pub struct RecordOptions {
     /// The 3D scene's share of the frame's resolution, 0.25 to 1, stretched over it (the
     /// overlay stays sharp).
     pub render_scale: f32,
+    /// Read the frames back and drop them: no file (for `encore bench race`).
+    pub discard: bool,
+    /// Outlines on models whatever the preset says (for `encore bench race`).
+    pub outlines: Option<bool>,
     /// Keep the picture's alpha (a studio's transparent background): ProRes 4444 `.mov`,
     /// VP9 `.webm` or RGBA PNGs, straight (not premultiplied) alpha.
     pub alpha: bool,
@@ -110,6 +114,8 @@ impl Default for RecordOptions {
             resume: false,
             render_scale: 1.0,
             alpha: false,
+            discard: false,
+            outlines: None,
         }
     }
 }
@@ -249,6 +255,9 @@ fn picture_options(options: &RecordOptions) -> String {
     }
     if options.alpha {
         words.push("alpha".to_owned());
+    }
+    if let Some(outlines) = options.outlines {
+        words.push(format!("outlines {}", if outlines { "on" } else { "off" }));
     }
     words.join(", ")
 }
@@ -496,7 +505,7 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
             options.render_scale
         );
     }
-    if options.frames_dir.is_none() {
+    if options.frames_dir.is_none() && !options.discard {
         sink::Codec::for_output(&options.out, options.alpha)?;
     }
     let (setlist, _) = crate::load_show(options.setlist.as_deref(), options.fancam.as_deref())?;
@@ -570,6 +579,7 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
     let audio = mix.samples;
     let segments = options.resume.then_some(SEGMENT_SECONDS * fps);
     let mut sink = match &options.frames_dir {
+        _ if options.discard => FrameSink::discard(),
         Some(folder) => FrameSink::pngs(folder, &audio, options.alpha)?,
         None => FrameSink::ffmpeg(
             &options.out,
@@ -617,6 +627,7 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
         recording: true,
         render_scale: Some(options.render_scale),
         target_fps: 30.0,
+        outlines: options.outlines,
     };
     let (frames, receiver) = mpsc::sync_channel::<(u64, Vec<u8>)>(8);
     let writer = Writer::spawn(receiver, sink.take_output(options.size), hash_log, first);
@@ -695,7 +706,7 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
         ])?;
         std::fs::rename(&plain, &out)?;
     }
-    if options.frames_dir.is_none() {
+    if options.frames_dir.is_none() && !options.discard {
         let complete = written.frames == last - first;
         let (hash_log, hash_log_digest) = match &options.hash_log {
             Some(path) => (

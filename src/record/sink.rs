@@ -51,6 +51,8 @@ pub(super) enum Output {
         size: UVec2,
         alpha: bool,
     },
+    /// Nowhere: frames are read back and hashed, then dropped (for benchmarks).
+    Discard,
     /// Taken by the writer already.
     Taken,
 }
@@ -80,6 +82,7 @@ impl Output {
                     reason: error.to_string(),
                 })
             }
+            Self::Discard => Ok(()),
             Self::Taken => Err(WriteError::Closed),
         }
     }
@@ -102,6 +105,7 @@ enum Kind {
     Pngs {
         folder: PathBuf,
     },
+    Discard,
 }
 
 /// The video a recording is encoded to.
@@ -276,6 +280,14 @@ impl FrameSink {
         })
     }
 
+    /// Nowhere: what `encore bench race` times, the frames read back without encoding.
+    pub fn discard() -> Self {
+        Self {
+            output: Output::Discard,
+            kind: Kind::Discard,
+        }
+    }
+
     /// ffmpeg encoding `size` frames at `fps` with `audio` into `out` (via `out.part`). With
     /// `segments`, a keyframe starts every that many frames and each is its own fragment of
     /// the MP4, so a file cut short keeps every segment before the cut (`--resume`). With
@@ -421,6 +433,7 @@ impl FrameSink {
             Kind::Pngs { folder } => {
                 format!("; the frames written so far are in {}", folder.display())
             }
+            Kind::Discard => String::new(),
         }
     }
 
@@ -456,6 +469,7 @@ impl FrameSink {
                 Ok(out.clone())
             }
             Kind::Pngs { folder } => Ok(folder.clone()),
+            Kind::Discard => Ok(PathBuf::new()),
         }
     }
 }
