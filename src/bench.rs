@@ -843,3 +843,80 @@ pub fn race(model: &Path, seconds: f64) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Where a frame goes, pass by pass: the demo's first chorus offscreen at `size` for
+/// `frames` frames at each preset, with each render pass timed by the driver's timestamps
+/// (the GPU's time; on lavapipe, the CPU cores it rasterizes on) and on the CPU (encoding
+/// the pass). Prints each pass's mean over the last frames, largest first.
+pub fn passes(size: bevy::math::UVec2, frames: u32) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    println!(
+        "passes: the demo's first chorus at {}x{}, mean of the last {} frames, ms a frame ({} \
+         build)",
+        size.x,
+        size.y,
+        frames.min(120),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    for preset in ["low", "medium", "high"] {
+        let output = std::process::Command::new(&exe)
+            .args(["play", "--headless", "--start", "0:33", "--pass-profile"])
+            .args(["--size", &format!("{}x{}", size.x, size.y)])
+            .args(["--frames", &frames.to_string(), "--quality", preset])
+            .output()?;
+        if !output.status.success() {
+            anyhow::bail!(
+                "encore play --quality {preset} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("no message")
+            );
+        }
+        // `pass <name> <gpu|cpu> <ms>` lines.
+        let mut passes: Vec<(String, f64, f64)> = Vec::new();
+        for line in String::from_utf8_lossy(&output.stdout).lines() {
+            let mut words = line.rsplitn(3, ' ');
+            let (Some(ms), Some(clock), Some(rest)) = (words.next(), words.next(), words.next())
+            else {
+                continue;
+            };
+            let (Some(name), Ok(ms)) = (rest.strip_prefix("pass "), ms.parse::<f64>()) else {
+                continue;
+            };
+            let index = match passes.iter().position(|(known, _, _)| known == name) {
+                Some(index) => index,
+                None => {
+                    passes.push((name.to_owned(), 0.0, 0.0));
+                    passes.len() - 1
+                }
+            };
+            match clock {
+                "gpu" => passes[index].1 = ms,
+                "cpu" => passes[index].2 = ms,
+                _ => {}
+            }
+        }
+        if passes.is_empty() {
+            println!("  {preset}: the driver reported no pass timings");
+            continue;
+        }
+        passes.sort_by(|a, b| b.1.total_cmp(&a.1));
+        // Nested passes (a camera's graph holds its passes) would count twice: the total is
+        // of the top-level ones, those without a `/` in their name.
+        let total: f64 = passes
+            .iter()
+            .filter(|(name, _, _)| !name.contains('/'))
+            .map(|(_, gpu, _)| gpu)
+            .sum();
+        println!("  {preset}: {total:.1} ms of GPU time in top-level passes");
+        for (name, gpu, cpu) in passes.iter().take(14) {
+            println!("    {name:<44} gpu {gpu:>7.2} ms   cpu {cpu:>6.2} ms");
+        }
+    }
+    Ok(())
+}

@@ -90,6 +90,9 @@ pub struct PlayOptions {
     pub target_fps: f32,
     /// Outlines on models whatever the preset says (for `encore bench race`).
     pub outlines: Option<bool>,
+    /// Time each render pass (GPU timestamps where the driver has them) and print the means
+    /// at exit (for `encore bench passes`).
+    pub pass_profile: bool,
 }
 
 impl Default for PlayOptions {
@@ -113,6 +116,7 @@ impl Default for PlayOptions {
             render_scale: None,
             target_fps: 30.0,
             outlines: None,
+            pass_profile: false,
         }
     }
 }
@@ -344,6 +348,10 @@ pub fn build_app(
         app.insert_resource(options.audio);
         app.add_plugins(music::plugin);
     }
+    if options.pass_profile {
+        app.add_plugins(bevy::render::diagnostic::RenderDiagnosticsPlugin);
+        app.add_systems(Last, print_pass_profile);
+    }
     if options.bare {
         // The benchmark's baseline: the camera clears the picture and draws the overlay.
         app.add_systems(Last, keep_only_the_camera);
@@ -353,6 +361,31 @@ pub fn build_app(
 
 /// The chat feed for `options`: a replayed log (its unreadable lines reported, the show goes
 /// on without them), a file to save to, a flood rate.
+/// At exit, prints the mean time of each render pass over the last frames, one
+/// `pass <name> gpu|cpu <ms>` line each (`encore bench passes` reads them).
+fn print_pass_profile(
+    mut exits: MessageReader<AppExit>,
+    store: Res<bevy::diagnostic::DiagnosticsStore>,
+) {
+    if exits.read().next().is_none() {
+        return;
+    }
+    let mut lines: Vec<String> = store
+        .iter()
+        .filter_map(|diagnostic| {
+            let path = diagnostic.path().as_str();
+            let pass = path.strip_prefix("render/")?;
+            let (pass, clock) = pass.rsplit_once('/')?;
+            let clock = clock.strip_prefix("elapsed_")?;
+            Some(format!("pass {pass} {clock} {:.3}", diagnostic.average()?))
+        })
+        .collect();
+    lines.sort();
+    for line in lines {
+        println!("{line}");
+    }
+}
+
 /// The log filter of a normal run (see where the log plugin is set up).
 pub const QUIET_LOG: &str = "warn,encore=info,encore_show=info,winit=error,\
                              bevy_render::renderer=error,wgpu=error,naga=warn";

@@ -366,6 +366,16 @@ enum BenchTarget {
         #[arg(long, value_delimiter = ',', default_value = "1,0.5", value_parser = parse_render_scale)]
         render_scale: Vec<f32>,
     },
+    /// Where a frame goes, pass by pass (shadow maps, main passes, post, overlay), timed by
+    /// the driver, at each quality preset.
+    Passes {
+        /// Frame size.
+        #[arg(long, value_name = "WxH", value_parser = parse_size, default_value = "1280x720")]
+        size: UVec2,
+        /// Frames to render at each preset.
+        #[arg(long, default_value_t = 60)]
+        frames: u32,
+    },
     /// encore against the web peers (../shared/peers): a VRM dancing in the studio at the
     /// peers' settings (MSAA off, outlines on, no shadows or post) at 1280x720 and 640x360:
     /// frame time, frames read back a second without encoding, cold launch to first frame.
@@ -507,6 +517,9 @@ struct PlayArgs {
     /// Outlines on models whatever the quality preset says (for `encore bench race`).
     #[arg(long, hide = true)]
     outlines: bool,
+    /// Time each render pass and print the means at exit (for `encore bench passes`).
+    #[arg(long, hide = true)]
+    pass_profile: bool,
 }
 
 /// A number from 0 to 1.
@@ -652,6 +665,7 @@ fn main() -> ExitCode {
                 render_scale,
             } => encore::bench::record(seconds, size, fps, &quality, &render_scale),
             BenchTarget::Race { model, seconds } => encore::bench::race(&model, seconds),
+            BenchTarget::Passes { size, frames } => encore::bench::passes(size, frames),
             BenchTarget::Animation => {
                 encore::bench::animation(&[5, 20, 100]);
                 Ok(())
@@ -733,6 +747,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
         render_scale: args.render_scale,
         target_fps: args.target_fps,
         outlines: args.outlines.then_some(true),
+        pass_profile: args.pass_profile,
     })
 }
 

@@ -721,6 +721,31 @@ fn the_same_frame_renders_to_the_same_bytes() {
 }
 
 #[test]
+fn the_pass_profile_times_the_main_passes() {
+    let output = run(
+        &[
+            "play",
+            "--headless",
+            "--size",
+            "320x180",
+            "--frames",
+            "4",
+            "--pass-profile",
+        ],
+        &[],
+        &[],
+    );
+    assert_success(&output);
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let opaque = printed
+        .lines()
+        .find_map(|line| line.strip_prefix("pass main_opaque_pass_3d gpu "))
+        .and_then(|ms| ms.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no timed opaque pass in:\n{printed}"));
+    assert!(opaque > 0.0 && opaque < 1000.0, "{opaque} ms");
+}
+
+#[test]
 fn window_renders_under_xvfb() {
     let path = out_dir().join("window.png");
     let _ = std::fs::remove_file(&path);

@@ -628,6 +628,7 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
         render_scale: Some(options.render_scale),
         target_fps: 30.0,
         outlines: options.outlines,
+        pass_profile: false,
     };
     let (frames, receiver) = mpsc::sync_channel::<(u64, Vec<u8>)>(8);
     let writer = Writer::spawn(receiver, sink.take_output(options.size), hash_log, first);
