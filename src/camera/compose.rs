@@ -93,6 +93,46 @@ impl RenderScale {
     }
 }
 
+/// What the window's controller remembers between judgements: the scale and frame rate
+/// before its last step down, and a floor it keeps above for a while when a step down
+/// bought too little.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Descent {
+    last_down: Option<(f32, f32)>,
+    floor: f32,
+    floor_until: f64,
+}
+
+/// A step down must buy at least this much more frame rate, or the scale goes back up: when
+/// the scene is not what holds the frame back, a blurrier picture gains nothing.
+const WORTH_IT: f32 = 1.2;
+
+/// Seconds a floor holds before a lower scale may be tried again.
+const FLOOR_HOLDS: f64 = 20.0;
+
+impl Descent {
+    /// The next scale after a window of frames at `fps` (`now`: seconds of the run), from
+    /// [`RenderScale::next_step`], except that a step down that bought less than a fifth more
+    /// frames is taken back and the scale stays above it for [`FLOOR_HOLDS`] seconds.
+    pub fn judge(&mut self, scale: f32, fps: f32, target: f32, now: f64) -> f32 {
+        if let Some((before, before_fps)) = self.last_down.take()
+            && fps < before_fps * WORTH_IT
+        {
+            self.floor = before;
+            self.floor_until = now + FLOOR_HOLDS;
+            return before;
+        }
+        if now >= self.floor_until {
+            self.floor = 0.0;
+        }
+        let next = RenderScale::next_step(scale, fps, target).max(self.floor);
+        if next < scale {
+            self.last_down = Some((scale, fps));
+        }
+        next
+    }
+}
+
 /// The image the show camera draws the scene into, and the sprite that shows it.
 #[derive(Resource, Debug, Clone)]
 pub struct SceneTarget {
@@ -193,6 +233,7 @@ fn adapt_the_scale(
     mut scale: ResMut<RenderScale>,
     offscreen: Option<Res<OffscreenTarget>>,
     mut window: Local<(f64, u32)>,
+    mut descent: Local<Descent>,
 ) {
     let now = time.elapsed_secs_f64();
     if offscreen.is_some() || now < SETTLE {
@@ -213,7 +254,7 @@ fn adapt_the_scale(
     let Some(target) = scale.target_fps else {
         return;
     };
-    let next = RenderScale::next_step(scale.scale, fps, target);
+    let next = descent.judge(scale.scale, fps, target, now);
     if next != scale.scale {
         info!(
             "render scale {:.0}% → {:.0}%: {fps:.1} fps against a {target:.0} fps target",
@@ -288,5 +329,24 @@ mod tests {
         assert!(scale.composes(true));
         assert_eq!(scene_size(UVec2::new(1280, 720), 0.5), UVec2::new(640, 360));
         assert_eq!(scene_size(UVec2::new(3, 3), 0.25), UVec2::splat(2));
+    }
+
+    #[test]
+    fn a_step_down_that_buys_too_little_is_taken_back_for_a_while() {
+        let mut descent = Descent::default();
+        // 11 fps at full scale against 30: down to the half.
+        assert_eq!(descent.judge(1.0, 11.0, 30.0, 5.0), 0.5);
+        // The half brings 15 fps (+36%): worth it, so on down.
+        assert_eq!(descent.judge(0.5, 15.0, 30.0, 6.5), 0.33);
+        // A third brings 17 fps (+13%): not worth a blurrier picture; back to the half.
+        assert_eq!(descent.judge(0.33, 17.0, 30.0, 8.0), 0.5);
+        // And the half holds while the floor does...
+        assert_eq!(descent.judge(0.5, 15.0, 30.0, 9.5), 0.5);
+        assert_eq!(descent.judge(0.5, 15.0, 30.0, 27.0), 0.5);
+        // ...then a lower scale may be tried again.
+        assert_eq!(descent.judge(0.5, 15.0, 30.0, 28.5), 0.33);
+        // Rising with room to spare is never held back.
+        let mut rising = Descent::default();
+        assert_eq!(rising.judge(0.5, 45.0, 30.0, 5.0), 0.66);
     }
 }

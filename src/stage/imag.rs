@@ -105,12 +105,23 @@ pub(super) fn spawn_imag(
     }
 }
 
-/// Points the IMAG camera at this frame's singer.
+/// Points the IMAG camera at this frame's singer, and switches it off in a studio (no
+/// screens). In the window it films every third frame only: the screens are small and far
+/// from the lens, and a second view of the stage costs each frame the stage's vertices again.
+/// Offscreen runs film every frame, so their frames never depend on anything but the clock.
 pub(super) fn film_the_singer(
     now: Res<Now>,
-    mut cameras: Query<(&mut Transform, &mut Projection), With<ImagCamera>>,
+    setlist: Res<crate::setlist::ShowSetlist>,
+    lockstep: Option<Res<crate::clock::Lockstep>>,
+    frames: Res<bevy::diagnostic::FrameCount>,
+    mut cameras: Query<(&mut Camera, &mut Transform, &mut Projection), With<ImagCamera>>,
 ) {
-    for (mut transform, mut projection) in &mut cameras {
+    let studio = matches!(setlist.venue, crate::setlist::raw::Venue::Studio { .. });
+    let films = !studio && (lockstep.is_some() || frames.0 % 3 == 0);
+    for (mut camera, mut transform, mut projection) in &mut cameras {
+        if camera.is_active != films {
+            camera.is_active = films;
+        }
         *transform = Transform::from_translation(now.imag.eye).with_rotation(now.imag.rotation());
         if let Projection::Perspective(perspective) = projection.as_mut() {
             perspective.fov = now.imag.fov;

@@ -125,12 +125,12 @@ pub fn background(venue: &Venue) -> Color {
 }
 
 /// Shows the arena or the studio the setlist asks for (at start and on a reload): the arena's
-/// root hidden or shown, the IMAG camera off in a studio, the background behind the idols.
+/// root hidden or shown and the background behind the idols (the IMAG camera switches
+/// itself off in a studio).
 fn dress_the_venue(
     setlist: Res<crate::setlist::ShowSetlist>,
     arena: Res<Arena>,
     mut roots: Query<&mut Visibility>,
-    mut imag: Query<&mut Camera, With<imag::ImagCamera>>,
     mut clear: ResMut<ClearColor>,
 ) {
     let studio = matches!(setlist.venue, Venue::Studio { .. });
@@ -140,11 +140,6 @@ fn dress_the_venue(
         } else {
             Visibility::Inherited
         });
-    }
-    for mut camera in &mut imag {
-        if camera.is_active == studio {
-            camera.is_active = !studio;
-        }
     }
     let wanted = background(&setlist.venue);
     if clear.0 != wanted {
