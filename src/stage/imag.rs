@@ -117,7 +117,7 @@ pub(super) fn film_the_singer(
     mut cameras: Query<(&mut Camera, &mut Transform, &mut Projection), With<ImagCamera>>,
 ) {
     let studio = matches!(setlist.venue, crate::setlist::raw::Venue::Studio { .. });
-    let films = !studio && (lockstep.is_some() || frames.0 % 3 == 0);
+    let films = !studio && (lockstep.is_some() || frames.0.is_multiple_of(3));
     for (mut camera, mut transform, mut projection) in &mut cameras {
         if camera.is_active != films {
             camera.is_active = films;
