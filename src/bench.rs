@@ -918,5 +918,34 @@ pub fn passes(size: bevy::math::UVec2, frames: u32) -> anyhow::Result<()> {
             println!("    {name:<44} gpu {gpu:>7.2} ms   cpu {cpu:>6.2} ms");
         }
     }
+    // Shadow maps carry no timestamps: their cost is the frame with them less the frame
+    // without, at medium (the key light's map) and high (every rig light's).
+    for preset in ["medium", "high"] {
+        let frame = |extra: &[&str]| -> anyhow::Result<f64> {
+            let seconds = |count: u32| -> anyhow::Result<f64> {
+                let started = Instant::now();
+                let output = std::process::Command::new(&exe)
+                    .args(["play", "--headless", "--start", "0:33", "--quality", preset])
+                    .args(["--size", &format!("{}x{}", size.x, size.y)])
+                    .args(["--frames", &count.to_string()])
+                    .args(extra)
+                    .output()?;
+                if !output.status.success() {
+                    anyhow::bail!("encore play --quality {preset} failed");
+                }
+                Ok(started.elapsed().as_secs_f64())
+            };
+            let whole = seconds(frames.max(2))?;
+            let one = seconds(1)?;
+            Ok((whole - one) / f64::from(frames.max(2) - 1) * 1000.0)
+        };
+        let with = frame(&[])?;
+        let without = frame(&["--no-shadows"])?;
+        println!(
+            "  {preset}: a frame takes {with:.1} ms with shadow maps and {without:.1} ms without: \
+             {:.1} ms for the shadows",
+            with - without
+        );
+    }
     Ok(())
 }

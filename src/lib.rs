@@ -93,6 +93,8 @@ pub struct PlayOptions {
     /// Time each render pass (GPU timestamps where the driver has them) and print the means
     /// at exit (for `encore bench passes`).
     pub pass_profile: bool,
+    /// Shadow maps whatever the preset says (for `encore bench passes`).
+    pub shadows: Option<bool>,
 }
 
 impl Default for PlayOptions {
@@ -117,6 +119,7 @@ impl Default for PlayOptions {
             target_fps: 30.0,
             outlines: None,
             pass_profile: false,
+            shadows: None,
         }
     }
 }
@@ -325,7 +328,10 @@ pub fn build_app(
             .then_some(options.target_fps.max(1.0)),
         fps: 0.0,
     });
-    app.insert_resource(graphics::RequestedOutlines(options.outlines));
+    app.insert_resource(graphics::ProfileOverrides {
+        outlines: options.outlines,
+        shadows: options.shadows,
+    });
     app.insert_resource(graphics::RequestedQuality(
         options.quality.unwrap_or(quality),
     ));

@@ -520,6 +520,9 @@ struct PlayArgs {
     /// Time each render pass and print the means at exit (for `encore bench passes`).
     #[arg(long, hide = true)]
     pass_profile: bool,
+    /// No shadow maps whatever the quality preset says (for `encore bench passes`).
+    #[arg(long, hide = true)]
+    no_shadows: bool,
 }
 
 /// A number from 0 to 1.
@@ -748,6 +751,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
         target_fps: args.target_fps,
         outlines: args.outlines.then_some(true),
         pass_profile: args.pass_profile,
+        shadows: args.no_shadows.then_some(false),
     })
 }
 

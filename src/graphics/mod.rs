@@ -93,10 +93,16 @@ fn check_display(display: Option<&str>, socket_dir: &Path) -> Result<(), Preflig
 #[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RequestedQuality(pub Quality);
 
-/// Outlines on VRM models whatever the preset says (`encore bench race` compares renderers
-/// at equal settings); `None` keeps the preset's.
+/// Settings of the preset overridden for benchmarks: outlines on VRM models (`encore bench
+/// race` compares renderers at equal settings) and shadow maps (`encore bench passes` times
+/// them); `None` keeps the preset's.
 #[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RequestedOutlines(pub Option<bool>);
+pub struct ProfileOverrides {
+    /// Outlines on models.
+    pub outlines: Option<bool>,
+    /// Shadow maps of the key and colour lights.
+    pub shadows: Option<bool>,
+}
 
 /// A resolved quality preset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -237,7 +243,7 @@ impl Default for RenderProfile {
 fn choose_render_profile(
     adapter: Option<Res<RenderAdapterInfo>>,
     requested: Option<Res<RequestedQuality>>,
-    outlines: Option<Res<RequestedOutlines>>,
+    overrides: Option<Res<ProfileOverrides>>,
     mut windows: Query<&mut Window>,
     mut commands: Commands,
 ) {
@@ -246,8 +252,13 @@ fn choose_render_profile(
     };
     let requested = requested.map_or(Quality::Auto, |requested| requested.0);
     let mut profile = RenderProfile::choose(requested, adapter.device_type);
-    if let Some(outlines) = outlines.and_then(|outlines| outlines.0) {
+    let overrides = overrides.map(|overrides| *overrides).unwrap_or_default();
+    if let Some(outlines) = overrides.outlines {
         profile.outlines = outlines;
+    }
+    if overrides.shadows == Some(false) {
+        profile.key_shadows = false;
+        profile.colour_light_shadows = false;
     }
     if profile.software {
         // A software renderer has no display to wait for: presenting without vsync took a

@@ -629,6 +629,7 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
         target_fps: 30.0,
         outlines: options.outlines,
         pass_profile: false,
+        shadows: None,
     };
     let (frames, receiver) = mpsc::sync_channel::<(u64, Vec<u8>)>(8);
     let writer = Writer::spawn(receiver, sink.take_output(options.size), hash_log, first);
