@@ -38,11 +38,7 @@ pub fn setlist(songs: usize, runs: u32) {
         times[0],
         times[times.len() / 2],
         times[times.len() - 1],
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        },
+        build(),
     );
 }
 
@@ -116,11 +112,7 @@ pub fn animation(counts: &[usize]) {
         }
         let separately = timer.elapsed().as_secs_f64() * 1e3 / f64::from(frames);
         let (springs, joints) = spring_cost(&setlist, frames);
-        let build = if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        };
+        let build = build();
         println!(
             "animation: {count:>3} idols: {per_idol:.1} µs per idol per frame, {:.2} ms per frame ({build} build)",
             per_idol * count as f64 / 1000.0,
@@ -173,19 +165,12 @@ fn spring_cost(setlist: &setlist::model::Setlist, frames: u32) -> (f64, f64) {
         .map(|rig| {
             rig.joints()
                 .map(|joint| {
-                    let swing = joint.chain.swing;
-                    let params = SpringParams {
-                        stiffness: swing.stiffness,
-                        gravity: Vec3::NEG_Y * swing.gravity,
-                        drag: swing.drag,
-                        hit_radius: swing.hit_radius,
-                    };
                     let length = joint.head.distance(joint.tail);
                     (
                         joint.head,
                         joint.tail,
                         length,
-                        params,
+                        joint.chain.swing.params(),
                         joint.chain.colliders.clone(),
                     )
                 })
@@ -303,11 +288,7 @@ pub fn venue(frames: u32, runs: u32) -> anyhow::Result<()> {
     println!(
         "venue: the demo's first chorus offscreen at 640x360, {frames} frames, median of {runs} \
          runs, start-up subtracted ({} build)",
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
+        build()
     );
     let mut figures = Vec::new();
     for run in &plan {
@@ -349,11 +330,7 @@ pub fn chat(rate: u32, runs: u32) -> anyhow::Result<()> {
     println!(
         "chat: the demo's first chorus offscreen at 640x360, {frames} frames (10 s of show), \
          median of {runs} runs, start-up subtracted ({} build)",
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
+        build()
     );
     let mut figures = Vec::new();
     let mut held = String::new();
@@ -404,11 +381,7 @@ pub fn record(
         crate::format_clock(seconds),
         size.x,
         size.y,
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
+        build()
     );
     let mut runs: Vec<(String, Vec<String>)> = Vec::new();
     for quality in qualities {
@@ -477,11 +450,7 @@ pub fn music() {
          ({} build)",
         crate::format_clock(mix.samples.len() as f64 / 2.0 / 48_000.0),
         setlist.duration() / seconds,
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
+        build()
     );
     println!("  clock following the music over 5:00 (one 60 fps frame is 16.7 ms):");
     for seed in 1..=5 {
@@ -530,11 +499,7 @@ pub fn motion(file: &Path, runs: u32) -> Result<(), crate::motion::MotionError> 
     println!(
         "parse: median {:.2} ms over {runs} runs ({} build)",
         parse[parse.len() / 2],
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
+        build()
     );
     if !motion.has_body() {
         return Ok(());
@@ -578,47 +543,22 @@ pub fn model(files: &[std::path::PathBuf], runs: u32) -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
     for file in files {
         let inspection = encore_show::avatar::inspect::inspect(file)?;
-        let folder = file.parent().unwrap_or(Path::new("."));
-        let name = file
-            .file_name()
-            .ok_or_else(|| anyhow::anyhow!("{} is not a file", file.display()))?
-            .to_string_lossy()
-            .into_owned();
-        // The setlist must sit beside the model (a setlist's files stay inside its folder);
-        // it is removed after the runs.
-        let setlist = folder.join(format!(".encore-bench-{}.ron", std::process::id()));
-        std::fs::write(
-            &setlist,
+        let setlist = setlist_beside(file, "bench", |name| {
             format!(
                 "Concert(title: \"Bench\", cast: [(id: \"m\", name: \"M\", colour: \"#ffffff\", \
                  avatar: Model({name:?}))], program: [Song(title: \"Bench\", bpm: 120, \
                  length: \"bar 33\")])"
-            ),
-        )?;
+            )
+        })?;
         let mut times = Vec::new();
         let mut failure = None;
         for _ in 0..runs.max(1) {
             let args = [setlist.display().to_string()];
             match time_play_logged(&exe, &args, 1) {
-                Ok((_, log)) => {
-                    let ready = log
-                        .lines()
-                        .find(|line| line.contains("is on stage"))
-                        .and_then(|line| {
-                            line.rsplit_once('(')?
-                                .1
-                                .split(" ms")
-                                .next()?
-                                .parse::<f64>()
-                                .ok()
-                        });
-                    match ready {
-                        Some(ms) => times.push(ms),
-                        None => {
-                            failure = Some("it did not go on stage (see `encore play`)".to_owned())
-                        }
-                    }
-                }
+                Ok((_, log)) => match on_stage_ms(&log) {
+                    Some(ms) => times.push(ms),
+                    None => failure = Some("it did not go on stage (see `encore play`)".to_owned()),
+                },
                 Err(error) => failure = Some(error.to_string()),
             }
         }
@@ -734,33 +674,20 @@ pub fn pmx(model: &Path, dance: &Path) -> anyhow::Result<()> {
 pub fn race(model: &Path, seconds: f64) -> anyhow::Result<()> {
     use crate::record::RecordReport;
     let exe = std::env::current_exe()?;
-    let folder = model.parent().unwrap_or(Path::new("."));
-    let name = model
-        .file_name()
-        .ok_or_else(|| anyhow::anyhow!("{} is not a file", model.display()))?
-        .to_string_lossy()
-        .into_owned();
-    // The setlist sits beside the model (a setlist's files stay inside its folder).
-    let setlist = folder.join(format!(".encore-race-{}.ron", std::process::id()));
-    std::fs::write(
-        &setlist,
+    let setlist = setlist_beside(model, "race", |name| {
         format!(
             "Concert(title: \"Race\", quality: Low, venue: Studio(background: Colour(\"#eef0f7\")), \
              chat: (style: Off), cast: [(id: \"m\", name: \"M\", colour: \"#ff6fae\", \
              avatar: Model({name:?}))], program: [Song(title: \"Race\", bpm: 120, \
              length: \"bar 65\", dance: [(bars: (1, 64), move: ArmWave)], \
              camera: [(at: 0.0, shot: FullBody(\"m\"))])])"
-        ),
-    )?;
+        )
+    })?;
     println!(
         "race: {} in the studio, arm wave, MSAA off, outlines on, no shadows or post \
          (low preset + outlines), {} build",
         model.display(),
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
+        build()
     );
     let result = (|| -> anyhow::Result<()> {
         for size in ["1280x720", "640x360"] {
@@ -801,17 +728,7 @@ pub fn race(model: &Path, seconds: f64) -> anyhow::Result<()> {
             };
             // Cold: launch to the first frame read back (one frame, then exit).
             let (cold, _, log) = record(1.0 / 30.0)?;
-            let on_stage = log
-                .lines()
-                .find(|line| line.contains("is on stage"))
-                .and_then(|line| {
-                    line.rsplit_once('(')?
-                        .1
-                        .split(" ms")
-                        .next()?
-                        .parse::<f64>()
-                        .ok()
-                });
+            let on_stage = on_stage_ms(&log);
             // Steady state, with the cache now warm.
             let (_, report, _) = record(seconds)?;
             let _ = std::fs::remove_file(&json);
@@ -856,11 +773,7 @@ pub fn passes(size: bevy::math::UVec2, frames: u32) -> anyhow::Result<()> {
         size.x,
         size.y,
         frames.min(120),
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
+        build()
     );
     for preset in ["low", "medium", "high"] {
         let output = std::process::Command::new(&exe)
@@ -948,4 +861,37 @@ pub fn passes(size: bevy::math::UVec2, frames: u32) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// "debug" or "release": the build the figures come from.
+fn build() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
+}
+
+/// Writes the setlist `setlist` makes of `model`'s file name beside the model (a setlist's
+/// files stay inside its folder), named by `tag` and this process; the caller removes it.
+fn setlist_beside(
+    model: &Path,
+    tag: &str,
+    setlist: impl FnOnce(&str) -> String,
+) -> anyhow::Result<std::path::PathBuf> {
+    let folder = model.parent().unwrap_or(Path::new("."));
+    let name = model
+        .file_name()
+        .ok_or_else(|| anyhow::anyhow!("{} is not a file", model.display()))?
+        .to_string_lossy()
+        .into_owned();
+    let path = folder.join(format!(".encore-{tag}-{}.ron", std::process::id()));
+    std::fs::write(&path, setlist(&name))?;
+    Ok(path)
+}
+
+/// Milliseconds from a model's load to the stage, from the log line that says so.
+fn on_stage_ms(log: &str) -> Option<f64> {
+    let line = log.lines().find(|line| line.contains("is on stage"))?;
+    line.rsplit_once('(')?.1.split(" ms").next()?.parse().ok()
 }

@@ -24,6 +24,18 @@ pub struct Swing {
     pub hit_radius: f32,
 }
 
+impl Swing {
+    /// The spring-bone parameters of a joint swinging so.
+    pub fn params(self) -> super::spring::SpringParams {
+        super::spring::SpringParams {
+            stiffness: self.stiffness,
+            gravity: Vec3::NEG_Y * self.gravity,
+            drag: self.drag,
+            hit_radius: self.hit_radius,
+        }
+    }
+}
+
 /// One chain: joints one below the other from a humanoid bone, ending in a tail.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chain {
@@ -349,6 +361,13 @@ pub struct ChainJoint<'a> {
     pub tail: Vec3,
 }
 
+impl ChainJoint<'_> {
+    /// The joint's name: its chain's and its place from 1 (`hair_back_1`).
+    pub fn name(&self) -> String {
+        format!("{}_{}", self.chain.name, self.step + 1)
+    }
+}
+
 impl Chain {
     /// How far down the chain `point` lies: which joint's span it is in and how far along
     /// it (0 to 1), or `None` above the first joint's head. Measured by height, as the
@@ -445,29 +464,16 @@ mod tests {
     use super::*;
 
     fn looks() -> Vec<BuiltinLook> {
-        let mut looks = Vec::new();
-        for hair in [
-            HairStyle::Long,
-            HairStyle::Bob,
-            HairStyle::Ponytail,
-            HairStyle::Short,
-            HairStyle::TwinTails,
-            HairStyle::Wavy,
-        ] {
-            for outfit in [
-                OutfitStyle::Skirt,
-                OutfitStyle::Trousers,
-                OutfitStyle::CropTop,
-                OutfitStyle::Coat,
-            ] {
-                looks.push(BuiltinLook {
+        HairStyle::ALL
+            .into_iter()
+            .flat_map(|hair| {
+                OutfitStyle::ALL.into_iter().map(move |outfit| BuiltinLook {
                     hair,
                     outfit,
                     ..BuiltinLook::default()
-                });
-            }
-        }
-        looks
+                })
+            })
+            .collect()
     }
 
     #[test]

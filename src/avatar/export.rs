@@ -184,7 +184,7 @@ pub fn idol_glb(model: &IdolModel, vrm: bool) -> Vec<u8> {
             .position(|chain| std::ptr::eq(chain, joint.chain))
             .expect("the joint's chain is the idol's");
         nodes.push(json!({
-            "name": format!("{}_{}", joint.chain.name, joint.step + 1),
+            "name": joint.name(),
             "translation": (joint.head - binds[usize::from(joint.parent)]).to_array(),
             "children": [if last { tail_node(chain) } else { 2 + usize::from(joint.index) }],
         }));

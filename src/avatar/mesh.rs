@@ -1173,44 +1173,32 @@ mod tests {
             }
         };
         check(
-            [
-                HairStyle::Long,
-                HairStyle::Bob,
-                HairStyle::Ponytail,
-                HairStyle::Short,
-                HairStyle::TwinTails,
-                HairStyle::Wavy,
-            ]
-            .into_iter()
-            .map(|hair| {
-                (
-                    format!("{hair:?}"),
-                    BuiltinLook {
-                        hair,
-                        ..BuiltinLook::default()
-                    },
-                )
-            })
-            .collect(),
+            HairStyle::ALL
+                .into_iter()
+                .map(|hair| {
+                    (
+                        format!("{hair:?}"),
+                        BuiltinLook {
+                            hair,
+                            ..BuiltinLook::default()
+                        },
+                    )
+                })
+                .collect(),
         );
         check(
-            [
-                OutfitStyle::Skirt,
-                OutfitStyle::Trousers,
-                OutfitStyle::CropTop,
-                OutfitStyle::Coat,
-            ]
-            .into_iter()
-            .map(|outfit| {
-                (
-                    format!("{outfit:?}"),
-                    BuiltinLook {
-                        outfit,
-                        ..BuiltinLook::default()
-                    },
-                )
-            })
-            .collect(),
+            OutfitStyle::ALL
+                .into_iter()
+                .map(|outfit| {
+                    (
+                        format!("{outfit:?}"),
+                        BuiltinLook {
+                            outfit,
+                            ..BuiltinLook::default()
+                        },
+                    )
+                })
+                .collect(),
         );
     }
 

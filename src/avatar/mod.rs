@@ -236,25 +236,19 @@ pub(crate) fn spawn_builtin(
         let parent = all_joints[usize::from(joint.parent)];
         let entity = commands
             .spawn((
-                Name::new(format!("{}_{}", joint.chain.name, joint.step + 1)),
+                Name::new(joint.name()),
                 Transform::from_translation(joint.head - binds[usize::from(joint.parent)]),
                 Visibility::default(),
                 ChildOf(parent),
             ))
             .id();
         all_joints.push(entity);
-        let swing = joint.chain.swing;
         springs.push(spring::SpringJoint {
             entity,
             parent,
             rest_rotation: Quat::IDENTITY,
             tail: joint.tail - joint.head,
-            params: spring::SpringParams {
-                stiffness: swing.stiffness,
-                gravity: Vec3::NEG_Y * swing.gravity,
-                drag: swing.drag,
-                hit_radius: swing.hit_radius,
-            },
+            params: joint.chain.swing.params(),
             colliders: joint.chain.colliders.clone(),
             state: None,
         });
@@ -281,19 +275,12 @@ pub(crate) fn spawn_builtin(
             .map(|at| Mat4::from_translation(-*at))
             .collect::<Vec<_>>(),
     );
-    let joint_name = |index: usize| {
-        Bone::ALL.get(index).map_or_else(
-            || {
-                chains
-                    .joints()
-                    .nth(index - BONE_COUNT)
-                    .map_or_else(String::new, |joint| {
-                        format!("{}_{}", joint.chain.name, joint.step + 1)
-                    })
-            },
-            |bone| format!("{bone:?}"),
-        )
-    };
+    // Each joint's name, bones then chain joints, for the pieces riding them.
+    let joint_names: Vec<String> = Bone::ALL
+        .iter()
+        .map(|bone| format!("{bone:?}"))
+        .chain(chains.joints().map(|joint| joint.name()))
+        .collect();
     let mut looks = materials(idol.colour, look).into_iter();
     let face_image = assets.images.add(face_image(idol, look));
     let mut faces = Vec::new();
@@ -321,7 +308,7 @@ pub(crate) fn spawn_builtin(
             for piece in cpu_skin::rigid_pieces(&part, &binds, root, material.base_color) {
                 let mesh = assets.meshes.add(piece.mesh);
                 let mut entity = commands.spawn((
-                    Name::new(format!("{slot:?} on {}", joint_name(piece.bone))),
+                    Name::new(format!("{slot:?} on {}", joint_names[piece.bone])),
                     Mesh3d(mesh.clone()),
                     MeshMaterial3d(cel.clone()),
                     ChildOf(all_joints[piece.bone]),
@@ -338,7 +325,10 @@ pub(crate) fn spawn_builtin(
                     && on_head
                 {
                     commands.spawn((
-                        Name::new(format!("Outline of {slot:?} on {}", joint_name(piece.bone))),
+                        Name::new(format!(
+                            "Outline of {slot:?} on {}",
+                            joint_names[piece.bone]
+                        )),
                         Mesh3d(mesh),
                         MeshMaterial3d(outline),
                         ChildOf(all_joints[piece.bone]),

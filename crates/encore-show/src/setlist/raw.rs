@@ -235,6 +235,18 @@ pub enum HairStyle {
     Wavy,
 }
 
+impl HairStyle {
+    /// Every style.
+    pub const ALL: [Self; 6] = [
+        Self::Long,
+        Self::Bob,
+        Self::Ponytail,
+        Self::Short,
+        Self::TwinTails,
+        Self::Wavy,
+    ];
+}
+
 /// Costume cuts of the procedural idol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 pub enum OutfitStyle {
@@ -247,6 +259,11 @@ pub enum OutfitStyle {
     CropTop,
     /// A long coat over the legs, and boots.
     Coat,
+}
+
+impl OutfitStyle {
+    /// Every cut.
+    pub const ALL: [Self; 4] = [Self::Skirt, Self::Trousers, Self::CropTop, Self::Coat];
 }
 
 /// One item of the program.
