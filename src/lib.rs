@@ -20,6 +20,7 @@ pub mod record;
 pub mod setlist;
 pub mod show;
 pub mod soak;
+pub use encore_show::song;
 
 pub mod camera;
 pub mod chat;

@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: MotionCommand,
     },
+    /// Songs: find a sound file's tempo, beats and sections, or draft a whole show from it.
+    Song {
+        #[command(subcommand)]
+        command: SongCommand,
+    },
     /// Measure how fast parts of encore run and print the figures.
     Bench {
         #[command(subcommand)]
@@ -248,6 +253,38 @@ enum MotionCommand {
         /// A model (.vrm, .glb, .gltf) to map the motion onto.
         #[arg(long, value_name = "MODEL")]
         avatar: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SongCommand {
+    /// Print a song's tempo (and whether it drifts or changes), beat grid (bar 1 and the
+    /// metre), bars and sections, and a `Song(...)` to paste into a setlist.
+    Analyze {
+        /// An ogg, wav, flac or mp3 file.
+        file: PathBuf,
+        /// Also print every beat's time in seconds, one per line.
+        #[arg(long)]
+        beats: bool,
+    },
+    /// Draft a complete setlist for a song: the cast, sections with formations, lines,
+    /// dances by energy, lights and effects on the big moments, a reacting chat. It plays at
+    /// once with the song as its audio (copied beside the setlist when it is elsewhere).
+    Draft {
+        /// An ogg, wav, flac or mp3 file.
+        file: PathBuf,
+        /// The setlist to write (RON); never overwritten.
+        #[arg(long, short, value_name = "SETLIST")]
+        out: PathBuf,
+        /// Members on stage, 1 to 8.
+        #[arg(long, default_value_t = 5)]
+        cast: usize,
+        /// The show's and the song's title; from the file name when left out.
+        #[arg(long)]
+        title: Option<String>,
+        /// The setlist's seed: other seeds pick other moves and chat.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -644,6 +681,19 @@ fn main() -> ExitCode {
         Command::Motion {
             command: MotionCommand::Inspect { file, avatar },
         } => motion_inspect(&file, avatar.as_deref()),
+        Command::Song {
+            command: SongCommand::Analyze { file, beats },
+        } => song_analyze(&file, beats),
+        Command::Song {
+            command:
+                SongCommand::Draft {
+                    file,
+                    out,
+                    cast,
+                    title,
+                    seed,
+                },
+        } => song_draft(&file, &out, cast, title.as_deref(), seed),
         Command::Bench { target } => match target {
             BenchTarget::Setlist { songs, runs } => {
                 encore::bench::setlist(songs, runs);
@@ -1067,6 +1117,62 @@ fn check(path: &std::path::Path, shots: bool) -> ExitCode {
         }
         None => ExitCode::FAILURE,
     }
+}
+
+/// `encore song analyze`.
+fn song_analyze(file: &std::path::Path, beats: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let (analysis, source) = encore::song::analyze_cached(file)?;
+    let name = file.display().to_string();
+    print!("{}", analysis.table(&name));
+    let audio = file
+        .file_name()
+        .map_or(name.clone(), |name| name.to_string_lossy().into_owned());
+    println!("\nFor a setlist (the audio path is relative to the setlist's folder):");
+    println!("{}", analysis.song_snippet(&audio, &audio));
+    if beats {
+        println!("\nBeats (seconds):");
+        for beat in &analysis.beats {
+            println!("{beat:.4}");
+        }
+    }
+    let how = match source {
+        encore::song::Source::Cached => "read from the cache",
+        encore::song::Source::Analysed => "analysed",
+    };
+    eprintln!("{how} in {:.2} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// `encore song draft`.
+fn song_draft(
+    file: &std::path::Path,
+    out: &std::path::Path,
+    cast: usize,
+    title: Option<&str>,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let (analysis, _) = encore::song::analyze_cached(file)?;
+    let drafted = encore::song::draft::draft_file(file, &analysis, out, cast, title, seed)
+        .map_err(anyhow::Error::msg)?;
+    if let Some(copied) = &drafted.copied {
+        println!(
+            "copied {} to {} (a setlist reads files from its own folder)",
+            file.display(),
+            copied.display()
+        );
+    }
+    println!(
+        "wrote {}: {:.2} bpm, {} beats to a bar, bar 1 at {:.3} s, {} sections; play it with \
+         `encore play {}`",
+        drafted.setlist.display(),
+        analysis.bpm,
+        analysis.beats_per_bar,
+        analysis.offset,
+        analysis.sections.len(),
+        drafted.setlist.display()
+    );
+    Ok(())
 }
 
 /// `encore motion inspect`.

@@ -16,4 +16,5 @@ pub mod lights;
 pub mod motion;
 pub mod music;
 pub mod setlist;
+pub mod song;
 pub mod testdata;

@@ -14,6 +14,7 @@ use crate::{
     avatar::inspect::{Inspection, ModelFileError, credit_line, inspect},
     motion::{Motion, MotionError},
     setlist::model::{Avatar, Idol},
+    song::{Analysis, SongError},
 };
 
 /// A file as it was when read: modified time and length.
@@ -30,6 +31,7 @@ struct Entry {
     audio_seconds: Option<Result<f64, AudioError>>,
     motion: Option<Result<Arc<Motion>, MotionError>>,
     inspection: Option<Result<Arc<Inspection>, Arc<ModelFileError>>>,
+    song: Option<Result<Arc<Analysis>, SongError>>,
 }
 
 /// The referenced files read so far. Keep one per watched setlist and hand it to
@@ -86,6 +88,16 @@ impl FileCache {
             path,
             |entry| &mut entry.motion,
             |path| Motion::read(path).map(Arc::new),
+        )
+    }
+
+    /// The song at `path` analysed (tempo, beats, sections): kept while the file is
+    /// unchanged, and between runs in the user's cache folder by the hash of its bytes.
+    pub fn song_analysis(&mut self, path: &Path) -> Result<Arc<Analysis>, SongError> {
+        self.cached(
+            path,
+            |entry| &mut entry.song,
+            |path| crate::song::analyze_cached(path).map(|(analysis, _)| Arc::new(analysis)),
         )
     }
 

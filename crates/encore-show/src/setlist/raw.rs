@@ -3,7 +3,7 @@
 //! [`Setlist`](super::Setlist) the systems use, reporting every problem with its place in the
 //! file. `docs/setlist.md` documents each field for authors.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::time::TimeSpec;
 pub use crate::colour::Colour;
@@ -289,17 +289,17 @@ pub struct RawSong {
     /// Artist credit.
     #[serde(default)]
     pub artist: String,
-    /// Tempo in beats per minute.
-    pub bpm: f64,
-    /// Metre.
-    #[serde(default = "default_beats_per_bar")]
-    pub beats_per_bar: u32,
+    /// Tempo in beats per minute, or `Auto`: found in the audio file.
+    pub bpm: OrAuto,
+    /// Metre; with `bpm: Auto`, found in the audio unless written.
+    #[serde(default)]
+    pub beats_per_bar: Option<u32>,
     /// Audio file, relative to the setlist's folder.
     #[serde(default)]
     pub audio: Option<String>,
-    /// Seconds into the audio file where bar 1 begins.
+    /// Seconds into the audio file where bar 1 begins, or `Auto`: its first downbeat.
     #[serde(default)]
-    pub offset: f64,
+    pub offset: OrAuto,
     /// Where the song ends (seconds or bar position); from the audio file when absent.
     #[serde(default)]
     pub length: Option<TimeSpec>,
@@ -332,8 +332,84 @@ pub struct RawSong {
     pub palette: Vec<Colour>,
 }
 
-fn default_beats_per_bar() -> u32 {
-    4
+/// A number written in the setlist, or `Auto`: found by analysing the song's audio
+/// (`encore_show::song`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OrAuto {
+    /// As written.
+    Value(f64),
+    /// Found in the audio.
+    Auto,
+}
+
+impl Default for OrAuto {
+    fn default() -> Self {
+        Self::Value(0.0)
+    }
+}
+
+impl OrAuto {
+    /// Whether it is to be found in the audio.
+    pub fn is_auto(self) -> bool {
+        self == Self::Auto
+    }
+}
+
+impl<'de> Deserialize<'de> for OrAuto {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de;
+        struct Visitor;
+
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = OrAuto;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number (120) or `Auto`")
+            }
+
+            fn visit_f64<E: de::Error>(self, value: f64) -> Result<OrAuto, E> {
+                Ok(OrAuto::Value(value))
+            }
+
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<OrAuto, E> {
+                Ok(OrAuto::Value(value as f64))
+            }
+
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<OrAuto, E> {
+                Ok(OrAuto::Value(value as f64))
+            }
+
+            // RON hands a bare word to `deserialize_any` as a unit value, whatever the word;
+            // the checker reads the text to tell `Auto` from a misspelling.
+            fn visit_unit<E: de::Error>(self) -> Result<OrAuto, E> {
+                Ok(OrAuto::Auto)
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<OrAuto, E> {
+                if value == "Auto" {
+                    Ok(OrAuto::Auto)
+                } else {
+                    Err(E::custom(format!(
+                        "expected a number or `Auto`, found the text {value:?}; write numbers \
+                         without quotes, e.g. `bpm: 120`"
+                    )))
+                }
+            }
+
+            fn visit_enum<A: de::EnumAccess<'de>>(self, access: A) -> Result<OrAuto, A::Error> {
+                use de::VariantAccess;
+                let (name, variant): (String, _) = access.variant()?;
+                if name == "Auto" {
+                    variant.unit_variant()?;
+                    Ok(OrAuto::Auto)
+                } else {
+                    Err(de::Error::invalid_value(de::Unexpected::Str(&name), &self))
+                }
+            }
+        }
+
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// MC talk, an intermission or the encore call: a timed stretch without a song.
@@ -394,7 +470,7 @@ pub struct RawSection {
 }
 
 /// The kinds of song sections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SectionKind {
     /// Intro.
     Intro,

@@ -19,7 +19,7 @@ use super::{
         PlayedMotion, Section, Setlist, ShotCue,
     },
     raw::{
-        Ambience, Background, Formation, Look, Move, Ocean, RawAvatar, RawChat, RawConcert,
+        Ambience, Background, Formation, Look, Move, Ocean, OrAuto, RawAvatar, RawChat, RawConcert,
         RawDance, RawEffect, RawItem, RawLight, RawOcean, RawSegment, RawShot, RawSong,
         SectionKind, Shot, Transition, Venue,
     },
@@ -28,6 +28,7 @@ use super::{
 use crate::{
     colour::{Colour, Srgb},
     motion::Motion,
+    song::TempoShape,
 };
 
 /// The grid musical times in talk, intermission and encore segments resolve through.
@@ -78,6 +79,7 @@ pub fn check_with(file: &Path, source: &str, files: &mut FileCache) -> (Option<S
     };
     let mut checker = Checker {
         tree: Node::parse(source),
+        source,
         folder,
         diagnostics: Vec::new(),
         ids: raw.cast.iter().map(|idol| idol.id.clone()).collect(),
@@ -327,6 +329,8 @@ fn join<'a>(base: &[Step<'a>], more: &[Step<'a>]) -> Path_<'a> {
 
 struct Checker<'files> {
     tree: Node,
+    /// The text, for the few words serde cannot tell apart (`Auto` and a misspelt word).
+    source: &'files str,
     folder: PathBuf,
     diagnostics: Vec<Diagnostic>,
     ids: Vec<String>,
@@ -726,6 +730,88 @@ impl Checker<'_> {
         })
     }
 
+    /// The analysis of the song's audio when its `bpm` or `offset` is `Auto` (from the
+    /// file cache, else the user's cache folder, else analysed now), with the problems said
+    /// where they are: no audio to analyse, audio without a beat, a tempo that changes.
+    fn found_grid(
+        &mut self,
+        path: &[Step],
+        song: &RawSong,
+        audio: Option<&Audio>,
+    ) -> Option<std::sync::Arc<crate::song::Analysis>> {
+        let mut auto = None;
+        for (field, value) in [("bpm", song.bpm), ("offset", song.offset)] {
+            if !value.is_auto() {
+                continue;
+            }
+            // RON reads any bare word as `Auto`'s unit value; only `Auto` itself is meant.
+            let place = join(path, &[Field(field)]);
+            let written = self
+                .source
+                .get(self.span(&place))
+                .unwrap_or("")
+                .trim()
+                .to_owned();
+            if written != "Auto" {
+                self.error(
+                    &place,
+                    format!("`{field}: {written}` is neither a number nor `Auto`"),
+                    format!("write a number, e.g. `{field}: 120`, or `{field}: Auto` to find it in the audio"),
+                );
+                return None;
+            }
+            auto.get_or_insert(field);
+        }
+        let auto = auto?;
+        let Some(audio) = audio else {
+            if song.audio.is_none() {
+                self.error(
+                    &join(path, &[Field(auto)]),
+                    format!(
+                        "`{}: Auto` is found in the song's audio, and it has none",
+                        auto
+                    ),
+                    "add `audio: \"song.ogg\"` (relative to the setlist), or write the number, \
+                     e.g. `bpm: 120` or `offset: 0.0`",
+                );
+            }
+            return None;
+        };
+        match self.files.song_analysis(&audio.path) {
+            Ok(analysis) => {
+                if let TempoShape::Changes(spans) = &analysis.tempo
+                    && song.bpm.is_auto()
+                {
+                    let changes: Vec<String> = spans
+                        .iter()
+                        .map(|span| format!("{:.1} bpm from bar {}", span.bpm, span.bar))
+                        .collect();
+                    self.warning(
+                        &join(path, &[Field("bpm")]),
+                        format!(
+                            "the song changes tempo ({}); `bpm: Auto` takes {:.2}, its longest \
+                             stretch, so moves and cuts drift off the beat in the others",
+                            changes.join(", "),
+                            analysis.bpm
+                        ),
+                        "split the song into one `Song` per tempo (each with its own `offset`), \
+                         or write the bpm you want",
+                    );
+                }
+                Some(analysis)
+            }
+            Err(problem) => {
+                self.error(
+                    &join(path, &[Field("audio")]),
+                    format!("cannot find the song's `{}` in its audio: {problem}", auto),
+                    "`encore song analyze FILE` shows what encore hears; write the numbers \
+                     instead, e.g. `bpm: 120, offset: 0.0`",
+                );
+                None
+            }
+        }
+    }
+
     fn song(
         &mut self,
         path: &[Step],
@@ -734,37 +820,56 @@ impl Checker<'_> {
         index: usize,
         cues: &mut Vec<Cue>,
     ) -> Item {
-        let bpm_ok = song.bpm.is_finite() && song.bpm > 0.0 && song.bpm <= 400.0;
-        if !bpm_ok {
-            self.error(
-                &join(path, &[Field("bpm")]),
-                format!("bpm {} is not a tempo", song.bpm),
-                "bpm must be above 0 and at most 400, e.g. 120",
-            );
-        }
-        if !(1..=16).contains(&song.beats_per_bar) {
-            self.error(
-                &join(path, &[Field("beats_per_bar")]),
-                format!("{} beats in a bar is not a metre", song.beats_per_bar),
-                "use 1 to 16; most pop songs have 4",
-            );
-        }
-        let grid = BeatGrid {
-            bpm: if bpm_ok { song.bpm } else { 120.0 },
-            beats_per_bar: song.beats_per_bar.clamp(1, 16),
-        };
         let audio = song.audio.as_ref().and_then(|written| {
             let file = self.file(&join(path, &[Field("audio")]), written, "audio")?;
             Some(Audio {
                 path: file,
-                offset: song.offset,
+                offset: 0.0,
             })
         });
-        if !song.offset.is_finite() || song.offset < 0.0 {
+        let found = self.found_grid(path, song, audio.as_ref());
+        let bpm = match (song.bpm, &found) {
+            (OrAuto::Value(bpm), _) => bpm,
+            (OrAuto::Auto, Some(analysis)) => analysis.bpm,
+            (OrAuto::Auto, None) => 120.0,
+        };
+        let bpm_ok = bpm.is_finite() && bpm > 0.0 && bpm <= 400.0;
+        if !bpm_ok {
+            self.error(
+                &join(path, &[Field("bpm")]),
+                format!("bpm {bpm} is not a tempo"),
+                "bpm must be above 0 and at most 400, e.g. 120, or `Auto` to find it in the audio",
+            );
+        }
+        let beats_per_bar = song.beats_per_bar.unwrap_or_else(|| {
+            found
+                .as_ref()
+                .filter(|_| song.bpm.is_auto())
+                .map_or(4, |analysis| analysis.beats_per_bar)
+        });
+        if !(1..=16).contains(&beats_per_bar) {
+            self.error(
+                &join(path, &[Field("beats_per_bar")]),
+                format!("{beats_per_bar} beats in a bar is not a metre"),
+                "use 1 to 16; most pop songs have 4",
+            );
+        }
+        let grid = BeatGrid {
+            bpm: if bpm_ok { bpm } else { 120.0 },
+            beats_per_bar: beats_per_bar.clamp(1, 16),
+        };
+        let offset = match (song.offset, &found) {
+            (OrAuto::Value(offset), _) => offset,
+            (OrAuto::Auto, Some(analysis)) => analysis.offset,
+            (OrAuto::Auto, None) => 0.0,
+        };
+        let audio = audio.map(|audio| Audio { offset, ..audio });
+        if !offset.is_finite() || offset < 0.0 {
             self.error(
                 &join(path, &[Field("offset")]),
-                format!("audio offset {} is negative", song.offset),
-                "offset is the time in the audio file where bar 1 starts, 0 or more",
+                format!("audio offset {offset} is negative"),
+                "offset is the time in the audio file where bar 1 starts, 0 or more, or `Auto` \
+                 to find it in the audio",
             );
         }
         let duration = match (&song.length, &audio) {
