@@ -6,6 +6,8 @@
 #   Audio:  ALSA headers for playback (the sound card itself is optional).
 #   Video:  ffmpeg for recordings.
 #   Fonts:  Nanum Gothic (Hangul), VL Gothic (kana, kanji) and Noto Color Emoji for the chat.
+#   Voice:  eSpeak NG, for the tests only: it speaks the vowels the mouth analysis of a song's
+#           vocals is tested on, made at test time instead of kept as recordings.
 # On Debian 12 the software Vulkan driver comes from bookworm-backports (Mesa 25): Debian 12's
 # own Mesa 22.3 lavapipe keeps memory on every frame with encore's shaders and never frees it
 # (1 to 3 MB a frame: a concert could not be recorded). See docs/design.md, "Memory".
@@ -21,6 +23,7 @@ packages=(
   libasound2-dev
   ffmpeg
   fonts-dejavu-core fonts-nanum fonts-vlgothic fonts-noto-color-emoji
+  espeak-ng
   pkg-config
 )
 if [[ ${1:-} == --farm ]]; then

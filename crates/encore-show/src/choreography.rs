@@ -1,8 +1,8 @@
 //! Choreography: what every idol does at every instant, as plain functions of the setlist
 //! and the concert time: her pose (the `moves` library, or a motion file), her mark in the
-//! `formation`, and her face (blinks, singing vowels, smiles). Everything is a function of
-//! time and the setlist's seed, so seeking, reloading and recording all land on the same
-//! poses.
+//! `formation`, and her face (blinks, smiles, and singing vowels: the song's vocal stem's when
+//! it has one). Everything is a function of time, the setlist's seed and its files, so
+//! seeking, reloading and recording all land on the same poses.
 
 pub mod formation;
 pub mod moves;
@@ -16,6 +16,7 @@ use crate::{
         expression::{EXPRESSION_COUNT, Expression, Face},
         skeleton::{Bone, Skeleton},
     },
+    music::voice::Mouth,
     setlist::{Item, ItemKind, Setlist, ShowPosition, model::Dance, raw::Move},
 };
 
@@ -68,8 +69,9 @@ pub fn idol_frame(
     let mut face = Face::default();
     face.set(Expression::Blink, blink(setlist.seed, index, seconds));
     let singing = is_singing(setlist, index, &position);
-    let (vowel, open) = mouth_at(setlist, index, &position, singing);
-    face.set(vowel, open);
+    for (vowel, weight) in mouth_at(setlist, index, &position, singing).weights() {
+        face.set(vowel, weight);
+    }
     face.set(Expression::Smile, if singing { smile * 0.4 } else { smile });
     // A motion file's own face tracks (MMD's あいうえお and まばたき, VRMA expressions) win.
     for (expression, weight) in Expression::ALL.into_iter().zip(motion_face) {
@@ -341,12 +343,13 @@ pub fn blink(seed: u64, index: usize, seconds: f64) -> f32 {
         .fold(0.0, f32::max)
 }
 
-/// How open her mouth is: while she holds a line, syllables two to a beat, some of them
-/// rests, each opening and closing; closed otherwise.
+/// How open her mouth is: while she holds a line, as the song's vocal stem sings, or without
+/// one syllables two to a beat, some of them rests, each opening and closing; closed
+/// otherwise.
 pub fn mouth(setlist: &Setlist, index: usize, seconds: f64) -> f32 {
     let position = setlist.position_at(seconds);
     let singing = is_singing(setlist, index, &position);
-    mouth_at(setlist, index, &position, singing).1
+    mouth_at(setlist, index, &position, singing).open
 }
 
 /// Whether she holds a line of the song now.
@@ -360,19 +363,18 @@ pub fn is_singing(setlist: &Setlist, index: usize, position: &ShowPosition) -> b
     })
 }
 
-/// The vowel her mouth shapes and how open it is (0 closed): while she sings or talks, a
-/// syllable every half beat, each with its own vowel, some of them rests.
-fn mouth_at(
-    setlist: &Setlist,
-    index: usize,
-    position: &ShowPosition,
-    singing: bool,
-) -> (Expression, f32) {
-    let closed = (Expression::Aa, 0.0);
+/// The vowels her mouth shapes and how open it is: while she sings a song with a vocal stem,
+/// what the stem sings now; while she sings without one or talks, a syllable every half
+/// beat, each with its own vowel, some of them rests.
+fn mouth_at(setlist: &Setlist, index: usize, position: &ShowPosition, singing: bool) -> Mouth {
+    let closed = Mouth::CLOSED;
     let (Some(item), Some(idol)) = (setlist.items.get(position.item), setlist.cast.get(index))
     else {
         return closed;
     };
+    if singing && let Some(vocals) = &item.vocals {
+        return vocals.mouth_at(position.item_seconds);
+    }
     let talking = item.kind == ItemKind::Talk
         && (item.speakers.is_empty() || item.speakers.contains(&idol.id));
     if !singing && !talking {
@@ -391,7 +393,7 @@ fn mouth_at(
     }
     let open = rng.random_range(0.45..1.0);
     let vowel = Expression::VOWELS[rng.random_range(0..Expression::VOWELS.len())];
-    (
+    Mouth::of(
         vowel,
         (std::f64::consts::PI * syllables.fract()).sin() as f32 * open,
     )
@@ -517,6 +519,93 @@ mod tests {
                 assert!(step < 0.35, "{expression:?} jumps by {step}");
             }
         }
+    }
+
+    #[test]
+    fn a_vocal_stem_moves_the_singers_mouths_and_a_missing_one_is_located() {
+        let folder = std::env::temp_dir().join(format!("encore-vocals-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).expect("temp folder");
+        let (_, [(a_start, a_end), (i_start, i_end)]) =
+            crate::music::voice::vowels_with_a_gap(&folder);
+        let show = |vocals: &str| {
+            format!(
+                r##"Concert(
+        title: "Vocals",
+        cast: [(id: "hana", name: "Hana", colour: "#ff6fae"),
+               (id: "yuna", name: "Yuna", colour: "#6fb5ff")],
+        program: [Song(title: "One", bpm: 120, audio: "gap.wav", vocals: "{vocals}", offset: 0.2,
+            lines: [(bars: (1, 2), idols: ["hana"])], dance: [(bars: (1, 2), move: Clap)])],
+    )"##
+            )
+        };
+        let file = folder.join("show.ron");
+        let mut files = crate::setlist::FileCache::default();
+        let (setlist, report) = crate::setlist::check_with(&file, &show("gap.wav"), &mut files);
+        let setlist = setlist.unwrap_or_else(|| panic!("{report}"));
+        assert!(report.diagnostics.is_empty(), "{report}");
+        let plan = FormationPlan::new(&setlist);
+        // The file starts 0.2 s before bar 1: file time t is concert time t - 0.2.
+        let song = |file_seconds: f64| file_seconds - 0.2;
+        let track = &setlist.items[0]
+            .vocals
+            .as_ref()
+            .expect("the song has vocals")
+            .track;
+        for (start, end, vowel) in [
+            (a_start, a_end, Expression::Aa),
+            (i_start, i_end, Expression::Ih),
+        ] {
+            let middle = song((start + end) / 2.0);
+            let face = idol_frame(&setlist, &plan, 0, middle).face;
+            assert!(mouth(&setlist, 0, middle) > 0.3, "Hana sings {vowel:?}");
+            assert_eq!(mouth(&setlist, 0, middle), track.at(middle + 0.2).open);
+            let widest = Expression::VOWELS
+                .into_iter()
+                .max_by(|a, b| face.get(*a).total_cmp(&face.get(*b)))
+                .expect("five vowels");
+            assert_eq!(widest, vowel, "{face:?}");
+            assert_eq!(mouth(&setlist, 1, middle), 0.0, "Yuna has no line");
+        }
+        let gap = song((a_end + i_start) / 2.0 + 0.1);
+        assert_eq!(mouth(&setlist, 0, gap), 0.0, "shut in the silence");
+        let face = idol_frame(&setlist, &plan, 0, gap).face;
+        assert!(
+            Expression::VOWELS
+                .iter()
+                .all(|vowel| face.get(*vowel) == 0.0)
+        );
+        // The stem was analysed once; checking the setlist again reads nothing.
+        let reads = files.reads();
+        let _ = crate::setlist::check_with(&file, &show("gap.wav"), &mut files);
+        assert_eq!(files.reads(), reads);
+
+        std::fs::write(folder.join("empty.wav"), b"").expect("temp folder");
+        for (vocals, expected) in [
+            ("gone.wav", "the vocals file `gone.wav` does not exist"),
+            ("empty.wav", "the vocals `empty.wav` cannot be used"),
+        ] {
+            let (setlist, report) = crate::setlist::check(&file, &show(vocals));
+            let text = report.to_string();
+            assert!(setlist.is_none(), "{vocals} is an error");
+            assert!(text.contains(expected), "{text}");
+            assert!(text.contains("show.ron:5:"), "located on its line: {text}");
+        }
+        // A silent stem or a song nobody sings in would leave every mouth shut: warnings.
+        crate::music::write_wav(&folder.join("silent.wav"), &[0.0; 96_000]).expect("temp folder");
+        let (setlist, report) = crate::setlist::check(&file, &show("silent.wav"));
+        assert!(setlist.is_some(), "{report}");
+        assert!(
+            report.to_string().contains("`silent.wav` is silent"),
+            "{report}"
+        );
+        let unsung = show("gap.wav").replace(r#"lines: [(bars: (1, 2), idols: ["hana"])], "#, "");
+        let (setlist, report) = crate::setlist::check(&file, &unsung);
+        assert!(setlist.is_some(), "{report}");
+        assert!(
+            report.to_string().contains("this song has no `lines`"),
+            "{report}"
+        );
+        let _ = std::fs::remove_dir_all(&folder);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod decode;
 pub mod synth;
+pub mod voice;
 
 use std::{io::Write, path::Path};
 

@@ -1,6 +1,7 @@
-//! What a setlist's files hold (sound files' lengths, motions), read once and kept by path,
-//! modification time and size. Checking a saved setlist reads only the files that changed
-//! since the last check, so a live reload costs the parse and the checks, not the I/O.
+//! What a setlist's files hold (sound files' lengths, motions, vocal stems' mouths, models),
+//! read once and kept by path, modification time and size. Checking a saved setlist reads only
+//! the files that changed since the last check, so a live reload costs the parse and the
+//! checks, not the I/O (nor a vocal stem's analysis).
 
 use std::{
     collections::HashMap,
@@ -13,6 +14,7 @@ use crate::{
     audio::AudioError,
     avatar::inspect::{Inspection, ModelFileError, credit_line, inspect},
     motion::{Motion, MotionError},
+    music::voice::MouthTrack,
     setlist::model::{Avatar, Idol},
     song::{Analysis, SongError},
 };
@@ -30,6 +32,7 @@ struct Entry {
     stamp: Option<Stamp>,
     audio_seconds: Option<Result<f64, AudioError>>,
     motion: Option<Result<Arc<Motion>, MotionError>>,
+    mouth: Option<Result<Arc<MouthTrack>, AudioError>>,
     inspection: Option<Result<Arc<Inspection>, Arc<ModelFileError>>>,
     song: Option<Result<Arc<Analysis>, SongError>>,
 }
@@ -98,6 +101,15 @@ impl FileCache {
             path,
             |entry| &mut entry.song,
             |path| crate::song::analyze_cached(path).map(|(analysis, _)| Arc::new(analysis)),
+        )
+    }
+
+    /// The vocal stem at `path`, analysed into the mouth it sings.
+    pub fn mouth_track(&mut self, path: &Path) -> Result<Arc<MouthTrack>, AudioError> {
+        self.cached(
+            path,
+            |entry| &mut entry.mouth,
+            |path| MouthTrack::analyse(path).map(Arc::new),
         )
     }
 

@@ -2,11 +2,11 @@
 //! to exist, cues sorted. It also answers "where are we" for any concert time (program item,
 //! section, bar, beat) and the reverse.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use glam::Vec2;
 
-use crate::{clock::ConcertClock, colour::Srgb};
+use crate::{clock::ConcertClock, colour::Srgb, music::voice::MouthTrack};
 
 use super::{
     raw::{
@@ -126,6 +126,8 @@ pub struct Item {
     pub grid: BeatGrid,
     /// The song's audio file, or a segment's ambience file.
     pub audio: Option<Audio>,
+    /// The song's vocal stem, which moves its singers' mouths.
+    pub vocals: Option<Vocals>,
     /// Whether the crowd murmurs under it (segments without an ambience file or silence).
     pub crowd: bool,
     /// Song sections in order.
@@ -165,6 +167,24 @@ pub struct Audio {
     pub path: PathBuf,
     /// Seconds into the file where bar 1 begins.
     pub offset: f64,
+}
+
+/// A song's vocal stem, analysed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vocals {
+    /// The file, resolved against the setlist's folder.
+    pub path: PathBuf,
+    /// Seconds into the file where bar 1 begins (the song's `offset`).
+    pub offset: f64,
+    /// The mouth it sings, through the whole file.
+    pub track: Arc<MouthTrack>,
+}
+
+impl Vocals {
+    /// The mouth `seconds` into the song.
+    pub fn mouth_at(&self, seconds: f64) -> crate::music::voice::Mouth {
+        self.track.at(self.offset + seconds)
+    }
 }
 
 /// A section of a song.

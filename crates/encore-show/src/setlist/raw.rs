@@ -300,6 +300,10 @@ pub struct RawSong {
     /// Seconds into the audio file where bar 1 begins, or `Auto`: its first downbeat.
     #[serde(default)]
     pub offset: OrAuto,
+    /// The song's isolated vocal stem, relative to the setlist's folder and aligned with
+    /// `audio` (the same `offset`): it opens the singers' mouths and shapes their vowels.
+    #[serde(default)]
+    pub vocals: Option<String>,
     /// Where the song ends (seconds or bar position); from the audio file when absent.
     #[serde(default)]
     pub length: Option<TimeSpec>,

@@ -16,7 +16,7 @@ use super::{
     locate::{Node, Step},
     model::{
         Audience, Audio, Avatar, Cue, CueAction, Dance, Idol, Item, ItemKind, LightCue, Line,
-        PlayedMotion, Section, Setlist, ShotCue,
+        PlayedMotion, Section, Setlist, ShotCue, Vocals,
     },
     raw::{
         Ambience, Background, Formation, Look, Move, Ocean, OrAuto, RawAvatar, RawChat, RawConcert,
@@ -632,6 +632,53 @@ impl Checker<'_> {
         }
     }
 
+    /// Reads the vocal stem `written` of `song` at `path` (analysed once per file): a file
+    /// that cannot be read is an error, one without a voice or a song without singers a
+    /// warning, since either leaves every mouth shut.
+    fn vocals(
+        &mut self,
+        path: &[Step],
+        song: &RawSong,
+        offset: f64,
+        written: &str,
+    ) -> Option<Vocals> {
+        let field = join(path, &[Field("vocals")]);
+        let resolved = self.file(&field, written, "vocals")?;
+        let track = match self.files.mouth_track(&resolved) {
+            Ok(track) => track,
+            Err(problem) => {
+                self.error(
+                    &field,
+                    format!("the vocals `{written}` cannot be used: {problem}"),
+                    "export the song's vocal stem from a stem splitter as wav, flac, ogg or \
+                     mp3, or remove `vocals` to let the singers mouth invented syllables",
+                );
+                return None;
+            }
+        };
+        if !track.has_voice() {
+            self.warning(
+                &field,
+                format!("`{written}` is silent: the singers' mouths stay shut"),
+                "nothing in it is louder than -60 dBFS; check that it is this song's vocal \
+                 stem, exported at its level",
+            );
+        }
+        if song.lines.is_empty() {
+            self.warning(
+                &field,
+                "the vocals move the mouths of the idols singing a line, and this song has no \
+                 `lines`",
+                "say who sings which bars: `lines: [(bars: (5, 12), idols: [\"hana\"])]`",
+            );
+        }
+        Some(Vocals {
+            path: resolved,
+            offset,
+            track,
+        })
+    }
+
     /// Opens the model file at `resolved` (its inspection, not a render): a file encore cannot
     /// use is an error with the reason, a model without the joints to dance the move library a
     /// warning. Returns how it stands as an idol `height` metres tall.
@@ -864,6 +911,10 @@ impl Checker<'_> {
             (OrAuto::Auto, None) => 0.0,
         };
         let audio = audio.map(|audio| Audio { offset, ..audio });
+        let vocals = song
+            .vocals
+            .as_ref()
+            .and_then(|written| self.vocals(path, song, offset, written));
         if !offset.is_finite() || offset < 0.0 {
             self.error(
                 &join(path, &[Field("offset")]),
@@ -1068,6 +1119,7 @@ impl Checker<'_> {
             duration,
             grid,
             audio,
+            vocals,
             crowd: false,
             sections,
             lines,
@@ -1211,6 +1263,7 @@ impl Checker<'_> {
             duration,
             grid: SEGMENT_GRID,
             audio,
+            vocals: None,
             crowd: segment.ambience == Ambience::Crowd,
             sections: Vec::new(),
             lines: Vec::new(),
