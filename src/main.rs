@@ -285,6 +285,10 @@ enum SongCommand {
         /// The setlist's seed: other seeds pick other moves and chat.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The song's isolated vocal stem (from a stem splitter), aligned with FILE: it
+        /// moves the singers' mouths.
+        #[arg(long, value_name = "STEM")]
+        vocals: Option<PathBuf>,
     },
 }
 
@@ -692,8 +696,9 @@ fn main() -> ExitCode {
                     cast,
                     title,
                     seed,
+                    vocals,
                 },
-        } => song_draft(&file, &out, cast, title.as_deref(), seed),
+        } => song_draft(&file, vocals.as_deref(), &out, cast, title.as_deref(), seed),
         Command::Bench { target } => match target {
             BenchTarget::Setlist { songs, runs } => {
                 encore::bench::setlist(songs, runs);
@@ -1147,18 +1152,18 @@ fn song_analyze(file: &std::path::Path, beats: bool) -> anyhow::Result<()> {
 /// `encore song draft`.
 fn song_draft(
     file: &std::path::Path,
+    vocals: Option<&std::path::Path>,
     out: &std::path::Path,
     cast: usize,
     title: Option<&str>,
     seed: u64,
 ) -> anyhow::Result<()> {
     let (analysis, _) = encore::song::analyze_cached(file)?;
-    let drafted = encore::song::draft::draft_file(file, &analysis, out, cast, title, seed)
+    let drafted = encore::song::draft::draft_file(file, &analysis, vocals, out, cast, title, seed)
         .map_err(anyhow::Error::msg)?;
-    if let Some(copied) = &drafted.copied {
+    for copied in &drafted.copied {
         println!(
-            "copied {} to {} (a setlist reads files from its own folder)",
-            file.display(),
+            "copied {} beside the setlist (a setlist reads files from its own folder)",
             copied.display()
         );
     }

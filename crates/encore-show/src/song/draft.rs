@@ -72,6 +72,8 @@ pub struct DraftOptions {
     pub title: String,
     /// The song file as the setlist names it (relative to the setlist's folder).
     pub audio: String,
+    /// Its vocal stem, named the same way: it moves the singers' mouths.
+    pub vocals: Option<String>,
     /// Members on stage, 1 to [`MAX_CAST`].
     pub cast: usize,
     /// The setlist's seed (chat wording, dance variations).
@@ -116,6 +118,9 @@ pub fn draft(analysis: &Analysis, options: &DraftOptions) -> String {
     let _ = writeln!(text, "        Song(");
     let _ = writeln!(text, "            title: {:?},", options.title);
     let _ = writeln!(text, "            audio: {:?},", options.audio);
+    if let Some(vocals) = &options.vocals {
+        let _ = writeln!(text, "            vocals: {vocals:?},");
+    }
     let _ = writeln!(text, "            bpm: {:.3},", analysis.bpm);
     let _ = writeln!(text, "            offset: {:.3},", analysis.offset);
     if analysis.beats_per_bar != 4 {
@@ -444,23 +449,23 @@ fn chat(
 pub struct Drafted {
     /// The setlist file.
     pub setlist: std::path::PathBuf,
-    /// Where the song was copied to, when it was not already reachable from the setlist's
-    /// folder (setlists read files from their own folder).
-    pub copied: Option<std::path::PathBuf>,
+    /// Files copied beside the setlist because they were not reachable from its folder
+    /// (setlists read files from their own folder): the song, the vocal stem.
+    pub copied: Vec<std::path::PathBuf>,
 }
 
-/// Drafts a setlist for `song` (analysed as `analysis`) into `out`, never overwriting a file,
-/// and checks the result. The song is named relative to `out`'s folder, or copied there when
-/// it is outside it.
+/// Drafts a setlist for `song` (analysed as `analysis`, with its vocal stem `vocals` if
+/// any) into `out`, never overwriting a file, and checks the result. Files are named
+/// relative to `out`'s folder, or copied there when they are outside it.
 pub fn draft_file(
     song: &std::path::Path,
     analysis: &Analysis,
+    vocals: Option<&std::path::Path>,
     out: &std::path::Path,
     cast: usize,
     title: Option<&str>,
     seed: u64,
 ) -> Result<Drafted, String> {
-    use crate::setlist::validate::resolve_file;
     if out.exists() {
         return Err(format!(
             "{} already exists; give another name with -o, or delete it first",
@@ -476,57 +481,21 @@ pub fn draft_file(
         .parent()
         .filter(|folder| !folder.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    let name = song
-        .file_name()
-        .ok_or_else(|| format!("{} is not a file", song.display()))?
-        .to_string_lossy()
-        .into_owned();
-    // Named from the setlist's folder when it is there already, else copied beside it.
-    let same_file = |candidate: &std::path::Path| {
-        matches!(
-            (candidate.canonicalize(), song.canonicalize()),
-            (Ok(a), Ok(b)) if a == b
-        )
-    };
-    let reachable = song
-        .canonicalize()
-        .ok()
-        .zip(folder.canonicalize().ok())
-        .and_then(|(song, folder)| {
-            let relative = song
-                .strip_prefix(&folder)
-                .ok()?
-                .to_string_lossy()
-                .into_owned();
-            resolve_file(&folder, &relative).ok().map(|_| relative)
-        });
-    let (audio, copied) = match reachable {
-        Some(relative) => (relative, None),
-        None => {
-            let target = folder.join(&name);
-            if target.exists() && !same_file(&target) {
-                return Err(format!(
-                    "{} is outside {}'s folder and {} is another file; put the song beside \
-                     the setlist or choose another -o folder",
-                    song.display(),
-                    out.display(),
-                    target.display()
-                ));
-            }
-            std::fs::create_dir_all(folder)
-                .and_then(|()| std::fs::copy(song, &target).map(|_| ()))
-                .map_err(|error| {
-                    format!("cannot copy the song to {}: {error}", target.display())
-                })?;
-            (name.clone(), Some(target))
-        }
-    };
-    let title = title.map_or_else(|| title_from(&name), str::to_owned);
+    let mut copied = Vec::new();
+    let audio = beside(song, folder, out, &mut copied)?;
+    let vocals = vocals
+        .map(|vocals| beside(vocals, folder, out, &mut copied))
+        .transpose()?;
+    let title = title.map_or_else(
+        || title_from(&song.file_name().unwrap_or_default().to_string_lossy()),
+        str::to_owned,
+    );
     let text = draft(
         analysis,
         &DraftOptions {
             title,
             audio,
+            vocals,
             cast,
             seed,
         },
@@ -543,6 +512,58 @@ pub fn draft_file(
         setlist: out.to_owned(),
         copied,
     })
+}
+
+/// How the setlist in `folder` names `file`: relative, when the checker lets it reach it,
+/// else by its name after copying it there (recorded in `copied`).
+fn beside(
+    file: &std::path::Path,
+    folder: &std::path::Path,
+    out: &std::path::Path,
+    copied: &mut Vec<std::path::PathBuf>,
+) -> Result<String, String> {
+    let real = file
+        .canonicalize()
+        .map_err(|error| format!("cannot read {}: {error}", file.display()))?;
+    let reachable = folder.canonicalize().ok().and_then(|folder| {
+        let relative = real
+            .strip_prefix(&folder)
+            .ok()?
+            .to_string_lossy()
+            .into_owned();
+        crate::setlist::validate::resolve_file(&folder, &relative)
+            .ok()
+            .map(|_| relative)
+    });
+    if let Some(relative) = reachable {
+        return Ok(relative);
+    }
+    let name = file
+        .file_name()
+        .ok_or_else(|| format!("{} is not a file", file.display()))?
+        .to_string_lossy()
+        .into_owned();
+    let target = folder.join(&name);
+    if target.exists() && target.canonicalize().ok() != Some(real) {
+        return Err(format!(
+            "{} is outside {}'s folder and {} is another file; put it beside the setlist or \
+             choose another -o folder",
+            file.display(),
+            out.display(),
+            target.display()
+        ));
+    }
+    std::fs::create_dir_all(folder)
+        .and_then(|()| std::fs::copy(file, &target).map(|_| ()))
+        .map_err(|error| {
+            format!(
+                "cannot copy {} to {}: {error}",
+                file.display(),
+                target.display()
+            )
+        })?;
+    copied.push(target);
+    Ok(name)
 }
 
 /// "city_chill-v2.ogg" → "City Chill V2".

@@ -192,8 +192,8 @@ fn the_test_songs_match_librosas_beats_and_draft_shows_that_check() {
         }
         // The draft checks clean, with the song copied beside it.
         let out = scratch.join(format!("{stem}.ron"));
-        let drafted = draft::draft_file(&path, &analysis, &out, 5, None, 7).expect("a draft");
-        assert!(drafted.copied.is_some());
+        let drafted = draft::draft_file(&path, &analysis, None, &out, 5, None, 7).expect("a draft");
+        assert_eq!(drafted.copied, [scratch.join(format!("{stem}.ogg"))]);
         let (setlist, report) = crate::setlist::check_file(&out);
         assert!(report.diagnostics.is_empty(), "{stem}:\n{report}");
         let setlist = setlist.expect("the draft checks");
@@ -285,6 +285,30 @@ fn bpm_auto_finds_the_grid_in_the_audio_and_the_cache_keeps_it() {
     assert!(
         text.contains("`bpm: Auto` is found in the song's audio") && text.contains("show.ron:2:"),
         "{text}"
+    );
+
+    // A draft names the files its folder reaches as they are (others are copied: see the
+    // test songs' drafts) and takes the stem.
+    let stems = folder.join("stems");
+    std::fs::create_dir_all(&stems).expect("a stems folder");
+    let stem = stems.join("vocals.wav");
+    std::fs::copy(&song, &stem).expect("a stand-in stem");
+    let out = folder.join("draft.ron");
+    let drafted =
+        draft::draft_file(&song, &first, Some(&stem), &out, 3, Some("Clicks"), 1).expect("a draft");
+    assert!(drafted.copied.is_empty());
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(
+        text.contains("audio: \"clicks.wav\"") && text.contains("vocals: \"stems/vocals.wav\"")
+    );
+    let (checked, report) = crate::setlist::check_file(&out);
+    assert!(
+        checked.is_some_and(|setlist| setlist.items[0].vocals.is_some()),
+        "{report}"
+    );
+    assert!(
+        draft::draft_file(&song, &first, None, &out, 3, None, 1)
+            .is_err_and(|e| e.contains("already exists"))
     );
     let _ = std::fs::remove_dir_all(&folder);
 }
