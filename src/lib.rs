@@ -10,6 +10,7 @@ pub mod capture;
 pub mod choreography;
 pub mod clock;
 pub mod colour;
+pub use encore_show::cuesheet;
 pub mod farm;
 pub mod graphics;
 #[cfg(test)]

@@ -51,6 +51,17 @@ enum Command {
         #[arg(long)]
         shots: bool,
     },
+    /// Write the concert's cue sheet, the report a performance-rights society asks a concert
+    /// for: every song performed, in order, with its writers, publishers, ISRC and ISWC, start
+    /// and duration, as CSV and JSON (`STEM.cuesheet.csv` and `.json` beside the setlist).
+    Cuesheet {
+        /// The setlist (RON).
+        setlist: PathBuf,
+        /// A folder to write the two files in, or the path without extension to write them at
+        /// (`-o reports/tokyo` writes reports/tokyo.csv and reports/tokyo.json).
+        #[arg(long, short, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
     /// Render the concert's soundtrack (encore's synthesized songs, the crowd between them,
     /// cheers on cues) to a WAV file, sample-exact against the concert timeline.
     Music {
@@ -673,6 +684,7 @@ fn main() -> ExitCode {
         }),
         Command::Farm { target } => farm(target),
         Command::Check { setlist, shots } => return check(&setlist, shots),
+        Command::Cuesheet { setlist, out } => return cuesheet(&setlist, out.as_deref()),
         Command::Music { setlist, out } => music(setlist.as_deref(), &out),
         Command::Avatar {
             command: AvatarCommand::Gen(args),
@@ -1178,6 +1190,36 @@ fn song_draft(
         drafted.setlist.display()
     );
     Ok(())
+}
+
+/// `encore cuesheet`: the report on stderr and exit code 1 when the setlist has errors;
+/// otherwise the two files, the names of the songs without writers, and what was written.
+fn cuesheet(path: &std::path::Path, out: Option<&std::path::Path>) -> ExitCode {
+    use encore::cuesheet::{CueSheet, output_paths};
+    let (setlist, report) = encore::setlist::check_file(path);
+    let Some(setlist) = setlist else {
+        eprintln!("{report}");
+        eprintln!("fix the setlist and run again (`encore check` lists the problems)");
+        return ExitCode::FAILURE;
+    };
+    let sheet = CueSheet::of(&setlist);
+    let paths = output_paths(path, out);
+    if let Err(error) = sheet.write(&paths) {
+        eprintln!("error: {error}");
+        return ExitCode::FAILURE;
+    }
+    if let Some(warning) = sheet.missing_writers() {
+        eprintln!("warning: {warning}");
+    }
+    println!(
+        "wrote {} and {}: {} works of \"{}\", {} in all",
+        paths.csv.display(),
+        paths.json.display(),
+        sheet.works.len(),
+        sheet.show,
+        sheet.duration
+    );
+    ExitCode::SUCCESS
 }
 
 /// `encore motion inspect`.

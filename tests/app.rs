@@ -640,6 +640,79 @@ fn check_reports_every_problem_like_a_compiler() {
 }
 
 #[test]
+fn cuesheet_writes_the_demos_works_as_csv_and_json_and_refuses_a_broken_setlist() {
+    let dir = out_dir().join("cuesheet");
+    let _ = std::fs::remove_dir_all(&dir);
+    let folder = format!("{}/", dir.display());
+    let output = run(&["cuesheet", "scenes/demo.ron", "-o", &folder], &[], &[]);
+    assert_success(&output);
+    let (csv_path, json_path) = (
+        dir.join("demo.cuesheet.csv"),
+        dir.join("demo.cuesheet.json"),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&csv_path.display().to_string())
+            && stdout.contains(&json_path.display().to_string()),
+        "{stdout}"
+    );
+    // Every song of the demo has its writers.
+    assert!(String::from_utf8_lossy(&output.stderr).is_empty());
+
+    let csv = std::fs::read_to_string(&csv_path).expect("the CSV was written");
+    let rows: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert_eq!(
+        rows.len(),
+        1 + 3,
+        "a header and the demo's three songs:\n{csv}"
+    );
+    assert!(
+        rows[0].starts_with("number,title,artists,composers,lyricists"),
+        "{csv}"
+    );
+    assert!(
+        rows[1].starts_with("1,Starlight Signal,encore,Hoshi Kanade; Lumen Park,Lumen Park,"),
+        "{csv}"
+    );
+    assert!(
+        rows[3].contains(",T-926.040.130-7,") && rows[3].contains(",yes,"),
+        "{csv}"
+    );
+
+    let json = std::fs::read_to_string(&json_path).expect("the JSON was written");
+    let value: serde_json::Value = serde_json::from_str(&json).expect("the JSON parses");
+    assert_eq!(value["show"], "encore: Starlight Live");
+    let works = value["works"].as_array().expect("a list of works");
+    assert_eq!(works.len(), 3);
+    assert_eq!(works[1]["title"], "Neon Heartbeat (Starlight Live Version)");
+    assert_eq!(works[2]["encore"], true);
+    let starts: Vec<f64> = works
+        .iter()
+        .map(|work| work["start_seconds"].as_f64().expect("a number"))
+        .collect();
+    assert!(
+        starts.windows(2).all(|pair| pair[0] < pair[1]),
+        "{starts:?}"
+    );
+
+    // A setlist with mistyped codes: the checker's located report, no files, exit code 1.
+    let output = run(
+        &["cuesheet", "tests/setlists/bad_credits.ron", "-o", &folder],
+        &[],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--> tests/setlists/bad_credits.ron:12:23")
+            && stderr.contains("but its nine digits make 3"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!dir.join("bad_credits.cuesheet.csv").exists());
+}
+
+#[test]
 fn play_refuses_a_broken_setlist_with_its_report() {
     let output = run(
         &["play", "tests/setlists/bad_tempo.ron", "--headless"],
@@ -958,6 +1031,7 @@ fn every_command_has_help() {
         &["--help"][..],
         &["play", "--help"],
         &["check", "--help"],
+        &["cuesheet", "--help"],
         &["bench", "setlist", "--help"],
         &["record", "--help"],
         &["avatar", "inspect", "--help"],

@@ -9,7 +9,9 @@ use crate::setlist::ShowSetlist;
 use bevy_egui::{EguiContexts, egui};
 
 pub(super) use encore_show::credits::{CARD_SIZES, card_texts};
-use encore_show::credits::{card_at, roll_at};
+use encore_show::credits::{
+    RollLine, RollStyle, card_at, roll_at, roll_lines, roll_seconds, roll_top,
+};
 
 use crate::{
     chat::{ChatArea, ChatStyle},
@@ -17,52 +19,76 @@ use crate::{
 };
 use encore_show::colour::Srgb;
 
-/// The end-of-show credit roll: the imported avatars' authors and licences, rising up the
-/// middle of the picture in the show's last seconds.
+/// The end-of-show credit roll: the music performed (each song's title, artists, writers,
+/// publishers and codes), then the imported avatars' authors and licences, rising up the left
+/// of the picture in the show's last seconds, longer for a longer roll.
 pub(super) fn credit_roll_ui(
     mut contexts: EguiContexts,
     clock: Res<ConcertClock>,
     setlist: Res<ShowSetlist>,
+    mut lines: Local<Vec<RollLine>>,
 ) -> Result {
-    let credits = &setlist.credits;
-    if credits.is_empty() {
+    // The roll changes only with the setlist: on the first frame and on a hot reload.
+    if setlist.is_changed() {
+        *lines = roll_lines(&setlist);
+    }
+    if lines.is_empty() {
         return Ok(());
     }
-    let Some((progress, alpha)) = roll_at(setlist.duration() - clock.seconds) else {
+    let Some((progress, alpha)) = roll_at(
+        setlist.duration() - clock.seconds,
+        roll_seconds(lines.len()),
+    ) else {
         return Ok(());
     };
     let ctx = contexts.ctx_mut()?;
     let screen = ctx.content_rect();
-    let height = (credits.len() as f32 + 2.0) * CARD_SIZES[2] * 1.6;
-    let y = screen.bottom() - progress * (screen.height() + height);
-    let white = egui::Color32::WHITE.gamma_multiply(alpha);
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Middle,
+        egui::Id::new("credit roll"),
+    ));
+    // Left of centre, clear of the chat on the right.
+    let left = screen.left() + screen.width() * 0.06;
+    let width = screen.width() * 0.56;
+    let padding = egui::vec2(14.0, 10.0);
+    // Laid out here rather than in an egui area, whose size egui remembers from the frame
+    // before: the roll's place is then a function of this frame's clock alone.
+    let galleys: Vec<_> = lines
+        .iter()
+        .map(|line| {
+            painter.layout(
+                line.text.clone(),
+                egui::FontId::proportional(line.style.size()),
+                egui::Color32::WHITE,
+                width - 2.0 * padding.x,
+            )
+        })
+        .collect();
+    let height = galleys.iter().map(|galley| galley.size().y).sum::<f32>() + 2.0 * padding.y;
+    let top = screen.top() + roll_top(progress, screen.height(), height);
+    painter.rect_filled(
+        egui::Rect::from_min_size(egui::pos2(left, top), egui::vec2(width, height)),
+        4.0,
+        egui::Color32::from_rgba_unmultiplied(22, 16, 38, (200.0 * alpha) as u8),
+    );
     let accent = egui::Color32::from_rgb(255, 110, 180).gamma_multiply(alpha);
-    egui::Area::new(egui::Id::new("credit roll"))
-        // Left of centre, clear of the chat on the right.
-        .fixed_pos(egui::pos2(screen.left() + screen.width() * 0.06, y))
-        .order(egui::Order::Middle)
-        .interactable(false)
-        .show(ctx, |ui| {
-            ui.set_width(screen.width() * 0.56);
-            let fill = egui::Color32::from_rgba_unmultiplied(22, 16, 38, (200.0 * alpha) as u8);
-            egui::Frame::new()
-                .fill(fill)
-                .corner_radius(4.0)
-                .inner_margin(egui::Margin::symmetric(14, 10))
-                .show(ui, |ui| {
-                    ui.vertical_centered(|ui| {
-                        ui.label(
-                            egui::RichText::new("AVATARS")
-                                .size(CARD_SIZES[0])
-                                .color(accent)
-                                .strong(),
-                        );
-                        for line in credits {
-                            ui.label(egui::RichText::new(line).size(CARD_SIZES[2]).color(white));
-                        }
-                    });
-                });
-        });
+    let white = egui::Color32::WHITE.gamma_multiply(alpha);
+    let soft = egui::Color32::from_rgb(214, 204, 236).gamma_multiply(alpha);
+    let mut y = top + padding.y;
+    for (line, galley) in lines.iter().zip(galleys) {
+        let size = galley.size();
+        let colour = match line.style {
+            RollStyle::Heading => accent,
+            RollStyle::Title => white,
+            RollStyle::Detail | RollStyle::Gap => soft,
+        };
+        // Only what is on the picture is painted.
+        if y + size.y > screen.top() && y < screen.bottom() {
+            let x = left + (width - size.x) / 2.0;
+            painter.galley_with_override_text_color(egui::pos2(x, y), galley, colour);
+        }
+        y += size.y;
+    }
     Ok(())
 }
 

@@ -11,6 +11,7 @@ pub mod choreography;
 pub mod clock;
 pub mod colour;
 pub mod credits;
+pub mod cuesheet;
 pub mod frame;
 pub mod lights;
 pub mod motion;

@@ -2,12 +2,14 @@
 //! [`Setlist`].
 //!
 //! - `time`: seconds or musical positions, resolved through a song's beat grid.
+//! - `codes`: the ISRC and ISWC in a song's credits, read and normalised.
 //! - `raw`: serde types mirroring the file.
 //! - `locate`, `diagnostics`: where problems are, printed like a compiler.
 //! - `validate`: raw to [`Setlist`], collecting every problem at once.
 //! - `model`: the checked setlist and its time queries.
 //! - `cues`: firing cues exactly once as the playhead moves.
 
+pub mod codes;
 pub mod cues;
 pub mod diagnostics;
 pub mod files;
@@ -22,7 +24,7 @@ use std::path::Path;
 pub use self::{
     diagnostics::Report,
     files::FileCache,
-    model::{Cue, CueAction, Item, ItemKind, LightCue, Setlist, ShowPosition},
+    model::{Cue, CueAction, Item, ItemKind, LightCue, Setlist, ShowPosition, SongCredits},
     validate::{check, check_file, check_file_with, check_with},
 };
 

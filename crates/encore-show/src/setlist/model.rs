@@ -142,6 +142,31 @@ pub struct Item {
     pub encore: bool,
     /// The LED wall's colours; the members' colours when empty.
     pub palette: Vec<Srgb>,
+    /// Who made it, for a song (every song has them, filled from its title and artist where
+    /// the file gave none); `None` for talk, intermissions and the encore call, which are not
+    /// works.
+    pub credits: Option<SongCredits>,
+}
+
+/// A performed work's credits: what the end credits roll and a cue sheet reports.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SongCredits {
+    /// The work's registered title (the song's title unless the file gave another).
+    pub title: String,
+    /// Performing artists (the song's artist unless the file listed them).
+    pub artists: Vec<String>,
+    /// Who wrote the music.
+    pub composers: Vec<String>,
+    /// Who wrote the words.
+    pub lyricists: Vec<String>,
+    /// Who arranged it.
+    pub arrangers: Vec<String>,
+    /// Music publishers.
+    pub publishers: Vec<String>,
+    /// The recording's ISRC as `CC-XXX-YY-NNNNN`.
+    pub isrc: Option<String>,
+    /// The work's ISWC as `T-123.456.789-C`.
+    pub iswc: Option<String>,
 }
 
 impl Item {

@@ -334,6 +334,41 @@ pub struct RawSong {
     /// Colours of the LED wall's visuals (`"#rrggbb"`); the members' colours when empty.
     #[serde(default)]
     pub palette: Vec<Colour>,
+    /// Who made the song: the end credits roll it and `encore cuesheet` reports it. Boxed:
+    /// most songs leave it out, and it would double the size of every program item.
+    #[serde(default)]
+    pub credits: Box<RawCredits>,
+}
+
+/// A song's credits as a performance-rights society asks for them: the work, its writers,
+/// its publishers and the codes that identify the recording and the work.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCredits {
+    /// The work's registered title, where it differs from the song's `title`.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Performing artists; the song's `artist` when empty.
+    #[serde(default)]
+    pub artists: Vec<String>,
+    /// Who wrote the music.
+    #[serde(default)]
+    pub composers: Vec<String>,
+    /// Who wrote the words.
+    #[serde(default)]
+    pub lyricists: Vec<String>,
+    /// Who arranged it.
+    #[serde(default)]
+    pub arrangers: Vec<String>,
+    /// Music publishers holding the rights.
+    #[serde(default)]
+    pub publishers: Vec<String>,
+    /// The recording's ISRC, `CC-XXX-YY-NNNNN` (hyphens optional).
+    #[serde(default)]
+    pub isrc: Option<String>,
+    /// The work's ISWC, `T-123.456.789-C` (dots and hyphens optional).
+    #[serde(default)]
+    pub iswc: Option<String>,
 }
 
 /// A number written in the setlist, or `Auto`: found by analysing the song's audio

@@ -11,12 +11,13 @@ use std::{
 use glam::Vec2;
 
 use super::{
+    codes,
     diagnostics::{Diagnostic, LineCol, Report, offset_of},
     files::FileCache,
     locate::{Node, Step},
     model::{
         Audience, Audio, Avatar, Cue, CueAction, Dance, Idol, Item, ItemKind, LightCue, Line,
-        PlayedMotion, Section, Setlist, ShotCue, Vocals,
+        PlayedMotion, Section, Setlist, ShotCue, SongCredits, Vocals,
     },
     raw::{
         Ambience, Background, Formation, Look, Move, Ocean, OrAuto, RawAvatar, RawChat, RawConcert,
@@ -1111,6 +1112,7 @@ impl Checker<'_> {
                 self.colour(&join(path, &[Field("palette"), Index(number)]), text)
             })
             .collect();
+        let credits = self.credits(path, song);
         Item {
             kind: ItemKind::Song,
             title: song.title.clone(),
@@ -1127,6 +1129,83 @@ impl Checker<'_> {
             speakers: Vec::new(),
             encore: false,
             palette,
+            credits: Some(credits),
+        }
+    }
+
+    /// Checks a song's `credits` and fills in what it leaves to the song: the title and the
+    /// artist. The codes come back in their standard form, so the roll and a cue sheet print
+    /// them alike however they were typed.
+    fn credits(&mut self, path: &[Step], song: &RawSong) -> SongCredits {
+        let raw = &song.credits;
+        let credits_path = join(path, &[Field("credits")]);
+        let title = match &raw.title {
+            Some(title) if title.trim().is_empty() => {
+                self.error(
+                    &join(&credits_path, &[Field("title")]),
+                    "the credited title is empty",
+                    "write the work's registered title, or leave `title` out to credit the \
+                     song's own",
+                );
+                song.title.clone()
+            }
+            Some(title) => title.trim().to_owned(),
+            None => song.title.clone(),
+        };
+        let mut names = |field: &'static str, names: &[String], role: &str| -> Vec<String> {
+            let mut kept = Vec::new();
+            for (number, name) in names.iter().enumerate() {
+                if name.trim().is_empty() {
+                    self.error(
+                        &join(&credits_path, &[Field(field), Index(number)]),
+                        format!("an empty name among the {role}"),
+                        "write the name, or remove the empty entry",
+                    );
+                } else {
+                    kept.push(name.trim().to_owned());
+                }
+            }
+            kept
+        };
+        let mut artists = names("artists", &raw.artists, "artists");
+        let composers = names("composers", &raw.composers, "composers");
+        let lyricists = names("lyricists", &raw.lyricists, "lyricists");
+        let arrangers = names("arrangers", &raw.arrangers, "arrangers");
+        let publishers = names("publishers", &raw.publishers, "publishers");
+        if raw.artists.is_empty() && !song.artist.trim().is_empty() {
+            artists.push(song.artist.trim().to_owned());
+        }
+        let isrc = raw.isrc.as_deref().and_then(|written| {
+            codes::isrc(written)
+                .map_err(|problem| {
+                    self.error(
+                        &join(&credits_path, &[Field("isrc")]),
+                        problem.to_string(),
+                        problem.hint(),
+                    );
+                })
+                .ok()
+        });
+        let iswc = raw.iswc.as_deref().and_then(|written| {
+            codes::iswc(written)
+                .map_err(|problem| {
+                    self.error(
+                        &join(&credits_path, &[Field("iswc")]),
+                        problem.to_string(),
+                        problem.hint(),
+                    );
+                })
+                .ok()
+        });
+        SongCredits {
+            title,
+            artists,
+            composers,
+            lyricists,
+            arrangers,
+            publishers,
+            isrc,
+            iswc,
         }
     }
 
@@ -1271,6 +1350,7 @@ impl Checker<'_> {
             speakers: segment.speakers.clone(),
             encore: false,
             palette: Vec::new(),
+            credits: None,
         }
     }
 
