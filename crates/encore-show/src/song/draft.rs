@@ -123,6 +123,13 @@ pub fn draft(analysis: &Analysis, options: &DraftOptions) -> String {
     }
     let _ = writeln!(text, "            bpm: {:.3},", analysis.bpm);
     let _ = writeln!(text, "            offset: {:.3},", analysis.offset);
+    // The writers are not in the audio: a line to fill in for the end credits and the cue
+    // sheet (`encore cuesheet`).
+    let _ = writeln!(
+        text,
+        "            // credits: (composers: [\"...\"], lyricists: [\"...\"], publishers: \
+         [\"...\"], isrc: \"CC-XXX-YY-NNNNN\", iswc: \"T-123.456.789-C\"),"
+    );
     if analysis.beats_per_bar != 4 {
         let _ = writeln!(
             text,
