@@ -24,7 +24,11 @@ fn modules(root: &Path) -> BTreeMap<String, Vec<PathBuf>> {
                 stack.push(entry);
                 continue;
             }
-            if entry.extension().is_none_or(|extension| extension != "rs") {
+            // A `tests.rs` is a `#[cfg(test)] mod tests;` kept in its own file: test code,
+            // skipped like inline test modules.
+            if entry.extension().is_none_or(|extension| extension != "rs")
+                || entry.file_name().is_some_and(|name| name == "tests.rs")
+            {
                 continue;
             }
             let relative = entry.strip_prefix(root).expect("under the root");

@@ -1171,8 +1171,9 @@ fn song_draft(
     seed: u64,
 ) -> anyhow::Result<()> {
     let (analysis, _) = encore::song::analyze_cached(file)?;
-    let drafted = encore::song::draft::draft_file(file, &analysis, vocals, out, cast, title, seed)
-        .map_err(anyhow::Error::msg)?;
+    let drafted =
+        encore::setlist::draft::draft_file(file, &analysis, vocals, out, cast, title, seed)
+            .map_err(anyhow::Error::msg)?;
     for copied in &drafted.copied {
         println!(
             "copied {} beside the setlist (a setlist reads files from its own folder)",

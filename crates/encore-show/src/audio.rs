@@ -1,12 +1,21 @@
 //! Sound files' length, for the checker: a song without a written length lasts as long as
-//! its audio. The mix decodes the samples (`music::decode`).
+//! its audio; and their samples (`decode`), for the mix and the song analysis.
+
+pub mod decode;
 
 use std::{
     fs::File,
+    io::Write,
     path::{Path, PathBuf},
 };
 
 use rodio::{Decoder, Source};
+
+/// Samples a second of everything encore plays, mixes and analyses.
+pub const SAMPLE_RATE: u32 = 48_000;
+
+/// Stereo samples, interleaved left/right.
+pub type Stereo = Vec<f32>;
 
 /// Why a sound file cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -52,4 +61,27 @@ pub fn audio_seconds(path: &Path) -> Result<f64, AudioError> {
         });
     }
     Ok(samples as f64 / channels / rate)
+}
+
+/// Writes stereo samples as a 16-bit PCM WAV file.
+pub fn write_wav(path: &Path, samples: &[f32]) -> std::io::Result<()> {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let data = (samples.len() * 2) as u32;
+    file.write_all(b"RIFF")?;
+    file.write_all(&(36 + data).to_le_bytes())?;
+    file.write_all(b"WAVEfmt ")?;
+    file.write_all(&16u32.to_le_bytes())?;
+    file.write_all(&1u16.to_le_bytes())?;
+    file.write_all(&2u16.to_le_bytes())?;
+    file.write_all(&SAMPLE_RATE.to_le_bytes())?;
+    file.write_all(&(SAMPLE_RATE * 4).to_le_bytes())?;
+    file.write_all(&4u16.to_le_bytes())?;
+    file.write_all(&16u16.to_le_bytes())?;
+    file.write_all(b"data")?;
+    file.write_all(&data.to_le_bytes())?;
+    for sample in samples {
+        let value = (sample.clamp(-1.0, 1.0) * f32::from(i16::MAX)) as i16;
+        file.write_all(&value.to_le_bytes())?;
+    }
+    file.flush()
 }

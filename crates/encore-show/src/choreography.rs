@@ -16,8 +16,8 @@ use crate::{
         expression::{EXPRESSION_COUNT, Expression, Face},
         skeleton::{Bone, Skeleton},
     },
-    music::voice::Mouth,
     setlist::{Item, ItemKind, Setlist, ShowPosition, model::Dance, raw::Move},
+    song::voice::Mouth,
 };
 
 /// Beats over which one move blends into the next, ending on the new move's first beat.
@@ -526,7 +526,7 @@ mod tests {
         let folder = std::env::temp_dir().join(format!("encore-vocals-{}", std::process::id()));
         std::fs::create_dir_all(&folder).expect("temp folder");
         let (_, [(a_start, a_end), (i_start, i_end)]) =
-            crate::music::voice::vowels_with_a_gap(&folder);
+            crate::song::voice::vowels_with_a_gap(&folder);
         let show = |vocals: &str| {
             format!(
                 r##"Concert(

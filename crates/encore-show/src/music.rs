@@ -3,11 +3,11 @@
 //! sample-exact against the concert timeline, for `encore music`, recordings and the player,
 //! which plays it as the show's master clock.
 
-pub mod decode;
 pub mod synth;
-pub mod voice;
 
-use std::{io::Write, path::Path};
+/// The decoders and the WAV writer moved to `audio`, below the setlist, so song analysis
+/// can use them.
+pub use crate::audio::{decode, write_wav};
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
@@ -180,29 +180,6 @@ fn synth_noise(seed: u32) -> f32 {
         .rotate_left(13)
         .wrapping_mul(40_503);
     (x >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
-}
-
-/// Writes stereo samples as a 16-bit PCM WAV file.
-pub fn write_wav(path: &Path, samples: &[f32]) -> std::io::Result<()> {
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let data = (samples.len() * 2) as u32;
-    file.write_all(b"RIFF")?;
-    file.write_all(&(36 + data).to_le_bytes())?;
-    file.write_all(b"WAVEfmt ")?;
-    file.write_all(&16u32.to_le_bytes())?;
-    file.write_all(&1u16.to_le_bytes())?;
-    file.write_all(&2u16.to_le_bytes())?;
-    file.write_all(&SAMPLE_RATE.to_le_bytes())?;
-    file.write_all(&(SAMPLE_RATE * 4).to_le_bytes())?;
-    file.write_all(&4u16.to_le_bytes())?;
-    file.write_all(&16u16.to_le_bytes())?;
-    file.write_all(b"data")?;
-    file.write_all(&data.to_le_bytes())?;
-    for sample in samples {
-        let value = (sample.clamp(-1.0, 1.0) * f32::from(i16::MAX)) as i16;
-        file.write_all(&value.to_le_bytes())?;
-    }
-    file.flush()
 }
 
 #[cfg(test)]

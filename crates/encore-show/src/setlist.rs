@@ -12,6 +12,7 @@
 pub mod codes;
 pub mod cues;
 pub mod diagnostics;
+pub mod draft;
 pub mod files;
 pub mod locate;
 pub mod model;

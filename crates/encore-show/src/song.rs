@@ -4,15 +4,17 @@
 //! - `features`: onset strength, bass onsets, loudness, pitch classes, timbre per frame.
 //! - `beats`: tempo by autocorrelation, beats by dynamic programming (Ellis 2007).
 //! - `structure`: metre and downbeat, tempo changes, sections (Foote's novelty).
-//! - `draft`: a whole setlist for the song.
+//! - `voice`: a vocal stem's mouth track (how open, which vowel) for singing idols.
+//!
+//! `setlist::draft` drafts a whole show from an analysis.
 //!
 //! The methods are the published ones librosa implements; `docs/songs.md` says which and how
 //! close they come to librosa's beats on the test songs.
 
 pub mod beats;
-pub mod draft;
 pub mod features;
 pub mod structure;
+pub mod voice;
 
 use std::{
     fmt::Write as _,
@@ -22,7 +24,7 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 pub use self::structure::{FoundSection, TempoShape, TempoSpan};
-use crate::{audio::AudioError, clock::format_clock, music::decode::decode};
+use crate::{audio::AudioError, audio::decode::decode, clock::format_clock};
 
 /// Bumped whenever the analysis changes its answers, so cached results are redone.
 pub const VERSION: u32 = 1;

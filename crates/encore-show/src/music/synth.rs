@@ -9,11 +9,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 
 use crate::setlist::{Item, raw::SectionKind};
 
-/// Samples a second of everything encore synthesizes.
-pub const SAMPLE_RATE: u32 = 48_000;
-
-/// Stereo samples, interleaved left/right.
-pub type Stereo = Vec<f32>;
+pub use crate::audio::{SAMPLE_RATE, Stereo};
 
 /// Which parts play in a section, and how loud the whole is.
 #[derive(Debug, Clone, Copy)]

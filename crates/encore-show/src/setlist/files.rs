@@ -14,8 +14,8 @@ use crate::{
     audio::AudioError,
     avatar::inspect::{Inspection, ModelFileError, credit_line, inspect},
     motion::{Motion, MotionError},
-    music::voice::MouthTrack,
     setlist::model::{Avatar, Idol},
+    song::voice::MouthTrack,
     song::{Analysis, SongError},
 };
 

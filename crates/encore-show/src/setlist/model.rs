@@ -6,7 +6,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use glam::Vec2;
 
-use crate::{clock::ConcertClock, colour::Srgb, music::voice::MouthTrack};
+use crate::{clock::ConcertClock, colour::Srgb, song::voice::MouthTrack};
 
 use super::{
     raw::{
@@ -207,7 +207,7 @@ pub struct Vocals {
 
 impl Vocals {
     /// The mouth `seconds` into the song.
-    pub fn mouth_at(&self, seconds: f64) -> crate::music::voice::Mouth {
+    pub fn mouth_at(&self, seconds: f64) -> crate::song::voice::Mouth {
         self.track.at(self.offset + seconds)
     }
 }

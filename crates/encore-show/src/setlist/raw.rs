@@ -3,10 +3,12 @@
 //! [`Setlist`](super::Setlist) the systems use, reporting every problem with its place in the
 //! file. `docs/setlist.md` documents each field for authors.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::time::TimeSpec;
 pub use crate::colour::Colour;
+/// Section kinds belong to song analysis, which finds them in the audio.
+pub use crate::song::structure::SectionKind;
 
 /// A whole concert.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -506,25 +508,6 @@ pub struct RawSection {
     /// Where the members stand; they walk there at the start of the section.
     #[serde(default)]
     pub formation: Option<Formation>,
-}
-
-/// The kinds of song sections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SectionKind {
-    /// Intro.
-    Intro,
-    /// Verse.
-    Verse,
-    /// Pre-chorus.
-    PreChorus,
-    /// Chorus.
-    Chorus,
-    /// Bridge.
-    Bridge,
-    /// Dance break.
-    DanceBreak,
-    /// Outro.
-    Outro,
 }
 
 /// Named arrangements of the members on stage.

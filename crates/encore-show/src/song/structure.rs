@@ -12,7 +12,25 @@
 use serde::{Deserialize, Serialize};
 
 use super::features::{FRAME_RATE, Features};
-use crate::setlist::raw::SectionKind;
+
+/// The kinds of song sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SectionKind {
+    /// Intro.
+    Intro,
+    /// Verse.
+    Verse,
+    /// Pre-chorus.
+    PreChorus,
+    /// Chorus.
+    Chorus,
+    /// Bridge.
+    Bridge,
+    /// Dance break.
+    DanceBreak,
+    /// Outro.
+    Outro,
+}
 
 /// Where the bars start: beats to a bar and the index of the first downbeat among the beats.
 pub fn metre(features: &Features, beats: &[usize]) -> (u32, usize) {

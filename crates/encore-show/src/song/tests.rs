@@ -192,7 +192,8 @@ fn the_test_songs_match_librosas_beats_and_draft_shows_that_check() {
         }
         // The draft checks clean, with the song copied beside it.
         let out = scratch.join(format!("{stem}.ron"));
-        let drafted = draft::draft_file(&path, &analysis, None, &out, 5, None, 7).expect("a draft");
+        let drafted = crate::setlist::draft::draft_file(&path, &analysis, None, &out, 5, None, 7)
+            .expect("a draft");
         assert_eq!(drafted.copied, [scratch.join(format!("{stem}.ogg"))]);
         let (setlist, report) = crate::setlist::check_file(&out);
         assert!(report.diagnostics.is_empty(), "{stem}:\n{report}");
@@ -232,7 +233,7 @@ fn bpm_auto_finds_the_grid_in_the_audio_and_the_cache_keeps_it() {
     std::fs::create_dir_all(&folder).expect("a scratch folder");
     let beats = grid(0.9, 128.0, 30.0);
     let song = folder.join("clicks.wav");
-    crate::music::write_wav(&song, &clicks(30.0, &beats, |index| index % 4 == 1))
+    crate::audio::write_wav(&song, &clicks(30.0, &beats, |index| index % 4 == 1))
         .expect("the song is written");
 
     // The cache: analysed once, then read back by the hash of the bytes.
@@ -248,7 +249,7 @@ fn bpm_auto_finds_the_grid_in_the_audio_and_the_cache_keeps_it() {
         analyze_cached_in(&copy, Some(&cache)).expect("cached").1,
         Source::Cached
     );
-    crate::music::write_wav(&copy, &clicks(30.0, &grid(0.5, 100.0, 30.0), |_| false))
+    crate::audio::write_wav(&copy, &clicks(30.0, &grid(0.5, 100.0, 30.0), |_| false))
         .expect("rewritten");
     assert_eq!(
         analyze_cached_in(&copy, Some(&cache)).expect("redone").1,
@@ -295,7 +296,8 @@ fn bpm_auto_finds_the_grid_in_the_audio_and_the_cache_keeps_it() {
     std::fs::copy(&song, &stem).expect("a stand-in stem");
     let out = folder.join("draft.ron");
     let drafted =
-        draft::draft_file(&song, &first, Some(&stem), &out, 3, Some("Clicks"), 1).expect("a draft");
+        crate::setlist::draft::draft_file(&song, &first, Some(&stem), &out, 3, Some("Clicks"), 1)
+            .expect("a draft");
     assert!(drafted.copied.is_empty());
     let text = std::fs::read_to_string(&out).expect("written");
     assert!(
@@ -307,7 +309,7 @@ fn bpm_auto_finds_the_grid_in_the_audio_and_the_cache_keeps_it() {
         "{report}"
     );
     assert!(
-        draft::draft_file(&song, &first, None, &out, 3, None, 1)
+        crate::setlist::draft::draft_file(&song, &first, None, &out, 3, None, 1)
             .is_err_and(|e| e.contains("already exists"))
     );
     let _ = std::fs::remove_dir_all(&folder);

@@ -7,8 +7,10 @@ use std::fmt::Write as _;
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
-use super::{Analysis, FoundSection};
-use crate::setlist::raw::SectionKind;
+use crate::{
+    setlist::raw::SectionKind,
+    song::{Analysis, FoundSection},
+};
 
 /// Members a draft can cast: id, name, colour and built-in look.
 const ROSTER: [(&str, &str, &str, &str); 8] = [

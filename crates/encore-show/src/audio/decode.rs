@@ -9,7 +9,7 @@ use rodio::Source;
 use crate::audio::open;
 pub use crate::audio::{AudioError, audio_seconds};
 
-use super::synth::{SAMPLE_RATE, Stereo};
+use super::{SAMPLE_RATE, Stereo};
 
 /// The whole file as 48 kHz stereo: mono is doubled, extra channels are dropped, other
 /// rates are resampled (linearly).

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::{audio::AudioError, avatar::expression::Expression};
 
-use super::{decode::decode, synth::SAMPLE_RATE};
+use crate::audio::{SAMPLE_RATE, decode::decode};
 
 /// Frames of a [`MouthTrack`] per second.
 pub const FRAME_RATE: u32 = 100;
@@ -505,7 +505,7 @@ pub(crate) fn vowels_with_a_gap(folder: &Path) -> (std::path::PathBuf, [(f64, f6
     }
     samples.extend(std::iter::repeat_n(0.0, 48_000 * 3 / 10 * 2));
     let path = folder.join("gap.wav");
-    crate::music::write_wav(&path, &samples).expect("temp is writable");
+    crate::audio::write_wav(&path, &samples).expect("temp is writable");
     (path, vowels)
 }
 
@@ -627,7 +627,7 @@ mod tests {
         let empty = folder.join("empty.wav");
         std::fs::write(&empty, b"").expect("temp is writable");
         let whole = folder.join("whole.wav");
-        crate::music::write_wav(&whole, &[0.5; 4800]).expect("temp is writable");
+        crate::audio::write_wav(&whole, &[0.5; 4800]).expect("temp is writable");
         let bytes = std::fs::read(&whole).expect("written");
         let short = folder.join("short.wav");
         // The header promises samples the file no longer holds.
@@ -640,7 +640,7 @@ mod tests {
             );
         }
         let silent = folder.join("silent.wav");
-        crate::music::write_wav(&silent, &[0.0; 96_000]).expect("temp is writable");
+        crate::audio::write_wav(&silent, &[0.0; 96_000]).expect("temp is writable");
         let track = MouthTrack::analyse(&silent).expect("a silent WAV is a WAV");
         assert!(!track.has_voice());
         assert_eq!(MouthTrack::from_mono(&[]).frames().len(), 0);
