@@ -1032,6 +1032,8 @@ fn every_command_has_help() {
         &["play", "--help"],
         &["check", "--help"],
         &["cuesheet", "--help"],
+        &["song", "analyze", "--help"],
+        &["song", "draft", "--help"],
         &["bench", "setlist", "--help"],
         &["record", "--help"],
         &["avatar", "inspect", "--help"],
@@ -1045,6 +1047,61 @@ fn every_command_has_help() {
     let output = run(&["play", "--headless", "--size", "big"], &[], &[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("WIDTHxHEIGHT"));
+}
+
+#[test]
+fn song_analyze_prints_the_grid_and_draft_writes_a_show_that_checks() {
+    let Some(data) = encore_show::testdata::file("music/citychill.ogg") else {
+        return;
+    };
+    let folder = out_dir().join("song-cli");
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).expect("a scratch folder");
+    let cache = folder.join("cache");
+    let envs = [("ENCORE_CACHE_DIR", cache.to_str().expect("utf-8"))];
+    let song = data.to_str().expect("utf-8");
+    let output = run(&["song", "analyze", song, "--beats"], &envs, &[]);
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("tempo     130.00 bpm, steady"), "{stdout}");
+    assert!(
+        stdout.contains("bpm: 130.00,") && stdout.contains("(kind: Chorus"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .filter(|line| line.parse::<f64>().is_ok())
+            .count()
+            > 200
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("analysed in"));
+    // The second time it comes from the cache.
+    let output = run(&["song", "analyze", song], &envs, &[]);
+    assert_success(&output);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("read from the cache"));
+
+    let show = folder.join("show.ron");
+    let show = show.to_str().expect("utf-8");
+    let output = run(
+        &["song", "draft", song, "-o", show, "--cast", "3"],
+        &envs,
+        &[],
+    );
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("copied") && stdout.contains("wrote"),
+        "{stdout}"
+    );
+    let output = run(&["check", show], &[], &[]);
+    assert_success(&output);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("3 idols, 1 items (1 songs)"));
+    // Never over an existing file.
+    let output = run(&["song", "draft", song, "-o", show], &envs, &[]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
+    let _ = std::fs::remove_dir_all(&folder);
 }
 
 /// Renders `setlist` offscreen at 640x360 at `start` seconds; returns the frame and the log.
