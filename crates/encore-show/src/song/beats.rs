@@ -82,11 +82,6 @@ pub fn tempogram(onset: &[f32]) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// The centre frame of tempogram window `index`.
-pub fn window_centre(index: usize) -> usize {
-    index * WINDOW_HOP + WINDOW / 2
-}
-
 /// The log-normal tempo prior: 1 at `centre` bpm, falling by `e^-½` each `octaves` away.
 fn prior(bpm: f32, centre: f32, octaves: f32) -> f32 {
     (-0.5 * ((bpm / centre).log2() / octaves).powi(2)).exp()
