@@ -1,6 +1,8 @@
 //! `encore bench ...`: measurements that print figures. Performance targets are checked here,
 //! by a person reading numbers from one run, never by timed tests.
 
+pub mod window;
+
 use std::{path::Path, time::Instant};
 
 use crate::setlist::{self, diagnostics::Severity};

@@ -90,6 +90,8 @@ pub struct PlayOptions {
     pub render_scale: Option<f32>,
     /// The window's frame rate the render scale aims for.
     pub target_fps: f32,
+    /// The lowest scale the window steps down to.
+    pub min_render_scale: f32,
     /// Outlines on models whatever the preset says (for `encore bench race`).
     pub outlines: Option<bool>,
     /// Time each render pass (GPU timestamps where the driver has them) and print the means
@@ -119,6 +121,7 @@ impl Default for PlayOptions {
             recording: false,
             render_scale: None,
             target_fps: 30.0,
+            min_render_scale: 0.5,
             outlines: None,
             pass_profile: false,
             shadows: None,
@@ -328,7 +331,8 @@ pub fn build_app(
         scale: options.render_scale.unwrap_or(1.0).clamp(0.25, 1.0),
         target_fps: (!options.headless && options.render_scale.is_none())
             .then_some(options.target_fps.max(1.0)),
-        fps: 0.0,
+        lowest: options.min_render_scale.clamp(0.25, 1.0),
+        ..default()
     });
     app.insert_resource(graphics::ProfileOverrides {
         outlines: options.outlines,

@@ -418,6 +418,37 @@ enum BenchTarget {
         #[arg(long, value_delimiter = ',', default_value = "1,0.5", value_parser = parse_render_scale)]
         render_scale: Vec<f32>,
     },
+    /// The show in a window (under Xvfb without a desktop) for a while: the frame rate and
+    /// render scale at each of the window's judgements, the mean frame rate, how often the
+    /// scale stayed at or above a half and how often the window was fluid there.
+    Window {
+        /// The setlist to play; the built-in demo when left out.
+        setlist: Option<PathBuf>,
+        /// Seconds of judgements to collect, after the window settles.
+        #[arg(long, default_value_t = 30.0)]
+        seconds: f64,
+        /// Window size.
+        #[arg(long, value_name = "WxH", value_parser = parse_size, default_value = "1280x720")]
+        size: UVec2,
+        /// Concert time to start at: seconds (`95.5`) or minutes:seconds (`1:35.5`).
+        #[arg(long, value_name = "TIME", value_parser = parse_start, default_value = "0")]
+        start: f64,
+        /// Rendering quality; overrides the setlist's.
+        #[arg(long, value_enum)]
+        quality: Option<Quality>,
+        /// The frame rate the render scale follows.
+        #[arg(long, value_name = "FPS", default_value_t = 30.0, value_parser = parse_target_fps)]
+        target_fps: f32,
+        /// Fix the render scale instead.
+        #[arg(long, value_name = "0.25..1", value_parser = parse_render_scale)]
+        render_scale: Option<f32>,
+        /// The lowest render scale the window steps down to.
+        #[arg(long, value_name = "0.25..1", default_value_t = 0.5, value_parser = parse_render_scale)]
+        min_render_scale: f32,
+        /// The frame rate counted as fluid.
+        #[arg(long, value_name = "FPS", default_value_t = 24.0)]
+        fluid: f32,
+    },
     /// Where a frame goes, pass by pass (shadow maps, main passes, post, overlay), timed by
     /// the driver, at each quality preset.
     Passes {
@@ -566,6 +597,10 @@ struct PlayArgs {
     /// The frame rate the window's render scale aims for.
     #[arg(long, value_name = "FPS", default_value_t = 30.0, value_parser = parse_target_fps)]
     target_fps: f32,
+    /// The lowest render scale the window steps down to when frames come slowly, 0.25 to 1
+    /// (below a half the stage gets soft on a large window).
+    #[arg(long, value_name = "0.25..1", default_value_t = 0.5, value_parser = parse_render_scale)]
+    min_render_scale: f32,
     /// Outlines on models whatever the quality preset says (for `encore bench race`).
     #[arg(long, hide = true)]
     outlines: bool,
@@ -736,6 +771,30 @@ fn main() -> ExitCode {
             } => encore::bench::record(seconds, size, fps, &quality, &render_scale),
             BenchTarget::Race { model, seconds } => encore::bench::race(&model, seconds),
             BenchTarget::Passes { size, frames } => encore::bench::passes(size, frames),
+            BenchTarget::Window {
+                setlist,
+                seconds,
+                size,
+                start,
+                quality,
+                target_fps,
+                render_scale,
+                min_render_scale,
+                fluid,
+            } => encore::bench::window::window(
+                PlayOptions {
+                    setlist,
+                    size,
+                    start,
+                    quality,
+                    target_fps,
+                    render_scale,
+                    min_render_scale,
+                    ..PlayOptions::default()
+                },
+                seconds,
+                fluid,
+            ),
             BenchTarget::Animation => {
                 encore::bench::animation(&[5, 20, 100]);
                 Ok(())
@@ -816,6 +875,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
         recording: false,
         render_scale: args.render_scale,
         target_fps: args.target_fps,
+        min_render_scale: args.min_render_scale,
         outlines: args.outlines.then_some(true),
         pass_profile: args.pass_profile,
         shadows: args.no_shadows.then_some(false),

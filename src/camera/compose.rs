@@ -36,10 +36,10 @@ const COMPOSE_LAYER: usize = 31;
 pub const STEPS: [f32; 8] = [1.0, 0.85, 0.75, 0.66, 0.5, 0.4, 0.33, 0.25];
 
 /// Seconds of frames each judgement of the window's frame rate looks at.
-const JUDGE_EVERY: f64 = 1.5;
+pub const JUDGE_EVERY: f64 = 1.5;
 
 /// Seconds after start before the first judgement (pipelines compile, the show settles).
-const SETTLE: f64 = 3.0;
+pub const SETTLE: f64 = 3.0;
 
 /// How the 3D scene's resolution relates to the picture's.
 #[derive(Resource, Debug, Clone, PartialEq)]
@@ -48,8 +48,15 @@ pub struct RenderScale {
     pub scale: f32,
     /// The window follows the frame rate; `None` keeps `scale` fixed.
     pub target_fps: Option<f32>,
+    /// The lowest scale the window steps down to (a half by default: below it the stage
+    /// turns to mush on a large window for a few more frames).
+    pub lowest: f32,
     /// Frames per second over the last judgement, in the window.
     pub fps: f32,
+    /// The last judgement's frame rate and the scale the frames were drawn at (before any
+    /// step it led to), and how many judgements there have been.
+    pub judged: Option<(f32, f32)>,
+    pub judgements: u32,
 }
 
 impl Default for RenderScale {
@@ -57,7 +64,10 @@ impl Default for RenderScale {
         Self {
             scale: 1.0,
             target_fps: None,
+            lowest: 0.5,
             fps: 0.0,
+            judged: None,
+            judgements: 0,
         }
     }
 }
@@ -112,9 +122,10 @@ const FLOOR_HOLDS: f64 = 20.0;
 
 impl Descent {
     /// The next scale after a window of frames at `fps` (`now`: seconds of the run), from
-    /// [`RenderScale::next_step`], except that a step down that bought less than a fifth more
-    /// frames is taken back and the scale stays above it for [`FLOOR_HOLDS`] seconds.
-    pub fn judge(&mut self, scale: f32, fps: f32, target: f32, now: f64) -> f32 {
+    /// [`RenderScale::next_step`] but never below `lowest`, except that a step down that
+    /// bought less than a fifth more frames is taken back and the scale stays above it for
+    /// [`FLOOR_HOLDS`] seconds.
+    pub fn judge(&mut self, scale: f32, fps: f32, target: f32, lowest: f32, now: f64) -> f32 {
         if let Some((before, before_fps)) = self.last_down.take()
             && fps < before_fps * WORTH_IT
         {
@@ -125,7 +136,9 @@ impl Descent {
         if now >= self.floor_until {
             self.floor = 0.0;
         }
-        let next = RenderScale::next_step(scale, fps, target).max(self.floor);
+        let next = RenderScale::next_step(scale, fps, target)
+            .max(self.floor)
+            .max(lowest.min(scale));
         if next < scale {
             self.last_down = Some((scale, fps));
         }
@@ -232,29 +245,35 @@ fn adapt_the_scale(
     time: Res<Time<Real>>,
     mut scale: ResMut<RenderScale>,
     offscreen: Option<Res<OffscreenTarget>>,
-    mut window: Local<(f64, u32)>,
+    mut watch: Local<Watch>,
     mut descent: Local<Descent>,
 ) {
     let now = time.elapsed_secs_f64();
-    if offscreen.is_some() || now < SETTLE {
-        *window = (now, 0);
+    if offscreen.is_some() || now < SETTLE.max(watch.quiet_until) {
+        *watch = Watch {
+            since: now,
+            frames: 0,
+            ..*watch
+        };
         return;
     }
-    let (since, frames) = &mut *window;
-    *frames += 1;
-    let span = now - *since;
+    watch.frames += 1;
+    let span = now - watch.since;
     if span < JUDGE_EVERY {
         return;
     }
-    let fps = (f64::from(*frames) / span) as f32;
-    *window = (now, 0);
+    let fps = (f64::from(watch.frames) / span) as f32;
+    watch.since = now;
+    watch.frames = 0;
     let scale = scale.as_mut();
     scale.fps = fps;
+    scale.judged = Some((fps, scale.scale));
+    scale.judgements += 1;
     debug!("window: {fps:.1} fps at render scale {:.2}", scale.scale);
     let Some(target) = scale.target_fps else {
         return;
     };
-    let next = descent.judge(scale.scale, fps, target, now);
+    let next = descent.judge(scale.scale, fps, target, scale.lowest, now);
     if next != scale.scale {
         info!(
             "render scale {:.0}% → {:.0}%: {fps:.1} fps against a {target:.0} fps target",
@@ -262,8 +281,23 @@ fn adapt_the_scale(
             next * 100.0
         );
         scale.scale = next;
+        watch.quiet_until = now + AFTER_A_STEP;
     }
 }
+
+/// The frames the window is counting for its next judgement.
+#[derive(Debug, Clone, Copy, Default)]
+struct Watch {
+    since: f64,
+    frames: u32,
+    /// No frames count before this (seconds): the ones right after a step.
+    quiet_until: f64,
+}
+
+/// Seconds after a step before frames count again: the first frames at a new scale come
+/// while its image is reallocated, and judged with them a step down looked to gain less than
+/// it does (13.7 fps against 11.5 at full scale, taken back, where the half settled at 17).
+const AFTER_A_STEP: f64 = 1.0;
 
 /// Keeps the scene's image at the render scale of the picture (the window may be resized),
 /// reallocating it only when its size changes, and the sprite over the whole picture.
@@ -335,18 +369,24 @@ mod tests {
     fn a_step_down_that_buys_too_little_is_taken_back_for_a_while() {
         let mut descent = Descent::default();
         // 11 fps at full scale against 30: down to the half.
-        assert_eq!(descent.judge(1.0, 11.0, 30.0, 5.0), 0.5);
+        assert_eq!(descent.judge(1.0, 11.0, 30.0, 0.25, 5.0), 0.5);
         // The half brings 15 fps (+36%): worth it, so on down.
-        assert_eq!(descent.judge(0.5, 15.0, 30.0, 6.5), 0.33);
+        assert_eq!(descent.judge(0.5, 15.0, 30.0, 0.25, 6.5), 0.33);
         // A third brings 17 fps (+13%): not worth a blurrier picture; back to the half.
-        assert_eq!(descent.judge(0.33, 17.0, 30.0, 8.0), 0.5);
+        assert_eq!(descent.judge(0.33, 17.0, 30.0, 0.25, 8.0), 0.5);
         // And the half holds while the floor does...
-        assert_eq!(descent.judge(0.5, 15.0, 30.0, 9.5), 0.5);
-        assert_eq!(descent.judge(0.5, 15.0, 30.0, 27.0), 0.5);
+        assert_eq!(descent.judge(0.5, 15.0, 30.0, 0.25, 9.5), 0.5);
+        assert_eq!(descent.judge(0.5, 15.0, 30.0, 0.25, 27.0), 0.5);
         // ...then a lower scale may be tried again.
-        assert_eq!(descent.judge(0.5, 15.0, 30.0, 28.5), 0.33);
+        assert_eq!(descent.judge(0.5, 15.0, 30.0, 0.25, 28.5), 0.33);
         // Rising with room to spare is never held back.
         let mut rising = Descent::default();
-        assert_eq!(rising.judge(0.5, 45.0, 30.0, 5.0), 0.66);
+        assert_eq!(rising.judge(0.5, 45.0, 30.0, 0.25, 5.0), 0.66);
+        // The lowest scale holds however slow the frames (11 fps would take it to a third).
+        let mut held = Descent::default();
+        assert_eq!(held.judge(1.0, 11.0, 30.0, 0.5, 5.0), 0.5);
+        assert_eq!(held.judge(0.5, 15.0, 30.0, 0.5, 6.5), 0.5);
+        // A fixed scale below it is left alone.
+        assert_eq!(held.judge(0.33, 15.0, 30.0, 0.5, 8.0), 0.33);
     }
 }

@@ -627,6 +627,7 @@ pub fn run_record(options: &RecordOptions) -> anyhow::Result<RecordReport> {
         recording: true,
         render_scale: Some(options.render_scale),
         target_fps: 30.0,
+        min_render_scale: 0.5,
         outlines: options.outlines,
         pass_profile: false,
         shadows: None,
