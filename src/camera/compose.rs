@@ -51,8 +51,6 @@ pub struct RenderScale {
     /// The lowest scale the window steps down to (a half by default: below it the stage
     /// turns to mush on a large window for a few more frames).
     pub lowest: f32,
-    /// Frames per second over the last judgement, in the window.
-    pub fps: f32,
     /// The last judgement's frame rate and the scale the frames were drawn at (before any
     /// step it led to), and how many judgements there have been.
     pub judged: Option<(f32, f32)>,
@@ -65,7 +63,6 @@ impl Default for RenderScale {
             scale: 1.0,
             target_fps: None,
             lowest: 0.5,
-            fps: 0.0,
             judged: None,
             judgements: 0,
         }
@@ -266,7 +263,6 @@ fn adapt_the_scale(
     watch.since = now;
     watch.frames = 0;
     let scale = scale.as_mut();
-    scale.fps = fps;
     scale.judged = Some((fps, scale.scale));
     scale.judgements += 1;
     debug!("window: {fps:.1} fps at render scale {:.2}", scale.scale);

@@ -14,7 +14,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::setlist::Setlist;
+use crate::setlist::{Setlist, SongCredits};
 
 /// A concert's cue sheet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,22 +34,9 @@ pub struct CueSheet {
 pub struct Work {
     /// Its place among the songs, from 1.
     pub number: usize,
-    /// The work's registered title.
-    pub title: String,
-    /// Performing artists.
-    pub artists: Vec<String>,
-    /// Who wrote the music.
-    pub composers: Vec<String>,
-    /// Who wrote the words.
-    pub lyricists: Vec<String>,
-    /// Who arranged it.
-    pub arrangers: Vec<String>,
-    /// Music publishers.
-    pub publishers: Vec<String>,
-    /// The recording's ISRC, `CC-XXX-YY-NNNNN`.
-    pub isrc: Option<String>,
-    /// The work's ISWC, `T-123.456.789-C`.
-    pub iswc: Option<String>,
+    /// Title, people and codes (their fields sit beside `number` in the JSON).
+    #[serde(flatten)]
+    pub credits: SongCredits,
     /// When it starts in the show, `h:mm:ss.s`.
     pub start: String,
     /// When it starts in the show, seconds (to the millisecond).
@@ -141,14 +128,7 @@ impl CueSheet {
             .enumerate()
             .map(|(index, (item, credits))| Work {
                 number: index + 1,
-                title: credits.title.clone(),
-                artists: credits.artists.clone(),
-                composers: credits.composers.clone(),
-                lyricists: credits.lyricists.clone(),
-                arrangers: credits.arrangers.clone(),
-                publishers: credits.publishers.clone(),
-                isrc: credits.isrc.clone(),
-                iswc: credits.iswc.clone(),
+                credits: credits.clone(),
                 start: format_hms(item.start),
                 start_seconds: milliseconds(item.start),
                 duration_seconds: milliseconds(item.duration),
@@ -178,18 +158,19 @@ impl CueSheet {
         );
         for work in &self.works {
             let people = |list: &[String]| list.join(PEOPLE_SEPARATOR);
+            let credits = &work.credits;
             push_row(
                 &mut csv,
                 [
                     work.number.to_string(),
-                    work.title.clone(),
-                    people(&work.artists),
-                    people(&work.composers),
-                    people(&work.lyricists),
-                    people(&work.arrangers),
-                    people(&work.publishers),
-                    work.isrc.clone().unwrap_or_default(),
-                    work.iswc.clone().unwrap_or_default(),
+                    credits.title.clone(),
+                    people(&credits.artists),
+                    people(&credits.composers),
+                    people(&credits.lyricists),
+                    people(&credits.arrangers),
+                    people(&credits.publishers),
+                    credits.isrc.clone().unwrap_or_default(),
+                    credits.iswc.clone().unwrap_or_default(),
                     work.start.clone(),
                     format!("{:.3}", work.start_seconds),
                     format!("{:.3}", work.duration_seconds),
@@ -218,8 +199,8 @@ impl CueSheet {
             .iter()
             .filter_map(|work| {
                 let missing: Vec<&str> = [
-                    ("composers", work.composers.is_empty()),
-                    ("lyricists", work.lyricists.is_empty()),
+                    ("composers", work.credits.composers.is_empty()),
+                    ("lyricists", work.credits.lyricists.is_empty()),
                 ]
                 .into_iter()
                 .filter_map(|(role, empty)| empty.then_some(role))
@@ -228,7 +209,7 @@ impl CueSheet {
                     format!(
                         "{} \u{201c}{}\u{201d} (no {})",
                         work.number,
-                        work.title,
+                        work.credits.title,
                         missing.join(" or ")
                     )
                 })
@@ -369,11 +350,14 @@ mod tests {
         );
         assert!(!sheet.works[0].encore && sheet.works[2].encore);
         assert_eq!(
-            sheet.works[1].title,
+            sheet.works[1].credits.title,
             "Neon Heartbeat (Starlight Live Version)"
         );
-        assert_eq!(sheet.works[0].iswc.as_deref(), Some("T-926.040.128-3"));
-        assert_eq!(sheet.works[0].artists, ["encore"]);
+        assert_eq!(
+            sheet.works[0].credits.iswc.as_deref(),
+            Some("T-926.040.128-3")
+        );
+        assert_eq!(sheet.works[0].credits.artists, ["encore"]);
         // Starlight Signal: 36 bars of 4 beats at 128 bpm.
         assert_eq!(sheet.works[0].duration, "1:08");
         assert_eq!(sheet.works[0].start, "0:00:00.0");
@@ -464,7 +448,7 @@ mod tests {
              program: [Song(title: \"S\", bpm: 120, length: 8.0)])",
         );
         let sheet = CueSheet::of(&bare.unwrap_or_else(|| panic!("{report}")));
-        assert_eq!(sheet.works[0].artists, Vec::<String>::new());
+        assert_eq!(sheet.works[0].credits.artists, Vec::<String>::new());
         assert_eq!(sheet.works[0].audio, None);
         assert!(
             sheet.missing_writers().is_some_and(

@@ -149,7 +149,7 @@ pub struct Item {
 }
 
 /// A performed work's credits: what the end credits roll and a cue sheet reports.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SongCredits {
     /// The work's registered title (the song's title unless the file gave another).
     pub title: String,
